@@ -1,0 +1,142 @@
+//! The one error type of the crate and the HTTP responses it renders.
+
+use std::fmt;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Every way authentication or authorization can refuse a request.
+///
+/// Bodies use FastAPI's shape, `{"detail": "..."}`; headers follow RFC 6750.
+/// Messages are fixed strings: they never say which username exists or why
+/// a token failed.
+///
+/// | variant | status | `WWW-Authenticate` |
+/// |---|---|---|
+/// | `NotAuthenticated` | 401 | `Bearer` |
+/// | `InvalidToken` | 401 | `Bearer error="invalid_token"` |
+/// | `IncorrectCredentials` | 401 | `Bearer` |
+/// | `InactiveUser` | 400 | |
+/// | `Forbidden` | 403 | `Bearer error="insufficient_scope"` |
+/// | `UnsupportedGrantType` | 400 | |
+/// | `InvalidRequest` | 400 | |
+/// | `PayloadTooLarge` | 413 | |
+/// | `Unavailable` | 503 | |
+///
+/// ```
+/// use axum::{http::StatusCode, response::IntoResponse};
+/// use rbac_core::AuthError;
+///
+/// let response = AuthError::Forbidden.into_response();
+/// assert_eq!(response.status(), StatusCode::FORBIDDEN);
+/// assert_eq!(
+///     response.headers()["www-authenticate"],
+///     r#"Bearer error="insufficient_scope""#
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No `Authorization: Bearer` header.
+    NotAuthenticated,
+    /// The token is invalid, expired or forged, or its user no longer exists.
+    InvalidToken,
+    /// Login with a wrong username or password (indistinguishable by design).
+    IncorrectCredentials,
+    /// The user exists but is disabled.
+    InactiveUser,
+    /// The user lacks a required role.
+    Forbidden,
+    /// `/token` with a `grant_type` other than `password`.
+    UnsupportedGrantType,
+    /// A malformed `/token` request; the message is a fixed hint for the client.
+    InvalidRequest(&'static str),
+    /// A request body over the configured limit.
+    PayloadTooLarge,
+    /// The user store or the hashing pool failed; logged server-side.
+    Unavailable,
+}
+
+impl AuthError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotAuthenticated | Self::InvalidToken | Self::IncorrectCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::InactiveUser | Self::UnsupportedGrantType | Self::InvalidRequest(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The `detail` sent to the client.
+    pub fn detail(&self) -> &'static str {
+        match self {
+            Self::NotAuthenticated => "Not authenticated",
+            Self::InvalidToken => "Could not validate credentials",
+            Self::IncorrectCredentials => "Incorrect username or password",
+            Self::InactiveUser => "Inactive user",
+            Self::Forbidden => "Not enough permissions",
+            Self::UnsupportedGrantType => "Unsupported grant_type: only `password` is supported",
+            Self::InvalidRequest(hint) => hint,
+            Self::PayloadTooLarge => "Request body too large",
+            Self::Unavailable => "Service temporarily unavailable",
+        }
+    }
+
+    /// The OAuth 2.0 `error` code (RFC 6749 §5.2), for `/token` errors.
+    pub fn oauth_error(&self) -> Option<&'static str> {
+        match self {
+            Self::UnsupportedGrantType => Some("unsupported_grant_type"),
+            Self::InvalidRequest(_) => Some("invalid_request"),
+            _ => None,
+        }
+    }
+
+    fn www_authenticate(&self) -> Option<&'static str> {
+        match self {
+            Self::NotAuthenticated | Self::IncorrectCredentials => Some("Bearer"),
+            Self::InvalidToken => Some(r#"Bearer error="invalid_token""#),
+            Self::Forbidden => Some(r#"Bearer error="insufficient_scope""#),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.detail())
+    }
+}
+
+impl std::error::Error for AuthError {}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    detail: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { detail: self.detail(), error: self.oauth_error() };
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        if let Some(challenge) = self.www_authenticate() {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        if self == Self::Unavailable {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if self.oauth_error().is_some() {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        response
+    }
+}

@@ -1,0 +1,150 @@
+//! Axum extractors for the current user.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+
+use crate::auth::Auth;
+use crate::error::AuthError;
+use crate::user::User;
+
+/// The authenticated, active user of this request.
+///
+/// Use it as an ordinary handler parameter, with or without
+/// `#[authenticated]`; on its own it enforces the same checks. However many
+/// extractors ask, the token is verified and the user loaded once per request.
+///
+/// ```
+/// use axum::{Json, Router, routing::get};
+/// use rbac_core::{Auth, CurrentUser, User};
+///
+/// async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
+///     Json(User::clone(&user))
+/// }
+///
+/// let app: Router<Auth> = Router::new().route("/users/me", get(me));
+/// ```
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub Arc<User>);
+
+impl Deref for CurrentUser {
+    type Target = User;
+
+    fn deref(&self) -> &User {
+        &self.0
+    }
+}
+
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    Auth: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthError> {
+        current_user(parts, &Auth::from_ref(state)).await.map(CurrentUser)
+    }
+}
+
+/// `Option<CurrentUser>`: `None` when the request carries no `Authorization`
+/// header at all; a present but bad credential is still rejected, so a
+/// forged token never silently degrades to anonymous.
+impl<S> OptionalFromRequestParts<S> for CurrentUser
+where
+    Auth: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, AuthError> {
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Ok(None);
+        }
+        current_user(parts, &Auth::from_ref(state)).await.map(|user| Some(CurrentUser(user)))
+    }
+}
+
+/// The per-request cache. The type is private, so nothing outside this crate
+/// can plant a user in the request extensions.
+#[derive(Clone)]
+struct Authenticated(Arc<User>);
+
+/// Verifies the bearer token and loads the user, once per request.
+pub(crate) async fn current_user(parts: &mut Parts, auth: &Auth) -> Result<Arc<User>, AuthError> {
+    if let Some(Authenticated(user)) = parts.extensions.get() {
+        return Ok(Arc::clone(user));
+    }
+    let token = bearer_token(&parts.headers)?;
+    let user = Arc::new(auth.authenticate(token).await?);
+    parts.extensions.insert(Authenticated(Arc::clone(&user)));
+    Ok(user)
+}
+
+/// The token of `Authorization: Bearer <token>` (scheme case-insensitive,
+/// RFC 6750 §2.1).
+///
+/// No header, or another scheme: [`AuthError::NotAuthenticated`]. A bearer
+/// header whose token is empty, not UTF-8, or repeated across several
+/// `Authorization` headers: [`AuthError::InvalidToken`].
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let value = values.next().ok_or(AuthError::NotAuthenticated)?.as_bytes();
+    let (scheme, token) = match value.iter().position(|&b| b == b' ') {
+        Some(space) => (&value[..space], &value[space + 1..]),
+        None => (value, &[][..]),
+    };
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        return Err(AuthError::NotAuthenticated);
+    }
+    if values.next().is_some() {
+        return Err(AuthError::InvalidToken);
+    }
+    let token = std::str::from_utf8(token).map_err(|_| AuthError::InvalidToken)?.trim_matches(' ');
+    if token.is_empty() {
+        return Err(AuthError::InvalidToken);
+    }
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn parse(values: &[&[u8]]) -> Result<String, AuthError> {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(AUTHORIZATION, HeaderValue::from_bytes(value).expect("valid header"));
+        }
+        bearer_token(&headers).map(str::to_owned)
+    }
+
+    #[test]
+    fn scheme_is_case_insensitive() {
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            assert_eq!(parse(&[format!("{scheme} abc").as_bytes()]), Ok("abc".to_owned()));
+        }
+    }
+
+    #[test]
+    fn missing_or_foreign_schemes_are_not_authenticated() {
+        assert_eq!(parse(&[]), Err(AuthError::NotAuthenticated));
+        for value in [&b"Basic dXNlcjpwYXNz"[..], b"Bearerabc", b"Token abc", b"abc"] {
+            assert_eq!(parse(&[value]), Err(AuthError::NotAuthenticated), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_bearer_values_are_invalid_tokens() {
+        assert_eq!(parse(&[b"Bearer"]), Err(AuthError::InvalidToken));
+        assert_eq!(parse(&[b"Bearer    "]), Err(AuthError::InvalidToken));
+        assert_eq!(parse(&[b"Bearer \xff\xfe"]), Err(AuthError::InvalidToken));
+        assert_eq!(parse(&[b"Bearer a", b"Bearer b"]), Err(AuthError::InvalidToken));
+    }
+}

@@ -1,0 +1,220 @@
+//! Password hashing with argon2id, run on the blocking pool.
+
+use std::fmt;
+
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use zeroize::Zeroizing;
+
+/// The longest password accepted, in bytes. Longer ones are refused before
+/// any hashing work, so a huge password cannot buy extra CPU time.
+pub const MAX_PASSWORD_BYTES: usize = 128;
+
+/// An argon2id hash in PHC string format (`$argon2id$v=19$m=19456,t=2,p=1$...`).
+///
+/// Its `Debug` output is redacted and it does not implement `Serialize`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Wraps a PHC string read from storage, checking that it parses.
+    pub fn from_phc(phc: impl Into<String>) -> Result<Self, PasswordError> {
+        let phc = phc.into();
+        argon2::PasswordHash::new(&phc).map_err(|_| PasswordError::MalformedHash)?;
+        Ok(Self(phc))
+    }
+
+    /// The PHC string, for writing to storage.
+    pub fn as_phc(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash([redacted])")
+    }
+}
+
+/// Why hashing or verification could not run (not "wrong password", which is `Ok(false)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PasswordError {
+    /// The password is longer than [`MAX_PASSWORD_BYTES`].
+    TooLong,
+    /// A stored hash is not a valid PHC string.
+    MalformedHash,
+    /// The hashing task failed (the blocking pool shut down or the RNG failed).
+    Unavailable,
+}
+
+impl fmt::Display for PasswordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::TooLong => "password longer than 128 bytes",
+            Self::MalformedHash => "stored password hash is not a valid PHC string",
+            Self::Unavailable => "password hashing is unavailable",
+        })
+    }
+}
+
+impl std::error::Error for PasswordError {}
+
+/// Hashes and verifies passwords with argon2id.
+///
+/// The defaults are OWASP's: m = 19456 KiB, t = 2, p = 1. The `async`
+/// methods run the work on Tokio's blocking pool so it never stalls the
+/// runtime's worker threads.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use rbac_core::PasswordHasher;
+///
+/// let hasher = PasswordHasher::default();
+/// let hash = hasher.hash("correct horse".into()).await.unwrap();
+/// assert!(hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+/// assert!(hasher.verify("correct horse".into(), Some(&hash)).await.unwrap());
+/// assert!(!hasher.verify("wrong".into(), Some(&hash)).await.unwrap());
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    /// Verified against when the user does not exist, so that an unknown
+    /// username costs the same as a wrong password.
+    decoy: PasswordHash,
+}
+
+impl fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("m_cost", &self.params.m_cost())
+            .field("t_cost", &self.params.t_cost())
+            .field("p_cost", &self.params.p_cost())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for PasswordHasher {
+    fn default() -> Self {
+        Self::new(Params::DEFAULT)
+    }
+}
+
+impl PasswordHasher {
+    /// A hasher with explicit argon2id parameters (used for new hashes and the decoy).
+    pub fn new(params: Params) -> Self {
+        let decoy = decoy_hash(&params);
+        Self { params, decoy }
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    /// Hashes on the current thread. Use from blocking contexts (seeding, CLIs).
+    pub fn hash_blocking(&self, password: &str) -> Result<PasswordHash, PasswordError> {
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(PasswordError::TooLong);
+        }
+        let phc = self
+            .argon2()
+            .hash_password(password.as_bytes())
+            .map_err(|_| PasswordError::Unavailable)?;
+        Ok(PasswordHash(phc.to_string()))
+    }
+
+    /// Verifies on the current thread. `None` verifies against the decoy
+    /// hash and returns `false`, costing the same time as a real check.
+    pub fn verify_blocking(
+        &self,
+        password: &str,
+        hash: Option<&PasswordHash>,
+    ) -> Result<bool, PasswordError> {
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(PasswordError::TooLong);
+        }
+        let target = hash.unwrap_or(&self.decoy);
+        let parsed =
+            argon2::PasswordHash::new(&target.0).map_err(|_| PasswordError::MalformedHash)?;
+        let matches = self.argon2().verify_password(password.as_bytes(), &parsed).is_ok();
+        Ok(matches && hash.is_some())
+    }
+
+    /// Hashes on the blocking pool.
+    pub async fn hash(&self, password: Zeroizing<String>) -> Result<PasswordHash, PasswordError> {
+        let hasher = self.clone();
+        tokio::task::spawn_blocking(move || hasher.hash_blocking(&password))
+            .await
+            .map_err(|_| PasswordError::Unavailable)?
+    }
+
+    /// Verifies on the blocking pool; see [`PasswordHasher::verify_blocking`].
+    pub async fn verify(
+        &self,
+        password: Zeroizing<String>,
+        hash: Option<&PasswordHash>,
+    ) -> Result<bool, PasswordError> {
+        let hasher = self.clone();
+        let hash = hash.cloned();
+        tokio::task::spawn_blocking(move || hasher.verify_blocking(&password, hash.as_ref()))
+            .await
+            .map_err(|_| PasswordError::Unavailable)?
+    }
+}
+
+/// A well-formed hash with our parameters whose output is random bytes, so no
+/// password matches it. Building it costs no hashing work.
+fn decoy_hash(params: &Params) -> PasswordHash {
+    let mut bytes = [0u8; 16 + 32];
+    // Falls back to zeros only if the OS RNG is broken; the decoy's job is cost, not secrecy.
+    let _ = getrandom::fill(&mut bytes);
+    let (salt, output) = bytes.split_at(16);
+    PasswordHash(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        STANDARD_NO_PAD.encode(salt),
+        STANDARD_NO_PAD.encode(output),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> PasswordHasher {
+        PasswordHasher::new(Params::new(64, 1, 1, None).expect("valid params"))
+    }
+
+    #[test]
+    fn decoy_parses_and_never_matches() {
+        let hasher = cheap();
+        assert!(argon2::PasswordHash::new(hasher.decoy.as_phc()).is_ok());
+        assert_eq!(hasher.verify_blocking("", None), Ok(false));
+        assert_eq!(hasher.verify_blocking("anything", None), Ok(false));
+    }
+
+    #[test]
+    fn default_parameters_are_owasp_argon2id() {
+        let hash = PasswordHasher::default().hash_blocking("pw").expect("hash");
+        assert!(hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    }
+
+    #[test]
+    fn overlong_passwords_are_refused_before_hashing() {
+        let long = "x".repeat(MAX_PASSWORD_BYTES + 1);
+        assert_eq!(cheap().hash_blocking(&long), Err(PasswordError::TooLong));
+        assert_eq!(cheap().verify_blocking(&long, None), Err(PasswordError::TooLong));
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let hash = cheap().hash_blocking("pw").expect("hash");
+        assert_eq!(format!("{hash:?}"), "PasswordHash([redacted])");
+    }
+}

@@ -1,0 +1,193 @@
+//! Where users live: the [`UserStore`] trait and the in-memory store.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{PoisonError, RwLock};
+
+use crate::user::{Role, User, UserRecord};
+
+/// A store failure (connection lost, I/O error...). Requests that hit one get
+/// a 503; the cause is logged, never sent to the client.
+#[derive(Debug)]
+pub struct StoreError(Box<dyn std::error::Error + Send + Sync>);
+
+impl StoreError {
+    /// Wraps the underlying error.
+    pub fn new(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(source.into())
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "user store error: {}", self.0)
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// Reads users for authentication.
+///
+/// Two lookups keep password hashes off the hot path: every guarded request
+/// calls [`UserStore::find_user`], which never returns a hash; only the login
+/// endpoint calls [`UserStore::find_credentials`].
+///
+/// Implement it with plain `async fn`s:
+///
+/// ```
+/// use rbac_core::{StoreError, User, UserRecord, UserStore};
+///
+/// struct Nobody;
+///
+/// impl UserStore for Nobody {
+///     async fn find_user(&self, _username: &str) -> Result<Option<User>, StoreError> {
+///         Ok(None)
+///     }
+///     async fn find_credentials(&self, _username: &str) -> Result<Option<UserRecord>, StoreError> {
+///         Ok(None)
+///     }
+///     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+///         Ok(Vec::new())
+///     }
+/// }
+/// ```
+pub trait UserStore: Send + Sync + 'static {
+    /// The user named `username`, without credentials.
+    fn find_user(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// The user named `username` with their password hash, for logging in.
+    fn find_credentials(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<UserRecord>, StoreError>> + Send;
+
+    /// Every user, ordered by username.
+    fn list_users(&self) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// `UserStore` with boxed futures, so [`Auth`](crate::Auth) can hold any store
+/// behind one pointer without making every extractor generic over it.
+pub(crate) trait DynUserStore: Send + Sync {
+    fn find_user<'a>(&'a self, username: &'a str)
+    -> BoxFuture<'a, Result<Option<User>, StoreError>>;
+    fn find_credentials<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<UserRecord>, StoreError>>;
+}
+
+impl<T: UserStore> DynUserStore for T {
+    fn find_user<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+        Box::pin(UserStore::find_user(self, username))
+    }
+    fn find_credentials<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<UserRecord>, StoreError>> {
+        Box::pin(UserStore::find_credentials(self, username))
+    }
+}
+
+/// A user store in process memory, for tests, examples and single-process demos.
+///
+/// Cloning shares the same users, so a test can keep a handle and change a
+/// user while the app is serving.
+///
+/// ```
+/// use rbac_core::{MemoryUserStore, PasswordHasher, Role, User, UserRecord};
+///
+/// let store = MemoryUserStore::new();
+/// let mut user = User::new("johndoe");
+/// user.roles.push(Role::new("user").unwrap());
+/// let password_hash = PasswordHasher::default().hash_blocking("secret").unwrap();
+/// store.insert(UserRecord { user, password_hash }).unwrap();
+/// assert!(store.set_disabled("johndoe", true));
+/// ```
+#[derive(Clone, Default, Debug)]
+pub struct MemoryUserStore {
+    users: std::sync::Arc<RwLock<HashMap<String, UserRecord>>>,
+}
+
+/// [`MemoryUserStore::insert`] found the username taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateUser(pub String);
+
+impl fmt::Display for DuplicateUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "user `{}` already exists", self.0)
+    }
+}
+
+impl std::error::Error for DuplicateUser {}
+
+impl MemoryUserStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a user; refuses a username that is already taken.
+    pub fn insert(&self, record: UserRecord) -> Result<(), DuplicateUser> {
+        let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
+        let name = record.user.username.clone();
+        if users.contains_key(&name) {
+            return Err(DuplicateUser(name));
+        }
+        users.insert(name, record);
+        Ok(())
+    }
+
+    /// Enables or disables a user; `false` if there is no such user.
+    pub fn set_disabled(&self, username: &str, disabled: bool) -> bool {
+        self.update(username, |user| user.disabled = disabled)
+    }
+
+    /// Replaces a user's roles; `false` if there is no such user.
+    pub fn set_roles(&self, username: &str, roles: Vec<Role>) -> bool {
+        self.update(username, |user| user.roles = roles)
+    }
+
+    /// Removes a user; `false` if there was no such user.
+    pub fn remove(&self, username: &str) -> bool {
+        self.users.write().unwrap_or_else(PoisonError::into_inner).remove(username).is_some()
+    }
+
+    fn update(&self, username: &str, change: impl FnOnce(&mut User)) -> bool {
+        let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
+        users.get_mut(username).map(|record| change(&mut record.user)).is_some()
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&HashMap<String, UserRecord>) -> T) -> T {
+        f(&self.users.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl UserStore for MemoryUserStore {
+    async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.read(|users| users.get(username).map(|record| record.user.clone())))
+    }
+
+    async fn find_credentials(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        Ok(self.read(|users| users.get(username).cloned()))
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let mut all = self.read(|users| users.values().map(|r| r.user.clone()).collect::<Vec<_>>());
+        all.sort_by(|a, b| a.username.cmp(&b.username));
+        Ok(all)
+    }
+}

@@ -1,0 +1,305 @@
+//! Issuing and verifying JWT access tokens (HS256, RFC 7519 / RFC 8725).
+
+mod strict;
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+/// Tokens longer than this many bytes are refused before any decoding.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// The HMAC secret that signs and verifies tokens.
+///
+/// At least [`JwtSecret::MIN_LEN`] bytes (RFC 7518 §3.2 wants a key as long
+/// as the hash output). It is zeroed on drop and its `Debug` is redacted.
+///
+/// ```
+/// use rbac_core::JwtSecret;
+///
+/// assert!(JwtSecret::new(b"too short".to_vec()).is_err());
+/// let secret = JwtSecret::generate();
+/// assert_eq!(format!("{secret:?}"), "JwtSecret([redacted])");
+/// ```
+#[derive(Clone)]
+pub struct JwtSecret(Zeroizing<Vec<u8>>);
+
+impl JwtSecret {
+    /// The shortest accepted secret, in bytes.
+    pub const MIN_LEN: usize = 32;
+
+    /// Wraps secret bytes, refusing ones shorter than [`JwtSecret::MIN_LEN`].
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, WeakSecret> {
+        let bytes = Zeroizing::new(bytes.into());
+        if bytes.len() < Self::MIN_LEN {
+            return Err(WeakSecret { len: bytes.len() });
+        }
+        Ok(Self(bytes))
+    }
+
+    /// 64 random bytes from the operating system. Tokens signed with it stop
+    /// verifying when the process restarts, which is what a dev server wants.
+    ///
+    /// # Panics
+    /// If the operating system's random number generator fails.
+    pub fn generate() -> Self {
+        let mut bytes = Zeroizing::new(vec![0u8; 64]);
+        getrandom::fill(&mut bytes).expect("the OS random number generator failed");
+        Self(bytes)
+    }
+}
+
+impl fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JwtSecret([redacted])")
+    }
+}
+
+/// A secret shorter than [`JwtSecret::MIN_LEN`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeakSecret {
+    len: usize,
+}
+
+impl fmt::Display for WeakSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "JWT secret is {} bytes; at least {} are required (try `openssl rand -base64 48`)",
+            self.len,
+            JwtSecret::MIN_LEN
+        )
+    }
+}
+
+impl std::error::Error for WeakSecret {}
+
+/// The claims of an access token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The username.
+    pub sub: String,
+    /// Expiry, seconds since the Unix epoch. Required, and a JSON number: a
+    /// string here fails to parse.
+    pub exp: u64,
+    /// Issue time, seconds since the Unix epoch.
+    pub iat: u64,
+    /// Not-before time; checked when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    /// Unique token id (128 random bits, base64url).
+    pub jti: String,
+}
+
+/// A freshly signed access token.
+#[derive(Clone)]
+pub struct IssuedToken {
+    /// The compact JWS to send as `Authorization: Bearer ...`.
+    pub access_token: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+    /// What was signed.
+    pub claims: Claims,
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("access_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("claims", &self.claims)
+            .finish()
+    }
+}
+
+/// Why a token was refused. Callers answer every variant with the same 401;
+/// the variant is for logs and tests, never for the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Longer than [`MAX_TOKEN_BYTES`].
+    TooLarge,
+    /// Not three base64url segments of duplicate-free JSON with the expected fields.
+    Malformed,
+    /// The header names an algorithm other than the pinned one (including `none`).
+    AlgorithmNotAllowed,
+    /// The header carries `crit`, and we implement no critical extensions.
+    UnsupportedCriticalHeader,
+    /// The signature does not match.
+    BadSignature,
+    /// `exp` (plus leeway) is in the past.
+    Expired,
+    /// `nbf` or `iat` (minus leeway) is in the future.
+    NotYetValid,
+    /// Signing failed (never caused by client input).
+    Signing,
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::TooLarge => "token too large",
+            Self::Malformed => "malformed token",
+            Self::AlgorithmNotAllowed => "algorithm not allowed",
+            Self::UnsupportedCriticalHeader => "unsupported critical header",
+            Self::BadSignature => "bad signature",
+            Self::Expired => "token expired",
+            Self::NotYetValid => "token not yet valid",
+            Self::Signing => "token signing failed",
+        })
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+/// Signs and verifies access tokens with one pinned algorithm (HS256).
+///
+/// Defaults: 30-minute lifetime, 30-second clock leeway.
+///
+/// ```
+/// use rbac_core::{JwtSecret, Tokens, TokenError};
+///
+/// let tokens = Tokens::hs256(JwtSecret::generate());
+/// let issued = tokens.issue("johndoe").unwrap();
+/// let claims = tokens.verify(&issued.access_token).unwrap();
+/// assert_eq!(claims.sub, "johndoe");
+///
+/// let other = Tokens::hs256(JwtSecret::generate());
+/// assert_eq!(other.verify(&issued.access_token), Err(TokenError::BadSignature));
+/// ```
+#[derive(Clone)]
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    header: Header,
+    lifetime: Duration,
+    leeway: Duration,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens")
+            .field("algorithm", &self.header.alg)
+            .field("lifetime", &self.lifetime)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tokens {
+    /// The default token lifetime.
+    pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(30 * 60);
+    /// The default (and largest accepted) clock leeway.
+    pub const MAX_LEEWAY: Duration = Duration::from_secs(30);
+
+    /// HS256 with the given secret.
+    pub fn hs256(secret: JwtSecret) -> Self {
+        // Both constructors only fail on an empty secret, which `JwtSecret` rules out.
+        let encoding = EncodingKey::from_secret(&secret.0).expect("non-empty HMAC secret");
+        let decoding = DecodingKey::from_secret(&secret.0).expect("non-empty HMAC secret");
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some("JWT".to_owned());
+        Self {
+            encoding,
+            decoding,
+            header,
+            lifetime: Self::DEFAULT_LIFETIME,
+            leeway: Self::MAX_LEEWAY,
+        }
+    }
+
+    /// Sets how long issued tokens live (rounded down to whole seconds, at least one).
+    pub fn with_lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime.max(Duration::from_secs(1));
+        self
+    }
+
+    /// Sets the clock leeway for `exp`, `nbf` and `iat`, capped at [`Tokens::MAX_LEEWAY`].
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway.min(Self::MAX_LEEWAY);
+        self
+    }
+
+    /// The lifetime of issued tokens.
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// Signs a token for `subject`, valid from now for [`Tokens::lifetime`].
+    pub fn issue(&self, subject: &str) -> Result<IssuedToken, TokenError> {
+        let now = unix_now();
+        let expires_in = self.lifetime.as_secs();
+        let claims = Claims {
+            sub: subject.to_owned(),
+            exp: now.saturating_add(expires_in),
+            iat: now,
+            nbf: None,
+            jti: random_jti()?,
+        };
+        let access_token = jsonwebtoken::encode(&self.header, &claims, &self.encoding)
+            .map_err(|_| TokenError::Signing)?;
+        Ok(IssuedToken { access_token, expires_in, claims })
+    }
+
+    /// Verifies a token against the current time.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        self.verify_at(token, unix_now())
+    }
+
+    /// Verifies a token as of `now` (seconds since the Unix epoch).
+    ///
+    /// Order matters: size, structure and header are checked before the
+    /// signature; the payload is parsed only once the signature holds, so an
+    /// attacker's payload never reaches the JSON parser.
+    pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
+        let parts = strict::split(token)?;
+        let header: strict::JoseHeader = strict::decode_json(parts.header)?;
+        if header.alg != "HS256" {
+            return Err(TokenError::AlgorithmNotAllowed);
+        }
+        if header.crit {
+            return Err(TokenError::UnsupportedCriticalHeader);
+        }
+        let signature_ok = jsonwebtoken::crypto::verify(
+            parts.signature,
+            parts.signing_input.as_bytes(),
+            &self.decoding,
+            Algorithm::HS256,
+        )
+        .map_err(|_| TokenError::Malformed)?;
+        if !signature_ok {
+            return Err(TokenError::BadSignature);
+        }
+        let claims: Claims = strict::decode_json(parts.payload)?;
+        let leeway = self.leeway.as_secs();
+        if claims.exp.saturating_add(leeway) < now {
+            return Err(TokenError::Expired);
+        }
+        let not_before = claims.nbf.unwrap_or(0).max(claims.iat);
+        if not_before > now.saturating_add(leeway) {
+            return Err(TokenError::NotYetValid);
+        }
+        if claims.sub.is_empty() {
+            return Err(TokenError::Malformed);
+        }
+        Ok(claims)
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
+}
+
+fn random_jti() -> Result<String, TokenError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|_| TokenError::Signing)?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests;
