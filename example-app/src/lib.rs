@@ -1,1 +1,102 @@
-//! placeholder
+//! The FastAPI security tutorial made real with `rbac-core`: an OAuth2
+//! password flow at `/token`, JWT bearer tokens, `/users/me` and
+//! role-protected routes.
+//!
+//! [`app`] builds the router, so tests drive it in-process with
+//! `tower::ServiceExt::oneshot`; `main.rs` only adds configuration and a socket.
+
+pub mod config;
+mod routes;
+#[cfg(feature = "baseline")]
+pub mod baseline;
+
+use axum::Router;
+use axum::extract::FromRef;
+use rbac_core::{Auth, MemoryUserStore, PasswordError, PasswordHasher, Role, User, UserRecord};
+
+pub use routes::Item;
+
+/// Everything the handlers share.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Token keys, user store and password hasher.
+    pub auth: Auth,
+    /// The same users `auth` reads, for the admin listing.
+    pub users: MemoryUserStore,
+}
+
+impl FromRef<AppState> for Auth {
+    fn from_ref(state: &AppState) -> Auth {
+        state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for MemoryUserStore {
+    fn from_ref(state: &AppState) -> MemoryUserStore {
+        state.users.clone()
+    }
+}
+
+/// The service's routes:
+///
+/// | route | access |
+/// |---|---|
+/// | `POST /token` | public (OAuth2 password grant) |
+/// | `GET /users/me` | any active user |
+/// | `GET /users/me/items` | any active user |
+/// | `GET /admin/users` | role `admin` |
+/// | `GET /health` | public |
+///
+/// ```no_run
+/// # async fn run() {
+/// use example_app::{AppState, app};
+/// use rbac_core::{Auth, JwtSecret, MemoryUserStore, Tokens};
+///
+/// let users = MemoryUserStore::new();
+/// let auth = Auth::new(Tokens::hs256(JwtSecret::generate()), users.clone());
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await.unwrap();
+/// axum::serve(listener, app(AppState { auth, users })).await.unwrap();
+/// # }
+/// ```
+pub fn app(state: AppState) -> Router {
+    routes::router().with_state(state)
+}
+
+/// A demo user: name, password, role, email, full name, disabled.
+type DemoUser = (&'static str, &'static str, &'static str, &'static str, &'static str, bool);
+
+/// The demo users seeded in development mode (never in production).
+pub const DEMO_USERS: [DemoUser; 3] = [
+    ("johndoe", "secret", "user", "johndoe@example.com", "John Doe", false),
+    ("alice", "secret2", "user", "alice@example.com", "Alice Wonderson", true),
+    ("janedoe", "secret3", "admin", "janedoe@example.com", "Jane Doe", false),
+];
+
+/// Adds [`DEMO_USERS`] to `store`, hashing their passwords with `hasher`.
+/// Blocking: call it before serving or from `spawn_blocking`.
+pub fn seed_demo_users(store: &MemoryUserStore, hasher: &PasswordHasher) -> Result<(), SeedError> {
+    for (username, password, role, email, full_name, disabled) in DEMO_USERS {
+        let user = User {
+            username: username.to_owned(),
+            email: Some(email.to_owned()),
+            full_name: Some(full_name.to_owned()),
+            disabled,
+            roles: vec![Role::new(role).map_err(|_| SeedError)?],
+        };
+        let password_hash = hasher.hash_blocking(password).map_err(|_: PasswordError| SeedError)?;
+        store.insert(UserRecord { user, password_hash }).map_err(|_| SeedError)?;
+    }
+    Ok(())
+}
+
+/// Seeding failed: the store already held a demo user, or hashing failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedError;
+
+impl std::fmt::Display for SeedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("could not seed the demo users")
+    }
+}
+
+impl std::error::Error for SeedError {}

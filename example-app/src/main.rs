@@ -1,1 +1,86 @@
-fn main() {}
+//! `example-app`: serves the demo on 127.0.0.1:8000 (see `--help`).
+
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use clap::Parser;
+use example_app::config::{AppEnv, Cli, SecretSource, jwt_secret};
+use example_app::{AppState, app, seed_demo_users};
+use rbac_core::{Auth, MemoryUserStore, Tokens};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let mode = cli.mode();
+    let secret = match jwt_secret(mode, std::env::var_os("JWT_SECRET"))? {
+        SecretSource::Generated(secret) => {
+            tracing::warn!(
+                "JWT_SECRET is not set: signing with a random secret; tokens stop working on restart"
+            );
+            secret
+        }
+        source => source.into_secret(),
+    };
+    let users = MemoryUserStore::new();
+    let tokens = Tokens::hs256(secret).with_lifetime(cli.token_lifetime());
+    let auth = Auth::new(tokens, users.clone());
+    if mode == AppEnv::Development {
+        let (store, hasher) = (users.clone(), auth.password_hasher().clone());
+        tokio::task::spawn_blocking(move || seed_demo_users(&store, &hasher)).await??;
+        tracing::info!("development mode: seeded demo users johndoe, alice (disabled), janedoe (admin)");
+    }
+    let listener = tokio::net::TcpListener::bind(cli.bind).await?;
+    tracing::info!(address = %listener.local_addr()?, ?mode, "listening");
+    axum::serve(listener, app(AppState { auth, users }))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM; in-flight requests then finish before exit.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received, draining connections");
+}
+
+/// Logs to stderr; `RUST_LOG` takes `target=level` pairs (default `info`).
+fn init_tracing() {
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|spec| Targets::from_str(&spec).ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .init();
+}

@@ -1,0 +1,118 @@
+//! Command-line and environment configuration.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use rbac_core::{JwtSecret, WeakSecret};
+
+/// `example-app`: flags, each with an environment variable.
+///
+/// The JWT secret is read only from `JWT_SECRET`, never from a flag, so it
+/// does not show up in `ps` output or shell history.
+#[derive(Debug, Parser)]
+#[command(name = "example-app", version, about)]
+pub struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+
+    /// Access-token lifetime in minutes (1 to 1440).
+    #[arg(
+        long,
+        env = "ACCESS_TOKEN_EXPIRE_MINUTES",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=1440)
+    )]
+    pub token_ttl_minutes: u64,
+
+    /// Production mode: seed no demo users and refuse to start without a good `JWT_SECRET`.
+    #[arg(long)]
+    pub production: bool,
+
+    /// Deployment environment; `production` is the same as `--production`.
+    #[arg(long = "app-env", env = "APP_ENV", value_enum, default_value_t = AppEnv::Development)]
+    pub app_env: AppEnv,
+}
+
+/// The value of `APP_ENV`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AppEnv {
+    /// Seeds demo users; generates a secret when none is set.
+    Development,
+    /// Seeds nothing; requires `JWT_SECRET`.
+    Production,
+}
+
+impl Cli {
+    /// Production if either `--production` or `APP_ENV=production` says so.
+    pub fn mode(&self) -> AppEnv {
+        if self.production { AppEnv::Production } else { self.app_env }
+    }
+
+    /// The access-token lifetime.
+    pub fn token_lifetime(&self) -> Duration {
+        Duration::from_secs(self.token_ttl_minutes * 60)
+    }
+}
+
+/// Where the signing secret came from.
+#[derive(Debug)]
+pub enum SecretSource {
+    /// `JWT_SECRET` was set and strong enough.
+    Environment(JwtSecret),
+    /// Development mode without `JWT_SECRET`: random, lost on restart.
+    Generated(JwtSecret),
+}
+
+impl SecretSource {
+    /// The secret, wherever it came from.
+    pub fn into_secret(self) -> JwtSecret {
+        match self {
+            Self::Environment(secret) | Self::Generated(secret) => secret,
+        }
+    }
+}
+
+/// Why the app refuses to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// Production mode without `JWT_SECRET`.
+    MissingSecret,
+    /// `JWT_SECRET` is too short (in any mode: a weak secret is never silently replaced).
+    WeakSecret(WeakSecret),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingSecret => f.write_str(
+                "production mode requires JWT_SECRET (at least 32 bytes; try `openssl rand -base64 48`)",
+            ),
+            Self::WeakSecret(weak) => write!(f, "JWT_SECRET rejected: {weak}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Chooses the signing secret from the value of `JWT_SECRET`.
+///
+/// ```
+/// use example_app::config::{AppEnv, ConfigError, SecretSource, jwt_secret};
+///
+/// assert!(matches!(jwt_secret(AppEnv::Development, None), Ok(SecretSource::Generated(_))));
+/// assert_eq!(jwt_secret(AppEnv::Production, None).unwrap_err(), ConfigError::MissingSecret);
+/// assert!(jwt_secret(AppEnv::Production, Some("short".into())).is_err());
+/// ```
+pub fn jwt_secret(mode: AppEnv, value: Option<OsString>) -> Result<SecretSource, ConfigError> {
+    match value {
+        Some(value) => JwtSecret::new(value.into_encoded_bytes())
+            .map(SecretSource::Environment)
+            .map_err(ConfigError::WeakSecret),
+        None if mode == AppEnv::Production => Err(ConfigError::MissingSecret),
+        None => Ok(SecretSource::Generated(JwtSecret::generate())),
+    }
+}
