@@ -5,10 +5,10 @@
 //! [`app`] builds the router, so tests drive it in-process with
 //! `tower::ServiceExt::oneshot`; `main.rs` only adds configuration and a socket.
 
-pub mod config;
-mod routes;
 #[cfg(feature = "baseline")]
 pub mod baseline;
+pub mod config;
+mod routes;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -63,13 +63,41 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// A demo user: name, password, role, email, full name, disabled.
-type DemoUser = (&'static str, &'static str, &'static str, &'static str, &'static str, bool);
+type DemoUser = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+);
 
 /// The demo users seeded in development mode (never in production).
 pub const DEMO_USERS: [DemoUser; 3] = [
-    ("johndoe", "secret", "user", "johndoe@example.com", "John Doe", false),
-    ("alice", "secret2", "user", "alice@example.com", "Alice Wonderson", true),
-    ("janedoe", "secret3", "admin", "janedoe@example.com", "Jane Doe", false),
+    (
+        "johndoe",
+        "secret",
+        "user",
+        "johndoe@example.com",
+        "John Doe",
+        false,
+    ),
+    (
+        "alice",
+        "secret2",
+        "user",
+        "alice@example.com",
+        "Alice Wonderson",
+        true,
+    ),
+    (
+        "janedoe",
+        "secret3",
+        "admin",
+        "janedoe@example.com",
+        "Jane Doe",
+        false,
+    ),
 ];
 
 /// Adds [`DEMO_USERS`] to `store`, hashing their passwords with `hasher`.
@@ -83,8 +111,15 @@ pub fn seed_demo_users(store: &MemoryUserStore, hasher: &PasswordHasher) -> Resu
             disabled,
             roles: vec![Role::new(role).map_err(|_| SeedError)?],
         };
-        let password_hash = hasher.hash_blocking(password).map_err(|_: PasswordError| SeedError)?;
-        store.insert(UserRecord { user, password_hash }).map_err(|_| SeedError)?;
+        let password_hash = hasher
+            .hash_blocking(password)
+            .map_err(|_: PasswordError| SeedError)?;
+        store
+            .insert(UserRecord {
+                user,
+                password_hash,
+            })
+            .map_err(|_| SeedError)?;
     }
     Ok(())
 }

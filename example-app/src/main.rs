@@ -40,11 +40,26 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     if mode == AppEnv::Development {
         let (store, hasher) = (users.clone(), auth.password_hasher().clone());
         tokio::task::spawn_blocking(move || seed_demo_users(&store, &hasher)).await??;
-        tracing::info!("development mode: seeded demo users johndoe, alice (disabled), janedoe (admin)");
+        tracing::info!(
+            "development mode: seeded demo users johndoe, alice (disabled), janedoe (admin)"
+        );
     }
     let listener = tokio::net::TcpListener::bind(cli.bind).await?;
     tracing::info!(address = %listener.local_addr()?, ?mode, "listening");
-    axum::serve(listener, app(AppState { auth, users }))
+    let router = app(AppState {
+        auth: auth.clone(),
+        users: users.clone(),
+    });
+    #[cfg(feature = "baseline")]
+    let router = match std::env::var_os("JWT_SECRET") {
+        Some(secret) => router.merge(example_app::baseline::router(
+            &secret.into_encoded_bytes(),
+            auth,
+            users,
+        )),
+        None => router,
+    };
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("shut down");

@@ -3,21 +3,20 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use rbac_core::{AuthError, CurrentUser, MemoryUserStore, User, UserStore, authenticated, oauth2, requires_role};
+use rbac_core::{
+    AuthError, CurrentUser, MemoryUserStore, User, UserStore, authenticated, oauth2, requires_role,
+};
 use serde::Serialize;
 
 use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
-    let router = Router::new()
+    Router::new()
         .route("/token", oauth2::token_route())
         .route("/users/me", get(read_users_me))
         .route("/users/me/items", get(read_own_items))
         .route("/admin/users", get(list_users))
-        .route("/health", get(health));
-    #[cfg(feature = "baseline")]
-    let router = router.merge(crate::baseline::router());
-    router
+        .route("/health", get(health))
 }
 
 /// The current user, as FastAPI's `read_users_me`.
@@ -38,13 +37,20 @@ pub struct Item {
 /// The current user's items.
 #[authenticated]
 async fn read_own_items(user: CurrentUser) -> Json<Vec<Item>> {
-    Json(vec![Item { item_id: "Foo", owner: user.username.clone() }])
+    Json(vec![Item {
+        item_id: "Foo",
+        owner: user.username.clone(),
+    }])
 }
 
 /// Every user; admins only. Never includes password hashes: `User` has none.
 #[requires_role("admin")]
 async fn list_users(State(users): State<MemoryUserStore>) -> Result<Json<Vec<User>>, AuthError> {
-    users.list_users().await.map(Json).map_err(|_| AuthError::Unavailable)
+    users
+        .list_users()
+        .await
+        .map(Json)
+        .map_err(|_| AuthError::Unavailable)
 }
 
 /// Liveness probe; public.

@@ -68,7 +68,11 @@ impl Auth {
 
     /// Like [`Auth::new`] with explicit password hashing parameters.
     pub fn with_hasher(tokens: Tokens, store: impl UserStore, hasher: PasswordHasher) -> Self {
-        Self(Arc::new(Inner { tokens, store: Box::new(store), hasher }))
+        Self(Arc::new(Inner {
+            tokens,
+            store: Box::new(store),
+            hasher,
+        }))
     }
 
     /// The token issuer and verifier.
@@ -96,18 +100,30 @@ impl Auth {
             tracing::info!(target: AUDIT, reason = "oversized", "login failed");
             return Err(AuthError::IncorrectCredentials);
         }
-        let record = self.0.store.find_credentials(username).await.map_err(|error| {
-            tracing::error!(%error, "user store failed during login");
-            AuthError::Unavailable
-        })?;
+        let record = self
+            .0
+            .store
+            .find_credentials(username)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "user store failed during login");
+                AuthError::Unavailable
+            })?;
         let hash = record.as_ref().map(|record| &record.password_hash);
-        let verified = self.0.hasher.verify(password, hash).await.map_err(|error| {
-            tracing::error!(%error, "password verification failed to run");
-            match error {
-                PasswordError::TooLong => AuthError::IncorrectCredentials,
-                PasswordError::MalformedHash | PasswordError::Unavailable => AuthError::Unavailable,
-            }
-        })?;
+        let verified = self
+            .0
+            .hasher
+            .verify(password, hash)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "password verification failed to run");
+                match error {
+                    PasswordError::TooLong => AuthError::IncorrectCredentials,
+                    PasswordError::MalformedHash | PasswordError::Unavailable => {
+                        AuthError::Unavailable
+                    }
+                }
+            })?;
         let user = match record {
             Some(record) if verified => record.user,
             _ => {
@@ -128,10 +144,14 @@ impl Auth {
     /// Fails with [`AuthError::InvalidToken`] for any bad token or a user
     /// that no longer exists, and [`AuthError::InactiveUser`] for a disabled one.
     pub async fn authenticate(&self, bearer_token: &str) -> Result<User, AuthError> {
-        let claims = self.0.tokens.verify(bearer_token).map_err(|error: TokenError| {
-            tracing::debug!(target: AUDIT, %error, "token rejected");
-            AuthError::InvalidToken
-        })?;
+        let claims = self
+            .0
+            .tokens
+            .verify(bearer_token)
+            .map_err(|error: TokenError| {
+                tracing::debug!(target: AUDIT, %error, "token rejected");
+                AuthError::InvalidToken
+            })?;
         let user = self.0.store.find_user(&claims.sub).await.map_err(|error| {
             tracing::error!(%error, "user store failed during authentication");
             AuthError::Unavailable

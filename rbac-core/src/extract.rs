@@ -4,9 +4,9 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
 
 use crate::auth::Auth;
 use crate::error::AuthError;
@@ -47,7 +47,9 @@ where
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthError> {
-        current_user(parts, &Auth::from_ref(state)).await.map(CurrentUser)
+        current_user(parts, &Auth::from_ref(state))
+            .await
+            .map(CurrentUser)
     }
 }
 
@@ -65,7 +67,9 @@ where
         if !parts.headers.contains_key(AUTHORIZATION) {
             return Ok(None);
         }
-        current_user(parts, &Auth::from_ref(state)).await.map(|user| Some(CurrentUser(user)))
+        current_user(parts, &Auth::from_ref(state))
+            .await
+            .map(|user| Some(CurrentUser(user)))
     }
 }
 
@@ -104,7 +108,9 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     if values.next().is_some() {
         return Err(AuthError::InvalidToken);
     }
-    let token = std::str::from_utf8(token).map_err(|_| AuthError::InvalidToken)?.trim_matches(' ');
+    let token = std::str::from_utf8(token)
+        .map_err(|_| AuthError::InvalidToken)?
+        .trim_matches(' ');
     if token.is_empty() {
         return Err(AuthError::InvalidToken);
     }
@@ -120,7 +126,10 @@ mod tests {
     fn parse(values: &[&[u8]]) -> Result<String, AuthError> {
         let mut headers = HeaderMap::new();
         for value in values {
-            headers.append(AUTHORIZATION, HeaderValue::from_bytes(value).expect("valid header"));
+            headers.append(
+                AUTHORIZATION,
+                HeaderValue::from_bytes(value).expect("valid header"),
+            );
         }
         bearer_token(&headers).map(str::to_owned)
     }
@@ -128,15 +137,27 @@ mod tests {
     #[test]
     fn scheme_is_case_insensitive() {
         for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
-            assert_eq!(parse(&[format!("{scheme} abc").as_bytes()]), Ok("abc".to_owned()));
+            assert_eq!(
+                parse(&[format!("{scheme} abc").as_bytes()]),
+                Ok("abc".to_owned())
+            );
         }
     }
 
     #[test]
     fn missing_or_foreign_schemes_are_not_authenticated() {
         assert_eq!(parse(&[]), Err(AuthError::NotAuthenticated));
-        for value in [&b"Basic dXNlcjpwYXNz"[..], b"Bearerabc", b"Token abc", b"abc"] {
-            assert_eq!(parse(&[value]), Err(AuthError::NotAuthenticated), "{value:?}");
+        for value in [
+            &b"Basic dXNlcjpwYXNz"[..],
+            b"Bearerabc",
+            b"Token abc",
+            b"abc",
+        ] {
+            assert_eq!(
+                parse(&[value]),
+                Err(AuthError::NotAuthenticated),
+                "{value:?}"
+            );
         }
     }
 
@@ -145,6 +166,9 @@ mod tests {
         assert_eq!(parse(&[b"Bearer"]), Err(AuthError::InvalidToken));
         assert_eq!(parse(&[b"Bearer    "]), Err(AuthError::InvalidToken));
         assert_eq!(parse(&[b"Bearer \xff\xfe"]), Err(AuthError::InvalidToken));
-        assert_eq!(parse(&[b"Bearer a", b"Bearer b"]), Err(AuthError::InvalidToken));
+        assert_eq!(
+            parse(&[b"Bearer a", b"Bearer b"]),
+            Err(AuthError::InvalidToken)
+        );
     }
 }

@@ -79,8 +79,10 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// `UserStore` with boxed futures, so [`Auth`](crate::Auth) can hold any store
 /// behind one pointer without making every extractor generic over it.
 pub(crate) trait DynUserStore: Send + Sync {
-    fn find_user<'a>(&'a self, username: &'a str)
-    -> BoxFuture<'a, Result<Option<User>, StoreError>>;
+    fn find_user<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<User>, StoreError>>;
     fn find_credentials<'a>(
         &'a self,
         username: &'a str,
@@ -163,12 +165,19 @@ impl MemoryUserStore {
 
     /// Removes a user; `false` if there was no such user.
     pub fn remove(&self, username: &str) -> bool {
-        self.users.write().unwrap_or_else(PoisonError::into_inner).remove(username).is_some()
+        self.users
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(username)
+            .is_some()
     }
 
     fn update(&self, username: &str, change: impl FnOnce(&mut User)) -> bool {
         let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
-        users.get_mut(username).map(|record| change(&mut record.user)).is_some()
+        users
+            .get_mut(username)
+            .map(|record| change(&mut record.user))
+            .is_some()
     }
 
     fn read<T>(&self, f: impl FnOnce(&HashMap<String, UserRecord>) -> T) -> T {

@@ -41,7 +41,9 @@ pub(crate) enum Args {
 
 pub(crate) fn parse(attribute: Attribute, args: TokenStream) -> syn::Result<Args> {
     match attribute {
-        Attribute::Authenticated => Parser::parse2(parse_no_args, args).map(|()| Args::Authenticated),
+        Attribute::Authenticated => {
+            Parser::parse2(parse_no_args, args).map(|()| Args::Authenticated)
+        }
         Attribute::RequiresRole => Parser::parse2(parse_role, args).map(Args::Role),
     }
 }
@@ -82,13 +84,18 @@ fn parse_role(input: ParseStream<'_>) -> syn::Result<LitStr> {
     let role = match input.parse::<Lit>() {
         Ok(Lit::Str(role)) => role,
         Ok(other) => {
-            return Err(syn::Error::new(other.span(), format!("expected a string literal: {USAGE}")));
+            return Err(syn::Error::new(
+                other.span(),
+                format!("expected a string literal: {USAGE}"),
+            ));
         }
         Err(_) => {
             let found: proc_macro2::TokenTree = input.parse()?;
             return Err(syn::Error::new(
                 found.span(),
-                format!("expected a string literal, found `{found}`: write `#[requires_role(\"{found}\")]`"),
+                format!(
+                    "expected a string literal, found `{found}`: write `#[requires_role(\"{found}\")]`"
+                ),
             ));
         }
     };

@@ -52,8 +52,17 @@ fn expand(args: Args, mut function: ItemFn) -> TokenStream {
 /// after the handler and how many guards it already has, so stacked
 /// attributes on one handler get distinct names.
 fn role_requirement(function: &ItemFn, role: &LitStr) -> (TokenStream, TokenStream) {
-    let guards_so_far = function.sig.inputs.iter().filter(|input| is_guard(input)).count();
-    let marker = format_ident!("__rbac_requirement_{}_{}", function.sig.ident, guards_so_far);
+    let guards_so_far = function
+        .sig
+        .inputs
+        .iter()
+        .filter(|input| is_guard(input))
+        .count();
+    let marker = format_ident!(
+        "__rbac_requirement_{}_{}",
+        function.sig.ident,
+        guards_so_far
+    );
     let vis = &function.vis;
     let description = format!("role {:?}", role.value());
     let support = quote! {
@@ -75,8 +84,20 @@ fn role_requirement(function: &ItemFn, role: &LitStr) -> (TokenStream, TokenStre
 
 /// Whether a parameter is a guard added by an earlier attribute on the same handler.
 fn is_guard(input: &FnArg) -> bool {
-    let FnArg::Typed(typed) = input else { return false };
-    let Type::Path(path) = &*typed.ty else { return false };
-    let segments: Vec<_> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
-    segments.len() == 3 && segments[0] == "rbac_core" && segments[1] == "__private" && segments[2] == "Guard"
+    let FnArg::Typed(typed) = input else {
+        return false;
+    };
+    let Type::Path(path) = &*typed.ty else {
+        return false;
+    };
+    let segments: Vec<_> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    segments.len() == 3
+        && segments[0] == "rbac_core"
+        && segments[1] == "__private"
+        && segments[2] == "Guard"
 }

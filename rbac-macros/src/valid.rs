@@ -40,7 +40,10 @@ pub(crate) fn check(attribute: Attribute, function: &ItemFn) -> Result<(), syn::
     if sig.asyncness.is_none() {
         errors.push(syn::Error::new(
             sig.fn_token.span,
-            format!("`#[{name}]` handlers must be `async fn`: write `async fn {}`", sig.ident),
+            format!(
+                "`#[{name}]` handlers must be `async fn`: write `async fn {}`",
+                sig.ident
+            ),
         ));
     }
     if let Some(FnArg::Receiver(receiver)) = sig.inputs.first() {
@@ -54,11 +57,15 @@ pub(crate) fn check(attribute: Attribute, function: &ItemFn) -> Result<(), syn::
         ));
     }
     for attr in &function.attrs {
-        let Some(other) = Attribute::from_path(attr.path()) else { continue };
+        let Some(other) = Attribute::from_path(attr.path()) else {
+            continue;
+        };
         errors.extend(conflict(attribute, other, attr.path().span()));
     }
     let mut errors = errors.into_iter();
-    let Some(mut first) = errors.next() else { return Ok(()) };
+    let Some(mut first) = errors.next() else {
+        return Ok(());
+    };
     first.extend(errors);
     Err(first)
 }
@@ -68,7 +75,10 @@ fn conflict(this: Attribute, other: Attribute, other_span: Span) -> Option<syn::
     let message = match (this, other) {
         (Attribute::RequiresRole, Attribute::RequiresRole) => return None,
         (Attribute::Authenticated, Attribute::Authenticated) => {
-            return Some(syn::Error::new(other_span, "duplicate `#[authenticated]`: remove one"));
+            return Some(syn::Error::new(
+                other_span,
+                "duplicate `#[authenticated]`: remove one",
+            ));
         }
         (Attribute::RequiresRole, Attribute::Authenticated) => {
             return Some(syn::Error::new(

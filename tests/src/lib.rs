@@ -1,1 +1,149 @@
-//! placeholder
+//! Helpers shared by the integration tests: a seeded app with a known
+//! secret, request builders, and a token forger for hostile cases.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http_body_util::BodyExt as _;
+use rbac_core::{Auth, JwtSecret, MemoryUserStore, PasswordHasher, Tokens};
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+/// Test-only signing key; production code never has a fixed secret.
+pub const TEST_SECRET: &[u8] = b"integration-tests-only-secret-0123456789";
+
+/// The example app with the demo users, plus handles to poke at its state.
+pub struct TestApp {
+    /// The real router.
+    pub router: Router,
+    /// The store the router reads, shared.
+    pub users: MemoryUserStore,
+    /// Token keys matching [`TEST_SECRET`].
+    pub tokens: Tokens,
+}
+
+/// The example app, seeded with the demo users.
+pub fn demo_app() -> TestApp {
+    let users = MemoryUserStore::new();
+    let tokens = Tokens::hs256(JwtSecret::new(TEST_SECRET.to_vec()).expect("test secret is long"));
+    let auth = Auth::new(tokens.clone(), users.clone());
+    example_app::seed_demo_users(&users, &PasswordHasher::default()).expect("seed");
+    let router = example_app::app(example_app::AppState {
+        auth,
+        users: users.clone(),
+    });
+    TestApp {
+        router,
+        users,
+        tokens,
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status code.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body parsed as JSON (`Value::Null` when it is not JSON).
+    pub json: Value,
+}
+
+impl Reply {
+    /// The `detail` field of an error body.
+    pub fn detail(&self) -> &str {
+        self.json["detail"].as_str().unwrap_or_default()
+    }
+
+    /// A header as a string, or `""`.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+}
+
+/// Sends one request through `router` in-process.
+pub async fn send(router: &Router, request: Request<Body>) -> Reply {
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("router is infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        json,
+    }
+}
+
+/// `GET path`, with a bearer token when given.
+pub fn get(path: &str, token: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(path);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    request.body(Body::empty()).expect("valid request")
+}
+
+/// `POST /token` with a form body.
+pub fn token_request(form: &str) -> Request<Body> {
+    Request::post("/token")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_owned()))
+        .expect("valid request")
+}
+
+/// Logs in through `/token` and returns the access token.
+pub async fn login(router: &Router, username: &str, password: &str) -> String {
+    let reply = send(
+        router,
+        token_request(&format!("username={username}&password={password}")),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "login as {username}: {:?}",
+        reply.json
+    );
+    reply.json["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
+}
+
+/// A compact JWS with arbitrary header and payload JSON, HS256-signed with `secret`.
+pub fn forge(header: &str, payload: &str, secret: &[u8]) -> String {
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let key = jsonwebtoken::EncodingKey::from_secret(secret).expect("key");
+    let signature =
+        jsonwebtoken::crypto::sign(input.as_bytes(), &key, jsonwebtoken::Algorithm::HS256)
+            .expect("sign");
+    format!("{input}.{signature}")
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}

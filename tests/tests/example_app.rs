@@ -1,0 +1,259 @@
+//! The seed tutorial's flows through the example app's real router.
+
+use axum::http::StatusCode;
+use rbac_core::Role;
+use serde_json::json;
+use tests::{demo_app, get, login, send, token_request};
+
+#[tokio::test]
+async fn password_grant_issues_a_bearer_token_that_is_never_cached() {
+    let app = demo_app();
+    for form in [
+        "username=johndoe&password=secret",
+        "grant_type=password&username=johndoe&password=secret&scope=",
+    ] {
+        let reply = send(&app.router, token_request(form)).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.json["token_type"], "bearer");
+        assert_eq!(reply.json["expires_in"], 1800);
+        let token = reply.json["access_token"].as_str().expect("token");
+        assert_eq!(app.tokens.verify(token).expect("valid").sub, "johndoe");
+        assert_eq!(reply.header("cache-control"), "no-store");
+        assert_eq!(reply.header("pragma"), "no-cache");
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_answer() {
+    let app = demo_app();
+    let wrong = send(&app.router, token_request("username=johndoe&password=nope")).await;
+    let unknown = send(
+        &app.router,
+        token_request("username=nobody&password=secret"),
+    )
+    .await;
+    for reply in [&wrong, &unknown] {
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            reply.json,
+            json!({"detail": "Incorrect username or password"})
+        );
+        assert_eq!(reply.header("www-authenticate"), "Bearer");
+    }
+    assert_eq!(wrong.headers, unknown.headers);
+}
+
+#[tokio::test]
+async fn other_grant_types_are_unsupported() {
+    let app = demo_app();
+    for grant in ["client_credentials", "refresh_token", "", "PASSWORD"] {
+        let form = format!("grant_type={grant}&username=johndoe&password=secret");
+        let reply = send(&app.router, token_request(&form)).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{grant}");
+        assert_eq!(reply.json["error"], "unsupported_grant_type");
+        assert!(!reply.detail().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn malformed_token_requests_get_a_4xx_with_a_detail() {
+    let app = demo_app();
+    for form in [
+        "",
+        "username=johndoe",
+        "password=secret",
+        "username=a&username=b&password=c",
+    ] {
+        let reply = send(&app.router, token_request(form)).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{form:?}");
+        assert_eq!(reply.json["error"], "invalid_request");
+        assert!(!reply.detail().is_empty());
+    }
+    let json_body = axum::http::Request::post("/token")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            r#"{"username":"johndoe","password":"secret"}"#,
+        ))
+        .expect("request");
+    let reply = send(&app.router, json_body).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.detail().contains("form"));
+}
+
+#[tokio::test]
+async fn users_me_returns_the_public_fields_only() {
+    let app = demo_app();
+    let token = login(&app.router, "johndoe", "secret").await;
+    let reply = send(&app.router, get("/users/me", Some(&token))).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.json,
+        json!({
+            "username": "johndoe",
+            "email": "johndoe@example.com",
+            "full_name": "John Doe",
+            "disabled": false,
+            "roles": ["user"],
+        })
+    );
+}
+
+#[tokio::test]
+async fn own_items_belong_to_the_caller() {
+    let app = demo_app();
+    let token = login(&app.router, "janedoe", "secret3").await;
+    let reply = send(&app.router, get("/users/me/items", Some(&token))).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json, json!([{"item_id": "Foo", "owner": "janedoe"}]));
+}
+
+#[tokio::test]
+async fn admin_listing_needs_the_admin_role_and_never_shows_hashes() {
+    let app = demo_app();
+    let admin = login(&app.router, "janedoe", "secret3").await;
+    let reply = send(&app.router, get("/admin/users", Some(&admin))).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let names: Vec<_> = reply
+        .json
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|u| u["username"].clone())
+        .collect();
+    assert_eq!(names, [json!("alice"), json!("janedoe"), json!("johndoe")]);
+    let text = reply.json.to_string();
+    assert!(
+        !text.contains("argon2") && !text.contains("hash") && !text.contains("password"),
+        "{text}"
+    );
+
+    let user = login(&app.router, "johndoe", "secret").await;
+    let reply = send(&app.router, get("/admin/users", Some(&user))).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(reply.json, json!({"detail": "Not enough permissions"}));
+    assert_eq!(
+        reply.header("www-authenticate"),
+        r#"Bearer error="insufficient_scope""#
+    );
+}
+
+#[tokio::test]
+async fn missing_or_foreign_credentials_are_not_authenticated() {
+    let app = demo_app();
+    for path in ["/users/me", "/users/me/items", "/admin/users"] {
+        let reply = send(&app.router, get(path, None)).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(reply.json, json!({"detail": "Not authenticated"}));
+        assert_eq!(reply.header("www-authenticate"), "Bearer");
+    }
+    let basic = axum::http::Request::get("/users/me")
+        .header("authorization", "Basic am9obmRvZTpzZWNyZXQ=")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    assert_eq!(send(&app.router, basic).await.detail(), "Not authenticated");
+}
+
+#[tokio::test]
+async fn bearer_scheme_is_case_insensitive() {
+    let app = demo_app();
+    let token = login(&app.router, "johndoe", "secret").await;
+    for scheme in ["bearer", "BEARER", "Bearer", "bEaReR"] {
+        let request = axum::http::Request::get("/users/me")
+            .header("authorization", format!("{scheme} {token}"))
+            .body(axum::body::Body::empty())
+            .expect("request");
+        assert_eq!(
+            send(&app.router, request).await.status,
+            StatusCode::OK,
+            "{scheme}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_user_is_refused_as_inactive() {
+    let app = demo_app();
+    let token = login(&app.router, "alice", "secret2").await;
+    for path in ["/users/me", "/users/me/items", "/admin/users"] {
+        let reply = send(&app.router, get(path, Some(&token))).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(reply.json, json!({"detail": "Inactive user"}));
+    }
+}
+
+#[tokio::test]
+async fn account_changes_apply_on_the_next_request() {
+    let app = demo_app();
+    let token = login(&app.router, "johndoe", "secret").await;
+    assert_eq!(
+        send(&app.router, get("/admin/users", Some(&token)))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    assert!(
+        app.users
+            .set_roles("johndoe", vec![Role::new("admin").expect("role")])
+    );
+    assert_eq!(
+        send(&app.router, get("/admin/users", Some(&token)))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    assert!(app.users.set_disabled("johndoe", true));
+    assert_eq!(
+        send(&app.router, get("/users/me", Some(&token)))
+            .await
+            .detail(),
+        "Inactive user"
+    );
+
+    assert!(app.users.remove("johndoe"));
+    let reply = send(&app.router, get("/users/me", Some(&token))).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        reply.json,
+        json!({"detail": "Could not validate credentials"})
+    );
+    assert_eq!(
+        reply.header("www-authenticate"),
+        r#"Bearer error="invalid_token""#
+    );
+}
+
+#[tokio::test]
+async fn health_is_public() {
+    let app = demo_app();
+    let reply = send(&app.router, get("/health", None)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json, json!({"status": "ok"}));
+}
+
+#[test]
+fn production_mode_needs_a_strong_secret() {
+    use clap::Parser as _;
+    use example_app::config::{AppEnv, Cli, ConfigError, jwt_secret};
+
+    let cli = Cli::parse_from(["example-app", "--production"]);
+    assert_eq!(cli.mode(), AppEnv::Production);
+    assert_eq!(
+        jwt_secret(cli.mode(), None).unwrap_err(),
+        ConfigError::MissingSecret
+    );
+    assert!(matches!(
+        jwt_secret(cli.mode(), Some("x".repeat(31).into())),
+        Err(ConfigError::WeakSecret(_))
+    ));
+    assert!(jwt_secret(cli.mode(), Some("x".repeat(32).into())).is_ok());
+
+    let cli = Cli::parse_from(["example-app", "--app-env", "production"]);
+    assert_eq!(cli.mode(), AppEnv::Production);
+    let cli = Cli::parse_from(["example-app"]);
+    assert_eq!(
+        (cli.mode(), cli.bind.to_string()),
+        (AppEnv::Development, "127.0.0.1:8000".to_owned())
+    );
+}
