@@ -1,1 +1,61 @@
-fn main() {}
+//! The guard's cost through the real router, in-process with `oneshot`:
+//! the same `/users/me` work done bare (no auth), by hand (header parsing +
+//! `jsonwebtoken::decode` + store read), with `#[authenticated]` and with
+//! `#[requires_role]`.
+//!
+//! `cargo bench -p example-app --features baseline`
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use criterion::{Criterion, criterion_group, criterion_main};
+use example_app::{AppState, app, baseline, seed_demo_users};
+use rbac_core::{Auth, JwtSecret, MemoryUserStore, PasswordHasher, Tokens};
+use tower::ServiceExt as _;
+
+const SECRET: &[u8] = b"benchmark-only-secret-0123456789abcdef";
+
+fn router_and_token() -> (Router, String) {
+    let users = MemoryUserStore::new();
+    let tokens = Tokens::hs256(JwtSecret::new(SECRET.to_vec()).expect("secret"));
+    let token = tokens.issue("johndoe").expect("issue").access_token;
+    let auth = Auth::new(tokens, users.clone());
+    seed_demo_users(&users, &PasswordHasher::default()).expect("seed");
+    let router = app(AppState {
+        auth: auth.clone(),
+        users: users.clone(),
+    })
+    .merge(baseline::router(SECRET, auth, users));
+    (router, token)
+}
+
+fn guard_overhead(c: &mut Criterion) {
+    let (router, token) = router_and_token();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let bearer = format!("Bearer {token}");
+    let call = |path: &'static str| {
+        let request = Request::get(path)
+            .header("authorization", bearer.as_str())
+            .body(Body::empty())
+            .expect("request");
+        let response = runtime
+            .block_on(router.clone().oneshot(request))
+            .expect("infallible");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    };
+    let mut group = c.benchmark_group("users_me");
+    for (name, path) in [
+        ("bare", "/baseline/bare"),
+        ("hand_written", "/baseline/manual"),
+        ("authenticated", "/users/me"),
+        ("requires_role", "/baseline/role"),
+    ] {
+        group.bench_function(name, |b| b.iter(|| call(path)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, guard_overhead);
+criterion_main!(benches);

@@ -1,6 +1,7 @@
 //! Parsing the attribute's arguments.
 
 use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
 use syn::{Ident, Lit, LitStr, Token};
 
@@ -71,7 +72,7 @@ fn parse_no_args(input: ParseStream<'_>) -> syn::Result<()> {
 }
 
 fn parse_role(input: ParseStream<'_>) -> syn::Result<LitStr> {
-    const USAGE: &str = "write the role as a string literal, like `#[requires_role(\"admin\")]`";
+    const USAGE: &str = "name the role as a string literal, like `#[requires_role(\"admin\")]`";
     if input.is_empty() {
         return Err(syn::Error::new(
             Span::call_site(),
@@ -86,7 +87,10 @@ fn parse_role(input: ParseStream<'_>) -> syn::Result<LitStr> {
         Ok(other) => {
             return Err(syn::Error::new(
                 other.span(),
-                format!("expected a string literal: {USAGE}"),
+                format!(
+                    "expected a string literal, found `{}`: {USAGE}",
+                    other.to_token_stream()
+                ),
             ));
         }
         Err(_) => {
@@ -140,9 +144,17 @@ fn check_role_name(role: &LitStr) -> syn::Result<()> {
     }
     let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':');
     if name.len() > 64 || !name.chars().all(valid_char) {
+        let suggestion: String = name
+            .chars()
+            .take(64)
+            .map(|c| if valid_char(c) { c } else { '_' })
+            .collect();
         return Err(syn::Error::new(
             role.span(),
-            "a role name is 1 to 64 ASCII letters, digits, `_`, `-`, `.` or `:`",
+            format!(
+                "a role name is 1 to 64 ASCII letters, digits, `_`, `-`, `.` or `:`; \
+                 write `\"{suggestion}\"` instead"
+            ),
         ));
     }
     Ok(())

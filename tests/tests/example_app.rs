@@ -240,7 +240,7 @@ fn production_mode_needs_a_strong_secret() {
     let cli = Cli::parse_from(["example-app", "--production"]);
     assert_eq!(cli.mode(), AppEnv::Production);
     assert_eq!(
-        jwt_secret(cli.mode(), None).unwrap_err(),
+        jwt_secret(cli.mode(), None).expect_err("no secret"),
         ConfigError::MissingSecret
     );
     assert!(matches!(

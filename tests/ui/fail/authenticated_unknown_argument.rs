@@ -1,0 +1,6 @@
+use rbac_core::authenticated;
+
+#[authenticated(strict)]
+async fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use rbac_core::authenticated;
+
+#[authenticated("admin")]
+async fn handler() {}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use rbac_core::authenticated;
+
+struct Api;
+
+impl Api {
+    #[authenticated]
+    async fn handler(&self) -> &'static str {
+        "hello"
+    }
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use rbac_core::requires_role;
+
+#[requires_role(admin)]
+async fn handler() {}
+
+fn main() {}
