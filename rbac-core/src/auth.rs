@@ -91,11 +91,8 @@ impl Auth {
     /// decoy hash), so response time does not tell which usernames exist.
     /// As in the FastAPI tutorial, a disabled user can log in; every guarded
     /// route then answers 400 `Inactive user`.
-    pub async fn login(
-        &self,
-        username: &str,
-        password: Zeroizing<String>,
-    ) -> Result<IssuedToken, AuthError> {
+    pub async fn login(&self, username: &str, password: String) -> Result<IssuedToken, AuthError> {
+        let password = Zeroizing::new(password);
         if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
             tracing::info!(target: AUDIT, reason = "oversized", "login failed");
             return Err(AuthError::IncorrectCredentials);
@@ -113,7 +110,7 @@ impl Auth {
         let verified = self
             .0
             .hasher
-            .verify(password, hash)
+            .verify_zeroizing(password, hash)
             .await
             .map_err(|error| {
                 tracing::error!(%error, "password verification failed to run");

@@ -9,7 +9,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
 use crate::auth::Auth;
 use crate::error::AuthError;
@@ -91,8 +90,7 @@ pub async fn issue_token(
     {
         return Err(AuthError::UnsupportedGrantType);
     }
-    let password = Zeroizing::new(request.password);
-    auth.login(&request.username, password)
+    auth.login(&request.username, request.password)
         .await
         .map(TokenResponse)
 }

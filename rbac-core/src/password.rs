@@ -147,8 +147,9 @@ impl PasswordHasher {
         Ok(matches && hash.is_some())
     }
 
-    /// Hashes on the blocking pool.
-    pub async fn hash(&self, password: Zeroizing<String>) -> Result<PasswordHash, PasswordError> {
+    /// Hashes on the blocking pool. The password is zeroed after use.
+    pub async fn hash(&self, password: String) -> Result<PasswordHash, PasswordError> {
+        let password = Zeroizing::new(password);
         let hasher = self.clone();
         tokio::task::spawn_blocking(move || hasher.hash_blocking(&password))
             .await
@@ -156,7 +157,16 @@ impl PasswordHasher {
     }
 
     /// Verifies on the blocking pool; see [`PasswordHasher::verify_blocking`].
+    /// The password is zeroed after use.
     pub async fn verify(
+        &self,
+        password: String,
+        hash: Option<&PasswordHash>,
+    ) -> Result<bool, PasswordError> {
+        self.verify_zeroizing(Zeroizing::new(password), hash).await
+    }
+
+    pub(crate) async fn verify_zeroizing(
         &self,
         password: Zeroizing<String>,
         hash: Option<&PasswordHash>,
