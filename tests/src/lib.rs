@@ -147,3 +147,8 @@ pub fn now() -> u64 {
         .expect("clock after 1970")
         .as_secs()
 }
+
+/// The README's example, compiled as a doc test so it cannot rot.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeExample;
