@@ -21,28 +21,21 @@ fn router_and_token() -> (Router, String) {
     let token = tokens.issue("johndoe").expect("issue").access_token;
     let auth = Auth::new(tokens, users.clone());
     seed_demo_users(&users, &PasswordHasher::default()).expect("seed");
-    let router = app(AppState {
-        auth: auth.clone(),
-        users: users.clone(),
-    })
-    .merge(baseline::router(SECRET, auth, users));
+    let router = app(AppState::new(auth.clone(), users.clone()))
+        .merge(baseline::router(SECRET, auth, users));
     (router, token)
 }
 
 fn guard_overhead(c: &mut Criterion) {
     let (router, token) = router_and_token();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     let bearer = format!("Bearer {token}");
     let call = |path: &'static str| {
         let request = Request::get(path)
             .header("authorization", bearer.as_str())
             .body(Body::empty())
             .expect("request");
-        let response = runtime
-            .block_on(router.clone().oneshot(request))
-            .expect("infallible");
+        let response = runtime.block_on(router.clone().oneshot(request)).expect("infallible");
         assert_eq!(response.status(), StatusCode::OK, "{path}");
     };
     let mut group = c.benchmark_group("users_me");

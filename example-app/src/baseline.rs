@@ -68,10 +68,7 @@ struct Subject {
 async fn manual(State(state): State<Baseline>, headers: HeaderMap) -> Response {
     let unauthorized =
         || (StatusCode::UNAUTHORIZED, "Could not validate credentials").into_response();
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return unauthorized();
     };
     let Some(token) = value.strip_prefix("Bearer ") else {

@@ -49,11 +49,7 @@ pub enum AppEnv {
 impl Cli {
     /// Production if either `--production` or `APP_ENV=production` says so.
     pub fn mode(&self) -> AppEnv {
-        if self.production {
-            AppEnv::Production
-        } else {
-            self.app_env
-        }
+        if self.production { AppEnv::Production } else { self.app_env }
     }
 
     /// The access-token lifetime.

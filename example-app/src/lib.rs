@@ -8,26 +8,54 @@
 #[cfg(feature = "baseline")]
 pub mod baseline;
 pub mod config;
+pub mod posts;
 mod routes;
 
 use axum::Router;
 use axum::extract::FromRef;
 use rbac_core::{Auth, MemoryUserStore, PasswordError, PasswordHasher, Role, User, UserRecord};
 
+pub use posts::{Post, Posts};
 pub use routes::Item;
+
+rbac_core::policy! {
+    /// Who may do what: `admin` > `editor` > `viewer`; `user` is another
+    /// name for `viewer`, so the tutorial's users keep their role.
+    pub mod policy {
+        role "viewer";
+        role "editor": "viewer" grants "posts:write";
+        role "admin": "editor" grants "users:manage";
+        alias "user" = "viewer";
+    }
+}
 
 /// Everything the handlers share.
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// Token keys, user store and password hasher.
     pub auth: Auth,
-    /// The same users `auth` reads, for the admin listing.
+    /// The same users `auth` reads, for the admin listing and profiles.
     pub users: MemoryUserStore,
+    /// The posts resource.
+    pub posts: Posts,
+}
+
+impl AppState {
+    /// State over `users`, with no posts yet.
+    pub fn new(auth: Auth, users: MemoryUserStore) -> Self {
+        Self { auth, users, posts: Posts::default() }
+    }
 }
 
 impl FromRef<AppState> for Auth {
     fn from_ref(state: &AppState) -> Auth {
         state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for Posts {
+    fn from_ref(state: &AppState) -> Posts {
+        state.posts.clone()
     }
 }
 
@@ -45,6 +73,10 @@ impl FromRef<AppState> for MemoryUserStore {
 /// | `GET /users/me` | any active user |
 /// | `GET /users/me/items` | any active user |
 /// | `GET /admin/users` | role `admin` |
+/// | `GET`, `PATCH /users/{username}` | that user, or role `admin` |
+/// | `GET /posts` | role `viewer` (or any role inheriting it) |
+/// | `POST /posts` | permission `posts:write` |
+/// | `DELETE /posts/{id}` | role `admin`, or the post's author |
 /// | `GET /health` | public |
 ///
 /// ```no_run
@@ -55,7 +87,7 @@ impl FromRef<AppState> for MemoryUserStore {
 /// let users = MemoryUserStore::new();
 /// let auth = Auth::new(Tokens::hs256(JwtSecret::generate()), users.clone());
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await.unwrap();
-/// axum::serve(listener, app(AppState { auth, users })).await.unwrap();
+/// axum::serve(listener, app(AppState::new(auth, users))).await.unwrap();
 /// # }
 /// ```
 pub fn app(state: AppState) -> Router {
@@ -63,41 +95,14 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// A demo user: name, password, role, email, full name, disabled.
-type DemoUser = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    bool,
-);
+type DemoUser = (&'static str, &'static str, &'static str, &'static str, &'static str, bool);
 
 /// The demo users seeded in development mode (never in production).
-pub const DEMO_USERS: [DemoUser; 3] = [
-    (
-        "johndoe",
-        "secret",
-        "user",
-        "johndoe@example.com",
-        "John Doe",
-        false,
-    ),
-    (
-        "alice",
-        "secret2",
-        "user",
-        "alice@example.com",
-        "Alice Wonderson",
-        true,
-    ),
-    (
-        "janedoe",
-        "secret3",
-        "admin",
-        "janedoe@example.com",
-        "Jane Doe",
-        false,
-    ),
+pub const DEMO_USERS: [DemoUser; 4] = [
+    ("johndoe", "secret", "user", "johndoe@example.com", "John Doe", false),
+    ("alice", "secret2", "user", "alice@example.com", "Alice Wonderson", true),
+    ("janedoe", "secret3", "admin", "janedoe@example.com", "Jane Doe", false),
+    ("bob", "secret4", "editor", "bob@example.com", "Bob Editor", false),
 ];
 
 /// Adds [`DEMO_USERS`] to `store`, hashing their passwords with `hasher`.
@@ -111,15 +116,8 @@ pub fn seed_demo_users(store: &MemoryUserStore, hasher: &PasswordHasher) -> Resu
             disabled,
             roles: vec![Role::new(role).map_err(|_| SeedError)?],
         };
-        let password_hash = hasher
-            .hash_blocking(password)
-            .map_err(|_: PasswordError| SeedError)?;
-        store
-            .insert(UserRecord {
-                user,
-                password_hash,
-            })
-            .map_err(|_| SeedError)?;
+        let password_hash = hasher.hash_blocking(password).map_err(|_: PasswordError| SeedError)?;
+        store.insert(UserRecord { user, password_hash }).map_err(|_| SeedError)?;
     }
     Ok(())
 }

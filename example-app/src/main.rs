@@ -46,22 +46,15 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     let listener = tokio::net::TcpListener::bind(cli.bind).await?;
     tracing::info!(address = %listener.local_addr()?, ?mode, "listening");
-    let router = app(AppState {
-        auth: auth.clone(),
-        users: users.clone(),
-    });
+    let router = app(AppState::new(auth.clone(), users.clone()));
     #[cfg(feature = "baseline")]
     let router = match std::env::var_os("JWT_SECRET") {
-        Some(secret) => router.merge(example_app::baseline::router(
-            &secret.into_encoded_bytes(),
-            auth,
-            users,
-        )),
+        Some(secret) => {
+            router.merge(example_app::baseline::router(&secret.into_encoded_bytes(), auth, users))
+        }
         None => router,
     };
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("shut down");
     Ok(())
 }

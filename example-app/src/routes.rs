@@ -1,12 +1,15 @@
 //! The handlers. Each is an ordinary axum handler; the attributes add the checks.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use rbac_core::{
-    AuthError, CurrentUser, MemoryUserStore, User, UserStore, authenticated, oauth2, requires_role,
+    AuthError, CurrentUser, MemoryUserStore, User, UserStore, authenticated, oauth2, requires,
+    requires_role,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use crate::AppState;
 
@@ -16,7 +19,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/users/me", get(read_users_me))
         .route("/users/me/items", get(read_own_items))
         .route("/admin/users", get(list_users))
+        .route("/users/{username}", get(read_user).patch(update_user))
         .route("/health", get(health))
+        .merge(crate::posts::router())
 }
 
 /// The current user, as FastAPI's `read_users_me`.
@@ -37,20 +42,65 @@ pub struct Item {
 /// The current user's items.
 #[authenticated]
 async fn read_own_items(user: CurrentUser) -> Json<Vec<Item>> {
-    Json(vec![Item {
-        item_id: "Foo",
-        owner: user.username.clone(),
-    }])
+    Json(vec![Item { item_id: "Foo", owner: user.username.clone() }])
 }
 
 /// Every user; admins only. Never includes password hashes: `User` has none.
 #[requires_role("admin")]
 async fn list_users(State(users): State<MemoryUserStore>) -> Result<Json<Vec<User>>, AuthError> {
-    users
-        .list_users()
-        .await
-        .map(Json)
-        .map_err(|_| AuthError::Unavailable)
+    users.list_users().await.map(Json).map_err(|_| AuthError::Unavailable)
+}
+
+/// A user's profile: their own, or anyone's for an admin.
+#[requires(any(role("admin"), owner(username)))]
+async fn read_user(
+    Path(username): Path<String>,
+    State(users): State<MemoryUserStore>,
+) -> Result<Json<User>, (StatusCode, Json<Value>)> {
+    match users.find_user(&username).await {
+        Ok(Some(user)) => Ok(Json(user)),
+        _ => Err(user_not_found()),
+    }
+}
+
+/// The profile fields a user may change. Roles and `disabled` are not among
+/// them: sending them is a 422, not a silent no-op.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfilePatch {
+    email: Option<String>,
+    full_name: Option<String>,
+}
+
+/// Updates a profile: their own, or anyone's for an admin. The check runs
+/// before the body is read.
+#[requires(any(role("admin"), owner(username)))]
+async fn update_user(
+    Path(username): Path<String>,
+    State(users): State<MemoryUserStore>,
+    Json(patch): Json<ProfilePatch>,
+) -> Result<Json<User>, (StatusCode, Json<Value>)> {
+    let too_long = |field: &Option<String>| field.as_ref().is_some_and(|v| v.chars().count() > 200);
+    if too_long(&patch.email) || too_long(&patch.full_name) {
+        let detail = "email and full_name are at most 200 characters";
+        return Err((StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "detail": detail }))));
+    }
+    let updated = users.update(&username, |user| {
+        if patch.email.is_some() {
+            user.email = patch.email;
+        }
+        if patch.full_name.is_some() {
+            user.full_name = patch.full_name;
+        }
+    });
+    match users.find_user(&username).await {
+        Ok(Some(user)) if updated => Ok(Json(user)),
+        _ => Err(user_not_found()),
+    }
+}
+
+fn user_not_found() -> (StatusCode, Json<Value>) {
+    (StatusCode::NOT_FOUND, Json(json!({ "detail": "User not found" })))
 }
 
 /// Liveness probe; public.

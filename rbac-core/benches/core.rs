@@ -18,9 +18,7 @@ fn tokens(c: &mut Criterion) {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 30;
 
-    c.bench_function("token/issue", |b| {
-        b.iter(|| tokens.issue(black_box("johndoe")))
-    });
+    c.bench_function("token/issue", |b| b.iter(|| tokens.issue(black_box("johndoe"))));
     let mut group = c.benchmark_group("token/verify");
     group.bench_function("rbac_core", |b| b.iter(|| tokens.verify(black_box(&token))));
     group.bench_function("jsonwebtoken_decode", |b| {
@@ -31,16 +29,10 @@ fn tokens(c: &mut Criterion) {
 
 fn role_check(c: &mut Criterion) {
     let mut user = User::new("janedoe");
-    user.roles = ["viewer", "editor", "admin"]
-        .map(|r| Role::new(r).expect("role"))
-        .to_vec();
+    user.roles = ["viewer", "editor", "admin"].map(|r| Role::new(r).expect("role")).to_vec();
     let mut group = c.benchmark_group("role_check");
-    group.bench_function("held", |b| {
-        b.iter(|| black_box(&user).has_role(black_box("admin")))
-    });
-    group.bench_function("missing", |b| {
-        b.iter(|| black_box(&user).has_role(black_box("ops")))
-    });
+    group.bench_function("held", |b| b.iter(|| black_box(&user).has_role(black_box("admin"))));
+    group.bench_function("missing", |b| b.iter(|| black_box(&user).has_role(black_box("ops"))));
     group.finish();
 }
 

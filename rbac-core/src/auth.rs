@@ -5,6 +5,10 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+
+use crate::denial::{AuthRejection, DenialResponder};
 use crate::error::AuthError;
 use crate::password::{MAX_PASSWORD_BYTES, PasswordError, PasswordHasher};
 use crate::store::{DynUserStore, UserStore};
@@ -45,10 +49,12 @@ pub(crate) const AUDIT: &str = "rbac::audit";
 #[derive(Clone)]
 pub struct Auth(Arc<Inner>);
 
+#[derive(Clone)]
 struct Inner {
     tokens: Tokens,
-    store: Box<dyn DynUserStore>,
+    store: Arc<dyn DynUserStore>,
     hasher: PasswordHasher,
+    responder: Option<DenialResponder>,
 }
 
 impl fmt::Debug for Auth {
@@ -68,11 +74,35 @@ impl Auth {
 
     /// Like [`Auth::new`] with explicit password hashing parameters.
     pub fn with_hasher(tokens: Tokens, store: impl UserStore, hasher: PasswordHasher) -> Self {
-        Self(Arc::new(Inner {
-            tokens,
-            store: Box::new(store),
-            hasher,
-        }))
+        Self(Arc::new(Inner { tokens, store: Arc::new(store), hasher, responder: None }))
+    }
+
+    /// Replaces the responses of refused requests app-wide (guards and
+    /// [`CurrentUser`](crate::CurrentUser)), for example with
+    /// [`problem_json`](crate::denial::problem_json).
+    ///
+    /// ```
+    /// use rbac_core::{Auth, JwtSecret, MemoryUserStore, Tokens, denial};
+    ///
+    /// let auth = Auth::new(Tokens::hs256(JwtSecret::generate()), MemoryUserStore::new())
+    ///     .with_denial_responder(denial::problem_json);
+    /// ```
+    pub fn with_denial_responder(
+        self,
+        responder: impl Fn(AuthError, &Parts) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        let mut inner = Inner::clone(&self.0);
+        inner.responder = Some(Arc::new(responder));
+        Self(Arc::new(inner))
+    }
+
+    /// Renders a refusal with the app's responder, or the default body.
+    pub fn reject(&self, error: AuthError, request: &Parts) -> AuthRejection {
+        let response = match &self.0.responder {
+            Some(responder) => responder(error, request),
+            None => error.into_response(),
+        };
+        AuthRejection::new(error, response)
     }
 
     /// The token issuer and verifier.
@@ -97,30 +127,18 @@ impl Auth {
             tracing::info!(target: AUDIT, reason = "oversized", "login failed");
             return Err(AuthError::IncorrectCredentials);
         }
-        let record = self
-            .0
-            .store
-            .find_credentials(username)
-            .await
-            .map_err(|error| {
-                tracing::error!(%error, "user store failed during login");
-                AuthError::Unavailable
-            })?;
+        let record = self.0.store.find_credentials(username).await.map_err(|error| {
+            tracing::error!(%error, "user store failed during login");
+            AuthError::Unavailable
+        })?;
         let hash = record.as_ref().map(|record| &record.password_hash);
-        let verified = self
-            .0
-            .hasher
-            .verify_zeroizing(password, hash)
-            .await
-            .map_err(|error| {
-                tracing::error!(%error, "password verification failed to run");
-                match error {
-                    PasswordError::TooLong => AuthError::IncorrectCredentials,
-                    PasswordError::MalformedHash | PasswordError::Unavailable => {
-                        AuthError::Unavailable
-                    }
-                }
-            })?;
+        let verified = self.0.hasher.verify_zeroizing(password, hash).await.map_err(|error| {
+            tracing::error!(%error, "password verification failed to run");
+            match error {
+                PasswordError::TooLong => AuthError::IncorrectCredentials,
+                PasswordError::MalformedHash | PasswordError::Unavailable => AuthError::Unavailable,
+            }
+        })?;
         let user = match record {
             Some(record) if verified => record.user,
             _ => {
@@ -141,14 +159,10 @@ impl Auth {
     /// Fails with [`AuthError::InvalidToken`] for any bad token or a user
     /// that no longer exists, and [`AuthError::InactiveUser`] for a disabled one.
     pub async fn authenticate(&self, bearer_token: &str) -> Result<User, AuthError> {
-        let claims = self
-            .0
-            .tokens
-            .verify(bearer_token)
-            .map_err(|error: TokenError| {
-                tracing::debug!(target: AUDIT, %error, "token rejected");
-                AuthError::InvalidToken
-            })?;
+        let claims = self.0.tokens.verify(bearer_token).map_err(|error: TokenError| {
+            tracing::debug!(target: AUDIT, %error, "token rejected");
+            AuthError::InvalidToken
+        })?;
         let user = self.0.store.find_user(&claims.sub).await.map_err(|error| {
             tracing::error!(%error, "user store failed during authentication");
             AuthError::Unavailable

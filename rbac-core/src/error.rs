@@ -125,17 +125,11 @@ struct ErrorBody {
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            detail: self.detail(),
-            error: self.oauth_error(),
-        };
+        let body = ErrorBody { detail: self.detail(), error: self.oauth_error() };
         let mut response = (self.status(), axum::Json(body)).into_response();
         let headers = response.headers_mut();
         if let Some(challenge) = self.www_authenticate() {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            );
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         if self == Self::Unavailable {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -9,6 +9,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use crate::auth::Auth;
+use crate::denial::AuthRejection;
 use crate::error::AuthError;
 use crate::user::User;
 
@@ -44,12 +45,11 @@ where
     Auth: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = AuthError;
+    type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthError> {
-        current_user(parts, &Auth::from_ref(state))
-            .await
-            .map(CurrentUser)
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthRejection> {
+        let auth = Auth::from_ref(state);
+        current_user(parts, &auth).await.map(CurrentUser).map_err(|error| auth.reject(error, parts))
     }
 }
 
@@ -61,15 +61,20 @@ where
     Auth: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = AuthError;
+    type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, AuthError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, AuthRejection> {
         if !parts.headers.contains_key(AUTHORIZATION) {
             return Ok(None);
         }
-        current_user(parts, &Auth::from_ref(state))
-            .await
-            .map(|user| Some(CurrentUser(user)))
+        let auth = Auth::from_ref(state);
+        match current_user(parts, &auth).await {
+            Ok(user) => Ok(Some(CurrentUser(user))),
+            Err(error) => Err(auth.reject(error, parts)),
+        }
     }
 }
 
@@ -108,9 +113,7 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     if values.next().is_some() {
         return Err(AuthError::InvalidToken);
     }
-    let token = std::str::from_utf8(token)
-        .map_err(|_| AuthError::InvalidToken)?
-        .trim_matches(' ');
+    let token = std::str::from_utf8(token).map_err(|_| AuthError::InvalidToken)?.trim_matches(' ');
     if token.is_empty() {
         return Err(AuthError::InvalidToken);
     }
@@ -126,10 +129,7 @@ mod tests {
     fn parse(values: &[&[u8]]) -> Result<String, AuthError> {
         let mut headers = HeaderMap::new();
         for value in values {
-            headers.append(
-                AUTHORIZATION,
-                HeaderValue::from_bytes(value).expect("valid header"),
-            );
+            headers.append(AUTHORIZATION, HeaderValue::from_bytes(value).expect("valid header"));
         }
         bearer_token(&headers).map(str::to_owned)
     }
@@ -137,27 +137,15 @@ mod tests {
     #[test]
     fn scheme_is_case_insensitive() {
         for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
-            assert_eq!(
-                parse(&[format!("{scheme} abc").as_bytes()]),
-                Ok("abc".to_owned())
-            );
+            assert_eq!(parse(&[format!("{scheme} abc").as_bytes()]), Ok("abc".to_owned()));
         }
     }
 
     #[test]
     fn missing_or_foreign_schemes_are_not_authenticated() {
         assert_eq!(parse(&[]), Err(AuthError::NotAuthenticated));
-        for value in [
-            &b"Basic dXNlcjpwYXNz"[..],
-            b"Bearerabc",
-            b"Token abc",
-            b"abc",
-        ] {
-            assert_eq!(
-                parse(&[value]),
-                Err(AuthError::NotAuthenticated),
-                "{value:?}"
-            );
+        for value in [&b"Basic dXNlcjpwYXNz"[..], b"Bearerabc", b"Token abc", b"abc"] {
+            assert_eq!(parse(&[value]), Err(AuthError::NotAuthenticated), "{value:?}");
         }
     }
 
@@ -166,9 +154,6 @@ mod tests {
         assert_eq!(parse(&[b"Bearer"]), Err(AuthError::InvalidToken));
         assert_eq!(parse(&[b"Bearer    "]), Err(AuthError::InvalidToken));
         assert_eq!(parse(&[b"Bearer \xff\xfe"]), Err(AuthError::InvalidToken));
-        assert_eq!(
-            parse(&[b"Bearer a", b"Bearer b"]),
-            Err(AuthError::InvalidToken)
-        );
+        assert_eq!(parse(&[b"Bearer a", b"Bearer b"]), Err(AuthError::InvalidToken));
     }
 }

@@ -1,15 +1,24 @@
 //! Role-based access control for [axum] handlers.
 //!
-//! Protect a handler with one attribute:
+//! Declare the policy once, then protect handlers with one attribute each:
 //!
 //! ```no_run
 //! use axum::{Json, Router, routing::get};
 //! use rbac_core::{Auth, CurrentUser, JwtSecret, MemoryUserStore, Tokens, User, requires_role};
 //!
-//! /// Only admins may list users.
-//! #[requires_role("admin")]
-//! async fn admin_only() -> &'static str {
-//!     "hello, admin"
+//! rbac_core::policy! {
+//!     /// Who may do what.
+//!     pub mod policy {
+//!         role "viewer";
+//!         role "editor": "viewer" grants "posts:write";
+//!         role "admin": "editor" grants "users:manage";
+//!     }
+//! }
+//!
+//! /// Editors and admins (admin inherits editor).
+//! #[requires_role("editor")]
+//! async fn drafts() -> &'static str {
+//!     "drafts"
 //! }
 //!
 //! /// Any active user; the user is also available as a parameter.
@@ -22,7 +31,7 @@
 //! let auth = Auth::new(Tokens::hs256(JwtSecret::generate()), MemoryUserStore::new());
 //! let app = Router::new()
 //!     .route("/token", rbac_core::oauth2::token_route())
-//!     .route("/admin", get(admin_only))
+//!     .route("/drafts", get(drafts))
 //!     .route("/users/me", get(me))
 //!     .with_state(auth);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await.unwrap();
@@ -34,13 +43,15 @@
 //! before every other extractor: it reads the bearer token, verifies it
 //! ([`Tokens`]), loads the user from the [`UserStore`] through [`Auth`]
 //! (reached with `FromRef` from your state), refuses disabled users and
-//! checks the role. A refused request never reaches the body; the
-//! response is an [`AuthError`].
+//! checks the requirement against the policy's precomputed bit sets. A refused
+//! request never reaches the body; the response is an [`AuthRejection`].
 //!
 //! Misuse fails to compile with a message that says what to write instead:
 //!
 //! ```compile_fail
-//! #[rbac_core::requires_role("")]
+//! rbac_core::policy! { mod policy { role "admin"; } }
+//!
+//! #[rbac_core::requires_role("admn")] // error: unknown role `admn`: did you mean `admin`?
 //! async fn nobody() {}
 //! ```
 //!
@@ -50,25 +61,30 @@
 //! ```
 
 mod auth;
+pub mod denial;
 mod error;
 mod extract;
 pub mod oauth2;
 mod password;
+mod policy;
 mod store;
 mod token;
 mod user;
 
 pub use auth::{Auth, MAX_USERNAME_BYTES};
+pub use denial::AuthRejection;
 pub use error::AuthError;
 pub use extract::CurrentUser;
 pub use password::{MAX_PASSWORD_BYTES, PasswordError, PasswordHash, PasswordHasher};
+pub use policy::{
+    AccessPolicy, Grants, HandlerRequirements, PermissionId, PolicyDescription, Requires,
+    RoleDescription, RoleId,
+};
 pub use store::{DuplicateUser, MemoryUserStore, StoreError, UserStore};
 pub use token::{Claims, IssuedToken, JwtSecret, MAX_TOKEN_BYTES, TokenError, Tokens, WeakSecret};
 pub use user::{InvalidRole, Role, User, UserRecord};
 
 /// Requires a valid bearer token of an existing, active user.
-///
-/// See the [crate documentation](crate) for what the attribute generates.
 ///
 /// ```
 /// use rbac_core::{CurrentUser, authenticated};
@@ -80,25 +96,144 @@ pub use user::{InvalidRole, Role, User, UserRecord};
 /// ```
 pub use rbac_macros::authenticated;
 
-/// Everything [`authenticated`] checks, plus a role; a user without it gets 403.
+/// Everything [`authenticated`] checks, plus a role of the policy, directly or
+/// through the hierarchy; otherwise 403. `any(...)`, `all(...)` and `not(...)`
+/// combine roles. Names are checked against the policy at compile time; the
+/// policy is the module `crate::policy` unless `policy = path::to::module` says
+/// otherwise. Stacked `requires*` attributes must all hold.
 ///
 /// ```
 /// use axum::extract::Path;
 /// use rbac_core::requires_role;
 ///
+/// rbac_core::policy! {
+///     mod policy {
+///         role "editor";
+///         role "admin": "editor";
+///     }
+/// }
+///
 /// #[requires_role("admin")]
 /// async fn delete_user(Path(name): Path<String>) -> String {
 ///     format!("deleted {name}")
 /// }
+///
+/// #[requires_role(any("admin", "editor"), policy = crate::policy)]
+/// async fn edit() {}
 /// ```
 ///
-/// The role must be a non-empty string literal:
+/// The role must be a declared one, as a string literal:
 ///
 /// ```compile_fail
+/// rbac_core::policy! { mod policy { role "admin"; } }
+///
 /// #[rbac_core::requires_role(admin)]
 /// async fn delete_user() {}
 /// ```
 pub use rbac_macros::requires_role;
+
+/// Like [`requires_role`] for permissions: admits anyone whose effective roles
+/// grant it.
+///
+/// ```
+/// rbac_core::policy! {
+///     mod policy {
+///         role "editor" grants "posts:write";
+///     }
+/// }
+///
+/// #[rbac_core::requires_permission("posts:write")]
+/// async fn publish() {}
+/// ```
+pub use rbac_macros::requires_permission;
+
+/// The general form: `role("...")`, `permission("...")`, `owner(arg)`,
+/// `check(function(args...))`, combined with `any`, `all` and `not`.
+///
+/// `owner(username)` holds when the handler argument `username` equals the
+/// current user's username. `check(is_author(id, posts))` awaits
+/// `is_author(&user, &id, &posts)`, an `async fn` returning `bool`. Both run in
+/// the guard, before the body is read, re-running the extractors of the
+/// arguments they name, so they may only name arguments extracted from the
+/// request head (`Path`, `Query`, `State`...).
+///
+/// ```
+/// use axum::extract::Path;
+/// use rbac_core::{User, requires};
+///
+/// rbac_core::policy! {
+///     mod policy {
+///         role "viewer";
+///         role "admin": "viewer";
+///     }
+/// }
+///
+/// /// Self or admin, as Spring's `#username == principal.username or hasRole('ADMIN')`.
+/// #[requires(any(role("admin"), owner(username)))]
+/// async fn profile(Path(username): Path<String>) -> String {
+///     username
+/// }
+///
+/// async fn is_even(_user: &User, id: &u64) -> bool {
+///     id % 2 == 0
+/// }
+///
+/// #[requires(all(role("viewer"), check(is_even(id))))]
+/// async fn even_only(Path(id): Path<u64>) {}
+/// ```
+pub use rbac_macros::requires;
+
+/// Declares an access policy: roles, their hierarchy, permissions, aliases.
+///
+/// It expands to the module it names, with a `Policy` type implementing
+/// [`AccessPolicy`], `grants(&User)`, `describe()`, typed constants in
+/// `roles::` and `permissions::`, and the lookups the attributes use to check
+/// names at compile time. Effective roles and permissions are computed by the
+/// macro; cycles, duplicates and unknown names are compile errors.
+///
+/// ```
+/// rbac_core::policy! {
+///     /// The blog's policy.
+///     pub mod policy {
+///         role "viewer";
+///         role "editor": "viewer" grants "posts:write";
+///         role "admin": "editor" grants "users:manage", "posts:delete";
+///         alias "user" = "viewer";
+///         permission "posts:publish";
+///     }
+/// }
+///
+/// let admin = policy::describe().role("admin").unwrap();
+/// assert_eq!(admin.effective_roles, ["viewer", "editor", "admin"]);
+/// assert_eq!(admin.effective_permissions, ["posts:write", "users:manage", "posts:delete"]);
+/// println!("{}", policy::describe());
+/// ```
+///
+/// ```compile_fail
+/// rbac_core::policy! {
+///     mod policy {
+///         role "a": "b";
+///         role "b": "a"; // error: cyclic role hierarchy
+///     }
+/// }
+/// ```
+pub use rbac_macros::policy;
+
+/// What an annotated handler requires, as a [`HandlerRequirements`] value.
+///
+/// ```
+/// use rbac_core::{Requires, requirements_of, requires_role};
+///
+/// rbac_core::policy! { mod policy { role "admin"; } }
+///
+/// #[requires_role("admin")]
+/// async fn admin_only() {}
+///
+/// let requirements = requirements_of!(admin_only);
+/// assert_eq!(requirements.requires, Requires::Role("admin"));
+/// assert_eq!(requirements.to_string(), r#"admin_only: role("admin")"#);
+/// ```
+pub use rbac_macros::requirements_of;
 
 #[doc(hidden)]
 pub mod __private;

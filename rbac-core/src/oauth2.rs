@@ -83,16 +83,10 @@ pub async fn issue_token(
             "Expected an application/x-www-form-urlencoded body with `username` and `password`",
         ),
     })?;
-    if request
-        .grant_type
-        .as_deref()
-        .is_some_and(|grant| grant != "password")
-    {
+    if request.grant_type.as_deref().is_some_and(|grant| grant != "password") {
         return Err(AuthError::UnsupportedGrantType);
     }
-    auth.login(&request.username, request.password)
-        .await
-        .map(TokenResponse)
+    auth.login(&request.username, request.password).await.map(TokenResponse)
 }
 
 /// `POST` [`issue_token`] with the body capped at [`TOKEN_BODY_LIMIT`].

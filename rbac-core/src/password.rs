@@ -140,10 +140,7 @@ impl PasswordHasher {
         let target = hash.unwrap_or(&self.decoy);
         let parsed =
             argon2::PasswordHash::new(&target.0).map_err(|_| PasswordError::MalformedHash)?;
-        let matches = self
-            .argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let matches = self.argon2().verify_password(password.as_bytes(), &parsed).is_ok();
         Ok(matches && hash.is_some())
     }
 
@@ -222,10 +219,7 @@ mod tests {
     fn overlong_passwords_are_refused_before_hashing() {
         let long = "x".repeat(MAX_PASSWORD_BYTES + 1);
         assert_eq!(cheap().hash_blocking(&long), Err(PasswordError::TooLong));
-        assert_eq!(
-            cheap().verify_blocking(&long, None),
-            Err(PasswordError::TooLong)
-        );
+        assert_eq!(cheap().verify_blocking(&long, None), Err(PasswordError::TooLong));
     }
 
     #[test]

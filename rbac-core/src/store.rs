@@ -165,19 +165,14 @@ impl MemoryUserStore {
 
     /// Removes a user; `false` if there was no such user.
     pub fn remove(&self, username: &str) -> bool {
-        self.users
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(username)
-            .is_some()
+        self.users.write().unwrap_or_else(PoisonError::into_inner).remove(username).is_some()
     }
 
-    fn update(&self, username: &str, change: impl FnOnce(&mut User)) -> bool {
+    /// Applies `change` to a user in place; `false` if there is no such user.
+    /// The username is the key: changing it here is not supported.
+    pub fn update(&self, username: &str, change: impl FnOnce(&mut User)) -> bool {
         let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
-        users
-            .get_mut(username)
-            .map(|record| change(&mut record.user))
-            .is_some()
+        users.get_mut(username).map(|record| change(&mut record.user)).is_some()
     }
 
     fn read<T>(&self, f: impl FnOnce(&HashMap<String, UserRecord>) -> T) -> T {

@@ -1,15 +1,17 @@
-//! Parsing the attribute's arguments.
+//! Parsing the attributes' arguments into a requirement tree.
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
-use syn::{Ident, Lit, LitStr, Token};
+use syn::{Expr, ExprCall, Ident, Lit, LitStr, Token, parenthesized};
 
 /// Which attribute is being expanded.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Attribute {
     Authenticated,
     RequiresRole,
+    RequiresPermission,
+    Requires,
 }
 
 impl Attribute {
@@ -17,6 +19,8 @@ impl Attribute {
         match self {
             Self::Authenticated => "authenticated",
             Self::RequiresRole => "requires_role",
+            Self::RequiresPermission => "requires_permission",
+            Self::Requires => "requires",
         }
     }
 
@@ -24,29 +28,75 @@ impl Attribute {
     /// (`#[requires_role]`, `#[rbac_core::requires_role]`).
     pub(crate) fn from_path(path: &syn::Path) -> Option<Self> {
         let last = path.segments.last()?;
-        if last.ident == "authenticated" {
-            Some(Self::Authenticated)
-        } else if last.ident == "requires_role" {
-            Some(Self::RequiresRole)
-        } else {
-            None
+        [Self::Authenticated, Self::RequiresRole, Self::RequiresPermission, Self::Requires]
+            .into_iter()
+            .find(|attribute| last.ident == attribute.name())
+    }
+}
+
+/// A requirement, as written.
+#[derive(Clone)]
+pub(crate) enum Term {
+    Role(LitStr),
+    Permission(LitStr),
+    Any(Vec<Term>),
+    All(Vec<Term>),
+    Not(Box<Term>),
+    /// The handler argument bound to this name equals the user's username.
+    Owner(Ident),
+    /// `function(arg, ...)`: awaited with the user and the named arguments.
+    Check(ExprCall, Vec<Ident>),
+}
+
+impl Term {
+    pub(crate) fn uses_policy(&self) -> bool {
+        match self {
+            Self::Role(_) | Self::Permission(_) => true,
+            Self::Any(terms) | Self::All(terms) => terms.iter().any(Term::uses_policy),
+            Self::Not(term) => term.uses_policy(),
+            Self::Owner(_) | Self::Check(..) => false,
+        }
+    }
+
+    /// The handler arguments the requirement reads, in order of appearance.
+    pub(crate) fn arguments(&self) -> Vec<&Ident> {
+        match self {
+            Self::Role(_) | Self::Permission(_) => Vec::new(),
+            Self::Any(terms) | Self::All(terms) => terms.iter().flat_map(Term::arguments).collect(),
+            Self::Not(term) => term.arguments(),
+            Self::Owner(argument) => vec![argument],
+            Self::Check(_, arguments) => arguments.iter().collect(),
         }
     }
 }
 
-/// What the handler requires beyond authentication.
-pub(crate) enum Args {
-    Authenticated,
-    Role(LitStr),
+/// One attribute's arguments.
+pub(crate) struct Args {
+    /// `None` for `#[authenticated]`.
+    pub(crate) term: Option<Term>,
+    /// `policy = path`, when given.
+    pub(crate) policy: Option<syn::Path>,
+}
+
+/// How a bare string literal reads in this attribute.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Leaf {
+    Role,
+    Permission,
+    /// `#[requires]`: leaves are spelled out (`role("...")`, `permission("...")`...).
+    Explicit,
 }
 
 pub(crate) fn parse(attribute: Attribute, args: TokenStream) -> syn::Result<Args> {
-    match attribute {
+    let leaf = match attribute {
         Attribute::Authenticated => {
-            Parser::parse2(parse_no_args, args).map(|()| Args::Authenticated)
+            return Parser::parse2(parse_no_args, args).map(|()| Args { term: None, policy: None });
         }
-        Attribute::RequiresRole => Parser::parse2(parse_role, args).map(Args::Role),
-    }
+        Attribute::RequiresRole => Leaf::Role,
+        Attribute::RequiresPermission => Leaf::Permission,
+        Attribute::Requires => Leaf::Explicit,
+    };
+    Parser::parse2(|input: ParseStream<'_>| parse_requirement(input, attribute, leaf), args)
 }
 
 fn parse_no_args(input: ParseStream<'_>) -> syn::Result<()> {
@@ -71,91 +121,229 @@ fn parse_no_args(input: ParseStream<'_>) -> syn::Result<()> {
     ))
 }
 
-fn parse_role(input: ParseStream<'_>) -> syn::Result<LitStr> {
-    const USAGE: &str = "name the role as a string literal, like `#[requires_role(\"admin\")]`";
+fn example(attribute: Attribute) -> &'static str {
+    match attribute {
+        Attribute::RequiresPermission => "`#[requires_permission(\"posts:write\")]`",
+        Attribute::Requires => "`#[requires(role(\"admin\"))]`",
+        _ => "`#[requires_role(\"admin\")]`",
+    }
+}
+
+fn parse_requirement(
+    input: ParseStream<'_>,
+    attribute: Attribute,
+    leaf: Leaf,
+) -> syn::Result<Args> {
+    let name = attribute.name();
     if input.is_empty() {
+        let what = if leaf == Leaf::Permission { "permission" } else { "role" };
         return Err(syn::Error::new(
             Span::call_site(),
-            format!("`#[requires_role]` needs a role: {USAGE}"),
+            format!("`#[{name}]` needs a {what}: write {}", example(attribute)),
         ));
     }
     if input.peek(Ident) && input.peek2(Token![=]) {
-        return Err(unknown_argument(input.parse()?));
+        return Err(unknown_argument(attribute, input.parse()?));
     }
-    let role = match input.parse::<Lit>() {
-        Ok(Lit::Str(role)) => role,
-        Ok(other) => {
-            return Err(syn::Error::new(
-                other.span(),
-                format!(
-                    "expected a string literal, found `{}`: {USAGE}",
-                    other.to_token_stream()
-                ),
-            ));
+    let term = parse_term(input, attribute, leaf)?;
+    let mut policy = None;
+    while !input.is_empty() {
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            break;
         }
-        Err(_) => {
-            let found: proc_macro2::TokenTree = input.parse()?;
-            return Err(syn::Error::new(
-                found.span(),
-                format!(
-                    "expected a string literal, found `{found}`: write `#[requires_role(\"{found}\")]`"
-                ),
-            ));
+        if input.peek(Ident) && input.peek2(Token![=]) {
+            let key: Ident = input.parse()?;
+            if key != "policy" || policy.is_some() {
+                return Err(unknown_argument(attribute, key));
+            }
+            input.parse::<Token![=]>()?;
+            policy = Some(input.parse::<syn::Path>()?);
+            continue;
         }
-    };
-    check_role_name(&role)?;
-    if input.is_empty() {
-        return Ok(role);
+        let extra: proc_macro2::TokenTree = input.parse()?;
+        return Err(syn::Error::new(
+            extra.span(),
+            format!(
+                "`#[{name}]` takes one requirement; to require several, combine them with \
+                 `all(...)` or `any(...)`, or stack attributes"
+            ),
+        ));
     }
-    input.parse::<Token![,]>()?;
-    if input.is_empty() {
-        return Ok(role);
-    }
-    if input.peek(Ident) && input.peek2(Token![=]) {
-        return Err(unknown_argument(input.parse()?));
-    }
-    let extra: proc_macro2::TokenTree = input.parse()?;
-    Err(syn::Error::new(
-        extra.span(),
-        "`#[requires_role]` takes exactly one role; to require two roles, stack two \
-         `#[requires_role(...)]` attributes",
-    ))
+    Ok(Args { term: Some(term), policy })
 }
 
-fn unknown_argument(name: Ident) -> syn::Error {
+fn unknown_argument(attribute: Attribute, key: Ident) -> syn::Error {
     syn::Error::new(
-        name.span(),
+        key.span(),
         format!(
-            "unknown argument `{name}`: `#[requires_role]` takes only a role name, \
-             like `#[requires_role(\"admin\")]`"
+            "unknown argument `{key}`: `#[{}]` takes a requirement and optionally \
+             `policy = path::to::policy`, like {}",
+            attribute.name(),
+            example(attribute)
         ),
     )
 }
 
-/// The same rule as `rbac_core::Role::new`, so a role that can never be granted
-/// never compiles.
-fn check_role_name(role: &LitStr) -> syn::Result<()> {
-    let name = role.value();
-    if name.is_empty() {
+fn parse_term(input: ParseStream<'_>, attribute: Attribute, leaf: Leaf) -> syn::Result<Term> {
+    if input.peek(LitStr) && leaf != Leaf::Explicit {
+        let literal: LitStr = input.parse()?;
+        check_name(&literal, leaf == Leaf::Role)?;
+        return Ok(if leaf == Leaf::Role {
+            Term::Role(literal)
+        } else {
+            Term::Permission(literal)
+        });
+    }
+    if input.peek(Lit) {
+        let literal: Lit = input.parse()?;
         return Err(syn::Error::new(
-            role.span(),
-            "the role name is empty: name the role the user must hold, like `\"admin\"`",
+            literal.span(),
+            format!(
+                "expected a string literal, found `{}`: name it as a string literal, like {}",
+                literal.to_token_stream(),
+                example(attribute)
+            ),
         ));
     }
-    let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':');
-    if name.len() > 64 || !name.chars().all(valid_char) {
-        let suggestion: String = name
-            .chars()
-            .take(64)
-            .map(|c| if valid_char(c) { c } else { '_' })
-            .collect();
+    let word: Ident = input.parse().map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            format!("expected a requirement, like {}", example(attribute)),
+        )
+    })?;
+    if !input.peek(syn::token::Paren) {
+        let hint = match leaf {
+            Leaf::Explicit => format!("write `role(\"{word}\")` or `permission(\"{word}\")`"),
+            _ => format!("write `#[{}(\"{word}\")]`", attribute.name()),
+        };
         return Err(syn::Error::new(
-            role.span(),
+            word.span(),
+            format!("expected a string literal, found `{word}`: {hint}"),
+        ));
+    }
+    let content;
+    parenthesized!(content in input);
+    match word.to_string().as_str() {
+        "any" | "all" => {
+            let terms = parse_list(&content, attribute, leaf)?;
+            if terms.is_empty() {
+                return Err(syn::Error::new(
+                    word.span(),
+                    format!(
+                        "`{word}()` needs at least one requirement, like `{word}(\"admin\", \"editor\")`"
+                    ),
+                ));
+            }
+            let terms = terms.into_iter().map(|(_, term)| term).collect();
+            Ok(if word == "any" { Term::Any(terms) } else { Term::All(terms) })
+        }
+        "not" => {
+            let mut terms = parse_list(&content, attribute, leaf)?.into_iter();
+            match (terms.next(), terms.next()) {
+                (Some((_, term)), None) => Ok(Term::Not(Box::new(term))),
+                (None, _) => Err(syn::Error::new(word.span(), "`not()` needs one requirement")),
+                (Some(_), Some((second, _))) => Err(syn::Error::new(
+                    second,
+                    "`not(...)` takes exactly one requirement; for several, write `not(any(a, b))` \
+                     or `not(all(a, b))`",
+                )),
+            }
+        }
+        "role" | "permission" if leaf == Leaf::Explicit => {
+            let literal: LitStr = content.parse()?;
+            check_name(&literal, word == "role")?;
+            Ok(if word == "role" { Term::Role(literal) } else { Term::Permission(literal) })
+        }
+        "owner" if leaf == Leaf::Explicit => Ok(Term::Owner(content.parse()?)),
+        "check" if leaf == Leaf::Explicit => parse_check(&content),
+        other => {
+            let expected = if leaf == Leaf::Explicit {
+                "`role`, `permission`, `owner`, `check`, `any`, `all` or `not`"
+            } else {
+                "`any`, `all` or `not`"
+            };
+            Err(syn::Error::new(
+                word.span(),
+                format!("unknown requirement `{other}(...)`: expected {expected}"),
+            ))
+        }
+    }
+}
+
+/// Comma-separated requirements, each with the span of its first token.
+fn parse_list(
+    input: ParseStream<'_>,
+    attribute: Attribute,
+    leaf: Leaf,
+) -> syn::Result<Vec<(Span, Term)>> {
+    let mut terms = Vec::new();
+    while !input.is_empty() {
+        let span = input.span();
+        terms.push((span, parse_term(input, attribute, leaf)?));
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(terms)
+}
+
+fn parse_check(input: ParseStream<'_>) -> syn::Result<Term> {
+    let call: ExprCall = input.parse().map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            "`check(...)` takes a call like `check(is_author(id, posts))`: an `async fn` that \
+             receives the user and the named handler arguments",
+        )
+    })?;
+    let mut arguments = Vec::new();
+    for argument in &call.args {
+        match argument {
+            Expr::Path(path) if path.path.get_ident().is_some() && path.qself.is_none() => {
+                arguments.extend(path.path.get_ident().cloned());
+            }
+            other => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    "`check(...)` arguments are names of handler arguments, like `id`",
+                ));
+            }
+        }
+    }
+    Ok(Term::Check(call, arguments))
+}
+
+/// The same rule as `rbac_core::Role::new`, so a name that can never be held
+/// never compiles.
+fn check_name(literal: &LitStr, is_role: bool) -> syn::Result<()> {
+    let name = literal.value();
+    let what = if is_role { "role" } else { "permission" };
+    if name.is_empty() {
+        return Err(syn::Error::new(
+            literal.span(),
             format!(
-                "a role name is 1 to 64 ASCII letters, digits, `_`, `-`, `.` or `:`; \
+                "the {what} name is empty: name the {what} the user must hold, like `\"admin\"`"
+            ),
+        ));
+    }
+    if let Some(suggestion) = valid_name_suggestion(&name) {
+        return Err(syn::Error::new(
+            literal.span(),
+            format!(
+                "a {what} name is 1 to 64 ASCII letters, digits, `_`, `-`, `.` or `:`; \
                  write `\"{suggestion}\"` instead"
             ),
         ));
     }
     Ok(())
+}
+
+/// `None` if `name` is valid, otherwise a valid spelling of it.
+pub(crate) fn valid_name_suggestion(name: &str) -> Option<String> {
+    let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':');
+    if !name.is_empty() && name.len() <= 64 && name.chars().all(valid_char) {
+        return None;
+    }
+    Some(name.chars().take(64).map(|c| if valid_char(c) { c } else { '_' }).collect())
 }

@@ -1,15 +1,15 @@
 //! Generating the guarded handler.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
-use syn::{FnArg, ItemFn, LitStr, Type};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::{FnArg, ItemFn, LitStr};
 
-use crate::attr::{self, Args, Attribute};
-use crate::valid;
+use crate::attr::{self, Args, Attribute, Term};
+use crate::valid::{self, Argument};
 
-/// Expands one attribute. On error, the original item is emitted unchanged
-/// next to the error, so the handler still exists for the rest of the crate
-/// and one mistake does not cascade into "cannot find function" errors.
+/// Expands one attribute (and those stacked below it). On error, the function
+/// is emitted without our attributes next to the errors, so it still exists
+/// for the rest of the crate and one mistake does not cascade.
 pub(crate) fn guard(attribute: Attribute, args: TokenStream, item: TokenStream) -> TokenStream {
     let parsed = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(parsed) => parsed,
@@ -17,87 +17,263 @@ pub(crate) fn guard(attribute: Attribute, args: TokenStream, item: TokenStream) 
         Err(_) => return item,
     };
     let args = attr::parse(attribute, args);
-    let function = valid::as_handler(attribute, parsed)
-        .and_then(|function| valid::check(attribute, &function).map(|()| function));
-    match (args, function) {
-        (Ok(args), Ok(function)) => expand(args, function),
-        (args, function) => {
-            let errors = [args.err(), function.err()].into_iter().flatten();
-            let errors = errors.map(|error| error.to_compile_error());
-            quote! { #item #(#errors)* }
+    let mut function = match valid::as_handler(attribute, parsed) {
+        Ok(function) => function,
+        Err(error) => {
+            let errors = args.err().into_iter().chain([error]).map(|e| e.to_compile_error());
+            return quote! { #item #(#errors)* };
+        }
+    };
+    let result = args
+        .and_then(|args| {
+            valid::check_signature(attribute, &function)?;
+            valid::merge_stacked(attribute, args, &mut function)
+        })
+        .and_then(|args| expand(args, &function));
+    match result {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            function.attrs.retain(|attr| Attribute::from_path(attr.path()).is_none());
+            let error = error.to_compile_error();
+            quote! { #function #error }
         }
     }
 }
 
-fn expand(args: Args, mut function: ItemFn) -> TokenStream {
-    let span = Span::call_site();
-    let (support, requirement) = match args {
-        Args::Authenticated => (
-            TokenStream::new(),
-            quote_spanned!(span=> ::rbac_core::__private::AuthenticatedOnly),
-        ),
-        Args::Role(role) => role_requirement(&function, &role),
-    };
-    let guard: FnArg = syn::parse_quote_spanned! {span=>
-        _: ::rbac_core::__private::Guard<#requirement>
-    };
-    function.sig.inputs.insert(0, guard);
-    quote! {
-        #support
-        #function
-    }
+/// Names used inside generated code, with `mixed_site` hygiene so the
+/// handler's own argument names can neither see nor shadow them.
+fn hidden(name: &str) -> syn::Ident {
+    syn::Ident::new(name, Span::mixed_site())
 }
 
-/// A hidden marker type implementing `Requirement` for one role. It is named
-/// after the handler and how many guards it already has, so stacked
-/// attributes on one handler get distinct names.
-fn role_requirement(function: &ItemFn, role: &LitStr) -> (TokenStream, TokenStream) {
-    let guards_so_far = function
-        .sig
-        .inputs
-        .iter()
-        .filter(|input| is_guard(input))
-        .count();
-    let marker = format_ident!(
-        "__rbac_requirement_{}_{}",
-        function.sig.ident,
-        guards_so_far
-    );
+fn expand(args: Args, function: &ItemFn) -> syn::Result<TokenStream> {
+    let marker = format_ident!("__rbac_requirement_{}", function.sig.ident);
     let vis = &function.vis;
-    let description = format!("role {:?}", role.value());
-    let support = quote! {
-        #[doc(hidden)]
-        #[allow(non_camel_case_types)]
-        #vis enum #marker {}
+    let handler = function.sig.ident.to_string();
+    let term = args.term;
+    let policy = term.as_ref().filter(|term| term.uses_policy()).map(|_| match &args.policy {
+        Some(path) => path.to_token_stream(),
+        None => quote!(crate::policy),
+    });
+    let policy_name = match &policy {
+        Some(path) => {
+            let name = path.to_string().replace(' ', "");
+            quote!(::core::option::Option::Some(#name))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let requires = term.as_ref().map_or_else(|| quote!(::rbac_core::Requires::Authenticated), data);
+    let user = hidden("__rbac_user");
+    let grants = hidden("__rbac_grants");
+    let predicate =
+        term.as_ref().map_or_else(|| quote!(true), |t| predicate(t, &policy, &grants, &user));
+    let compute_grants = policy.as_ref().map(|policy| {
+        quote! { let #grants = <#policy::Policy as ::rbac_core::AccessPolicy>::grants(#user); }
+    });
+    let annotated = quote! {
+        impl ::rbac_core::__private::Annotated for #marker {
+            const REQUIREMENTS: ::rbac_core::HandlerRequirements = ::rbac_core::HandlerRequirements {
+                handler: #handler,
+                policy: #policy_name,
+                requires: #requires,
+            };
+        }
+    };
+    let arguments = match &term {
+        Some(term) => valid::used_arguments(function, term)?,
+        None => Vec::new(),
+    };
+    let support = if arguments.is_empty() {
+        quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            #vis enum #marker {}
 
-        impl ::rbac_core::__private::Requirement for #marker {
-            const DESCRIPTION: &'static ::core::primitive::str = #description;
+            #annotated
 
-            #[inline]
-            fn is_met_by(user: &::rbac_core::User) -> ::core::primitive::bool {
-                user.has_role(#role)
+            impl ::rbac_core::__private::Requirement for #marker {
+                #[inline]
+                fn is_met_by(#user: &::rbac_core::User) -> ::core::primitive::bool {
+                    #compute_grants
+                    #predicate
+                }
             }
         }
+    } else {
+        dynamic_guard(&marker, vis, &annotated, &arguments, compute_grants, &predicate)
     };
-    (support, quote!(#marker))
+    let guard_type = if arguments.is_empty() {
+        quote!(::rbac_core::__private::Guard<#marker>)
+    } else {
+        quote!(#marker)
+    };
+    let mut function = function.clone();
+    let guard: FnArg = syn::parse_quote_spanned! {Span::call_site()=> _: #guard_type };
+    function.sig.inputs.insert(0, guard);
+    Ok(quote! {
+        #support
+        #function
+    })
 }
 
-/// Whether a parameter is a guard added by an earlier attribute on the same handler.
-fn is_guard(input: &FnArg) -> bool {
-    let FnArg::Typed(typed) = input else {
-        return false;
+/// A guard that extracts the handler arguments its check names (from the
+/// request head only, so the body stays unread) and evaluates the check.
+fn dynamic_guard(
+    marker: &syn::Ident,
+    vis: &syn::Visibility,
+    annotated: &TokenStream,
+    arguments: &[Argument<'_>],
+    compute_grants: Option<TokenStream>,
+    predicate: &TokenStream,
+) -> TokenStream {
+    let (parts, state, auth, user) = (
+        hidden("__rbac_parts"),
+        hidden("__rbac_state"),
+        hidden("__rbac_auth"),
+        hidden("__rbac_user"),
+    );
+    let private = quote!(::rbac_core::__private);
+    let bounds = arguments.iter().map(|argument| {
+        let ty = argument.ty;
+        quote_spanned!(ty_span(ty)=> #ty: #private::CheckArgument<S>)
+    });
+    let extractions = arguments.iter().map(|argument| {
+        let (pattern, ty) = (argument.pattern, argument.ty);
+        quote_spanned! {ty_span(ty)=>
+            #[allow(unused_variables)]
+            let #pattern: #ty = <#ty as #private::CheckArgument<S>>::extract(#parts, #state)
+                .await
+                .map_err(#private::axum::response::IntoResponse::into_response)?;
+        }
+    });
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #marker;
+
+        #annotated
+
+        impl<S> #private::axum::extract::FromRequestParts<S> for #marker
+        where
+            S: ::core::marker::Send + ::core::marker::Sync,
+            ::rbac_core::Auth: #private::axum::extract::FromRef<S>,
+            #(#bounds,)*
+        {
+            type Rejection = #private::axum::response::Response;
+
+            async fn from_request_parts(
+                #parts: &mut #private::axum::http::request::Parts,
+                #state: &S,
+            ) -> ::core::result::Result<Self, Self::Rejection> {
+                let (#auth, #user) = #private::authenticate(#parts, #state)
+                    .await
+                    .map_err(#private::axum::response::IntoResponse::into_response)?;
+                let #user: &::rbac_core::User = &#user;
+                #compute_grants
+                #(#extractions)*
+                if #predicate {
+                    ::core::result::Result::Ok(Self)
+                } else {
+                    ::core::result::Result::Err(#private::axum::response::IntoResponse::into_response(
+                        #private::deny::<Self>(&#auth, #parts, #user),
+                    ))
+                }
+            }
+        }
+    }
+}
+
+fn ty_span(ty: &syn::Type) -> Span {
+    syn::spanned::Spanned::span(ty)
+}
+
+/// The requirement as a boolean expression over the user's grants.
+fn predicate(
+    term: &Term,
+    policy: &Option<TokenStream>,
+    grants: &syn::Ident,
+    user: &syn::Ident,
+) -> TokenStream {
+    let recurse = |term: &Term| predicate(term, policy, grants, user);
+    match term {
+        Term::Role(name) => {
+            let lookup = name_lookup(policy, "role", name);
+            quote!((#grants.roles & #lookup != 0))
+        }
+        Term::Permission(name) => {
+            let lookup = name_lookup(policy, "permission", name);
+            quote!((#grants.permissions & #lookup != 0))
+        }
+        Term::Any(terms) => {
+            let terms = terms.iter().map(recurse);
+            quote!((false #(|| #terms)*))
+        }
+        Term::All(terms) => {
+            let terms = terms.iter().map(recurse);
+            quote!((true #(&& #terms)*))
+        }
+        Term::Not(term) => {
+            let term = recurse(term);
+            quote!((!#term))
+        }
+        Term::Owner(argument) => {
+            quote_spanned!(argument.span()=> (#argument == #user.username))
+        }
+        Term::Check(call, arguments) => {
+            let function = &call.func;
+            quote_spanned!(syn::spanned::Spanned::span(call)=> (#function(#user, #(&#arguments),*).await))
+        }
+    }
+}
+
+/// `policy::role!("name")`: expands to the name's bit, or to a compile error
+/// at the literal naming the closest declared name.
+fn name_lookup(policy: &Option<TokenStream>, kind: &str, name: &LitStr) -> TokenStream {
+    let policy = policy.clone().unwrap_or_else(|| quote!(crate::policy));
+    let macro_name = syn::Ident::new(kind, name.span());
+    // A plain literal, so `r"admin"` and `"admin"` match the same arm.
+    let literal = LitStr::new(&name.value(), name.span());
+    quote_spanned!(name.span()=> #policy::#macro_name!(#literal))
+}
+
+/// The requirement as `::rbac_core::Requires` data.
+fn data(term: &Term) -> TokenStream {
+    let requires = quote!(::rbac_core::Requires);
+    match term {
+        Term::Role(name) => quote!(#requires::Role(#name)),
+        Term::Permission(name) => quote!(#requires::Permission(#name)),
+        Term::Any(terms) => {
+            let terms = terms.iter().map(data);
+            quote!(#requires::Any(&[#(#terms),*]))
+        }
+        Term::All(terms) => {
+            let terms = terms.iter().map(data);
+            quote!(#requires::All(&[#(#terms),*]))
+        }
+        Term::Not(term) => {
+            let term = data(term);
+            quote!(#requires::Not(&#term))
+        }
+        Term::Owner(argument) => {
+            let argument = argument.to_string();
+            quote!(#requires::Owner(#argument))
+        }
+        Term::Check(call, _) => {
+            let call = call.to_token_stream().to_string();
+            quote!(#requires::Check(#call))
+        }
+    }
+}
+
+/// `requirements_of!(path::to::handler)`.
+pub(crate) fn requirements_of(input: TokenStream) -> TokenStream {
+    let mut path: syn::Path = match syn::parse2(input) {
+        Ok(path) => path,
+        Err(error) => return error.to_compile_error(),
     };
-    let Type::Path(path) = &*typed.ty else {
-        return false;
+    let Some(last) = path.segments.last_mut() else {
+        return syn::Error::new(Span::call_site(), "expected a handler path").to_compile_error();
     };
-    let segments: Vec<_> = path
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    segments.len() == 3
-        && segments[0] == "rbac_core"
-        && segments[1] == "__private"
-        && segments[2] == "Guard"
+    last.ident = format_ident!("__rbac_requirement_{}", last.ident, span = last.ident.span());
+    quote!(<#path as ::rbac_core::__private::Annotated>::REQUIREMENTS)
 }

@@ -1,28 +1,64 @@
 //! Attribute macros for `rbac-core`. Depend on `rbac-core` and use them from
-//! there: `rbac_core::authenticated` and `rbac_core::requires_role`, where
-//! their documentation and examples live.
+//! there (`rbac_core::requires_role` and friends), where their documentation
+//! and examples live.
 //!
-//! Both attributes keep the handler as it is and prepend one extractor,
-//! `::rbac_core::__private::Guard<R>`, to its parameters, so the check runs
-//! before any other extractor. For a role, `R` is a hidden marker type
-//! emitted next to the handler.
+//! The attributes keep the handler as it is and prepend one extractor to its
+//! parameters, so the check runs before any other extractor. A hidden marker
+//! type emitted next to the handler carries the requirement, as code and as
+//! data. `policy!` expands to a module with the compiled hierarchy and the
+//! lookups that check role and permission names at compile time.
 
 mod attr;
 mod expand;
+mod names;
+mod policy;
 mod valid;
 
 use proc_macro::TokenStream;
+
+use attr::Attribute;
 
 /// Requires a valid bearer token of an existing, active user.
 /// See `rbac_core::authenticated`.
 #[proc_macro_attribute]
 pub fn authenticated(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::guard(attr::Attribute::Authenticated, args.into(), item.into()).into()
+    expand::guard(Attribute::Authenticated, args.into(), item.into()).into()
 }
 
-/// Requires an authenticated user holding a role.
-/// See `rbac_core::requires_role`.
+/// Requires a role of the policy. See `rbac_core::requires_role`.
 #[proc_macro_attribute]
 pub fn requires_role(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::guard(attr::Attribute::RequiresRole, args.into(), item.into()).into()
+    expand::guard(Attribute::RequiresRole, args.into(), item.into()).into()
+}
+
+/// Requires a permission of the policy. See `rbac_core::requires_permission`.
+#[proc_macro_attribute]
+pub fn requires_permission(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::guard(Attribute::RequiresPermission, args.into(), item.into()).into()
+}
+
+/// Requires a combination of roles, permissions and checks. See `rbac_core::requires`.
+#[proc_macro_attribute]
+pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::guard(Attribute::Requires, args.into(), item.into()).into()
+}
+
+/// Declares an access policy. See `rbac_core::policy`.
+#[proc_macro]
+pub fn policy(input: TokenStream) -> TokenStream {
+    policy::expand(input.into()).into()
+}
+
+/// What an annotated handler requires. See `rbac_core::requirements_of`.
+#[proc_macro]
+pub fn requirements_of(input: TokenStream) -> TokenStream {
+    expand::requirements_of(input.into()).into()
+}
+
+/// The compile error for a name a policy does not declare. Used by the
+/// lookup macros `policy!` generates; not for direct use.
+#[doc(hidden)]
+#[proc_macro]
+pub fn unknown_name(input: TokenStream) -> TokenStream {
+    names::unknown_name(input.into()).into()
 }

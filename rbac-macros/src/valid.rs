@@ -1,10 +1,11 @@
-//! Checking that the item is something the guard can wrap.
+//! Checking the handler, and merging stacked attributes into one requirement.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::spanned::Spanned;
-use syn::{FnArg, Item, ItemFn};
+use syn::{FnArg, Ident, Item, ItemFn, Pat};
 
-use crate::attr::Attribute;
+use crate::attr::{self, Args, Attribute, Term};
 
 /// The function, or an error pointing at why the item is not an `async fn`
 /// handler.
@@ -25,25 +26,19 @@ pub(crate) fn as_handler(attribute: Attribute, item: Item) -> Result<ItemFn, syn
     };
     Err(syn::Error::new(
         keyword,
-        format!(
-            "`#[{}]` goes on an `async fn` axum handler, not on this item",
-            attribute.name()
-        ),
+        format!("`#[{}]` goes on an `async fn` axum handler, not on this item", attribute.name()),
     ))
 }
 
-/// Every problem with the handler, combined into one error.
-pub(crate) fn check(attribute: Attribute, function: &ItemFn) -> Result<(), syn::Error> {
+/// Every problem with the handler's signature, combined into one error.
+pub(crate) fn check_signature(attribute: Attribute, function: &ItemFn) -> Result<(), syn::Error> {
     let mut errors = Vec::new();
     let name = attribute.name();
     let sig = &function.sig;
     if sig.asyncness.is_none() {
         errors.push(syn::Error::new(
             sig.fn_token.span,
-            format!(
-                "`#[{name}]` handlers must be `async fn`: write `async fn {}`",
-                sig.ident
-            ),
+            format!("`#[{name}]` handlers must be `async fn`: write `async fn {}`", sig.ident),
         ));
     }
     if let Some(FnArg::Receiver(receiver)) = sig.inputs.first() {
@@ -56,42 +51,165 @@ pub(crate) fn check(attribute: Attribute, function: &ItemFn) -> Result<(), syn::
             ),
         ));
     }
-    for attr in &function.attrs {
-        let Some(other) = Attribute::from_path(attr.path()) else {
-            continue;
-        };
-        errors.extend(conflict(attribute, other, attr.path().span()));
-    }
-    let mut errors = errors.into_iter();
-    let Some(mut first) = errors.next() else {
-        return Ok(());
-    };
-    first.extend(errors);
-    Err(first)
+    combine(errors)
 }
 
-/// Stacking two `#[requires_role]` means both roles; any other pair is redundant.
-fn conflict(this: Attribute, other: Attribute, other_span: Span) -> Option<syn::Error> {
-    let message = match (this, other) {
-        (Attribute::RequiresRole, Attribute::RequiresRole) => return None,
-        (Attribute::Authenticated, Attribute::Authenticated) => {
-            return Some(syn::Error::new(
-                other_span,
-                "duplicate `#[authenticated]`: remove one",
-            ));
+/// The requirement of this attribute AND every `requires*` attribute stacked
+/// below it, which are removed from the function so only one guard is added.
+pub(crate) fn merge_stacked(
+    attribute: Attribute,
+    own: Args,
+    function: &mut ItemFn,
+) -> Result<Args, syn::Error> {
+    let mut errors = Vec::new();
+    let mut terms: Vec<Term> = own.term.into_iter().collect();
+    let mut policy = own.policy;
+    let mut kept = Vec::new();
+    for attr in std::mem::take(&mut function.attrs) {
+        let Some(other) = Attribute::from_path(attr.path()) else {
+            kept.push(attr);
+            continue;
+        };
+        if let Some(conflict) = conflict(attribute, other, attr.path().span()) {
+            errors.push(conflict);
+            continue;
         }
-        (Attribute::RequiresRole, Attribute::Authenticated) => {
-            return Some(syn::Error::new(
-                other_span,
-                "remove `#[authenticated]`: `#[requires_role(...)]` already requires an \
-                 authenticated, active user",
-            ));
+        let tokens = match &attr.meta {
+            syn::Meta::List(list) => list.tokens.clone(),
+            _ => TokenStream::new(),
+        };
+        match attr::parse(other, tokens) {
+            Ok(args) => {
+                terms.extend(args.term);
+                match (&policy, args.policy) {
+                    (_, None) => {}
+                    (None, Some(path)) => policy = Some(path),
+                    (Some(first), Some(path)) if same_path(first, &path) => {}
+                    (Some(_), Some(path)) => errors.push(syn::Error::new_spanned(
+                        path,
+                        "stacked attributes must check against the same policy",
+                    )),
+                }
+            }
+            Err(error) => errors.push(error),
         }
-        (Attribute::Authenticated, Attribute::RequiresRole) => {
-            "remove `#[authenticated]`: `#[requires_role(...)]` on this handler already \
-             requires an authenticated, active user"
-        }
+    }
+    function.attrs = kept;
+    combine(errors)?;
+    let term = match terms.len() {
+        0 => None,
+        1 => terms.pop(),
+        _ => Some(Term::All(terms)),
     };
-    // `#[authenticated]` expands first here, so it is the attribute being expanded.
-    Some(syn::Error::new(Span::call_site(), message))
+    Ok(Args { term, policy })
+}
+
+fn same_path(a: &syn::Path, b: &syn::Path) -> bool {
+    a.to_token_stream().to_string() == b.to_token_stream().to_string()
+}
+
+/// `#[authenticated]` with any other of our attributes is redundant.
+fn conflict(this: Attribute, other: Attribute, other_span: Span) -> Option<syn::Error> {
+    match (this, other) {
+        (Attribute::Authenticated, Attribute::Authenticated) => {
+            Some(syn::Error::new(other_span, "duplicate `#[authenticated]`: remove one"))
+        }
+        (Attribute::Authenticated, requires) => Some(syn::Error::new(
+            // `#[authenticated]` is the attribute being expanded: point at it.
+            Span::call_site(),
+            format!(
+                "remove `#[authenticated]`: `#[{}(...)]` on this handler already requires an \
+                 authenticated, active user",
+                requires.name()
+            ),
+        )),
+        (requires, Attribute::Authenticated) => Some(syn::Error::new(
+            other_span,
+            format!(
+                "remove `#[authenticated]`: `#[{}(...)]` already requires an authenticated, \
+                 active user",
+                requires.name()
+            ),
+        )),
+        _ => None,
+    }
+}
+
+/// A handler argument a check can use: its pattern, its type, the names it binds.
+pub(crate) struct Argument<'a> {
+    pub(crate) pattern: &'a Pat,
+    pub(crate) ty: &'a syn::Type,
+    names: Vec<&'a Ident>,
+}
+
+/// The handler arguments the requirement names, each once, in parameter
+/// order; an error for each name no argument binds.
+pub(crate) fn used_arguments<'a>(
+    function: &'a ItemFn,
+    term: &Term,
+) -> Result<Vec<Argument<'a>>, syn::Error> {
+    let arguments: Vec<Argument<'a>> = function
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => {
+                let mut names = Vec::new();
+                bound_names(&typed.pat, &mut names);
+                Some(Argument { pattern: &typed.pat, ty: &typed.ty, names })
+            }
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let mut errors = Vec::new();
+    let mut used = vec![false; arguments.len()];
+    for name in term.arguments() {
+        match arguments.iter().position(|argument| argument.names.contains(&name)) {
+            Some(index) => used[index] = true,
+            None => {
+                let known: Vec<String> =
+                    arguments.iter().flat_map(|a| &a.names).map(|n| format!("`{n}`")).collect();
+                let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+                errors.push(syn::Error::new(
+                    name.span(),
+                    format!(
+                        "the handler has no argument `{name}`: add one, like \
+                         `Path({name}): Path<String>`, or name one it has ({known})"
+                    ),
+                ));
+            }
+        }
+    }
+    combine(errors)?;
+    Ok(arguments
+        .into_iter()
+        .zip(used)
+        .filter_map(|(argument, used)| used.then_some(argument))
+        .collect())
+}
+
+fn bound_names<'a>(pattern: &'a Pat, names: &mut Vec<&'a Ident>) {
+    match pattern {
+        Pat::Ident(ident) => {
+            names.push(&ident.ident);
+            if let Some((_, sub)) = &ident.subpat {
+                bound_names(sub, names);
+            }
+        }
+        Pat::TupleStruct(tuple) => tuple.elems.iter().for_each(|p| bound_names(p, names)),
+        Pat::Tuple(tuple) => tuple.elems.iter().for_each(|p| bound_names(p, names)),
+        Pat::Struct(record) => record.fields.iter().for_each(|f| bound_names(&f.pat, names)),
+        Pat::Reference(reference) => bound_names(&reference.pat, names),
+        Pat::Paren(paren) => bound_names(&paren.pat, names),
+        Pat::Type(typed) => bound_names(&typed.pat, names),
+        Pat::Slice(slice) => slice.elems.iter().for_each(|p| bound_names(p, names)),
+        _ => {}
+    }
+}
+
+fn combine(errors: Vec<syn::Error>) -> Result<(), syn::Error> {
+    let mut errors = errors.into_iter();
+    let Some(mut first) = errors.next() else { return Ok(()) };
+    first.extend(errors);
+    Err(first)
 }

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub users: MemoryUserStore,
     /// Token keys matching [`TEST_SECRET`].
     pub tokens: Tokens,
+    /// The posts the router serves, shared.
+    pub posts: example_app::Posts,
 }
 
 /// The example app, seeded with the demo users.
@@ -30,15 +32,9 @@ pub fn demo_app() -> TestApp {
     let tokens = Tokens::hs256(JwtSecret::new(TEST_SECRET.to_vec()).expect("test secret is long"));
     let auth = Auth::new(tokens.clone(), users.clone());
     example_app::seed_demo_users(&users, &PasswordHasher::default()).expect("seed");
-    let router = example_app::app(example_app::AppState {
-        auth,
-        users: users.clone(),
-    });
-    TestApp {
-        router,
-        users,
-        tokens,
-    }
+    let state = example_app::AppState::new(auth, users.clone());
+    let posts = state.posts.clone();
+    TestApp { router: example_app::app(state), users, tokens, posts }
 }
 
 /// A response, read whole.
@@ -60,34 +56,18 @@ impl Reply {
 
     /// A header as a string, or `""`.
     pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
     }
 }
 
 /// Sends one request through `router` in-process.
 pub async fn send(router: &Router, request: Request<Body>) -> Reply {
-    let response = router
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("router is infallible");
+    let response = router.clone().oneshot(request).await.expect("router is infallible");
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
     let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        json,
-    }
+    Reply { status, headers, json }
 }
 
 /// `GET path`, with a bearer token when given.
@@ -107,32 +87,38 @@ pub fn token_request(form: &str) -> Request<Body> {
         .expect("valid request")
 }
 
+/// A request with a method, an optional bearer token and an optional JSON body.
+pub fn request(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    json: Option<&Value>,
+) -> Request<Body> {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let body = match json {
+        Some(json) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.to_string())
+        }
+        None => Body::empty(),
+    };
+    request.body(body).expect("valid request")
+}
+
 /// Logs in through `/token` and returns the access token.
 pub async fn login(router: &Router, username: &str, password: &str) -> String {
-    let reply = send(
-        router,
-        token_request(&format!("username={username}&password={password}")),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::OK,
-        "login as {username}: {:?}",
-        reply.json
-    );
-    reply.json["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_owned()
+    let reply =
+        send(router, token_request(&format!("username={username}&password={password}"))).await;
+    assert_eq!(reply.status, StatusCode::OK, "login as {username}: {:?}", reply.json);
+    reply.json["access_token"].as_str().expect("access_token").to_owned()
 }
 
 /// A compact JWS with arbitrary header and payload JSON, HS256-signed with `secret`.
 pub fn forge(header: &str, payload: &str, secret: &[u8]) -> String {
-    let input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(payload)
-    );
+    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
     let key = jsonwebtoken::EncodingKey::from_secret(secret).expect("key");
     let signature =
         jsonwebtoken::crypto::sign(input.as_bytes(), &key, jsonwebtoken::Algorithm::HS256)

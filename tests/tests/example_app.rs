@@ -27,17 +27,10 @@ async fn password_grant_issues_a_bearer_token_that_is_never_cached() {
 async fn wrong_password_and_unknown_user_get_the_same_answer() {
     let app = demo_app();
     let wrong = send(&app.router, token_request("username=johndoe&password=nope")).await;
-    let unknown = send(
-        &app.router,
-        token_request("username=nobody&password=secret"),
-    )
-    .await;
+    let unknown = send(&app.router, token_request("username=nobody&password=secret")).await;
     for reply in [&wrong, &unknown] {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(
-            reply.json,
-            json!({"detail": "Incorrect username or password"})
-        );
+        assert_eq!(reply.json, json!({"detail": "Incorrect username or password"}));
         assert_eq!(reply.header("www-authenticate"), "Bearer");
     }
     assert_eq!(wrong.headers, unknown.headers);
@@ -58,12 +51,7 @@ async fn other_grant_types_are_unsupported() {
 #[tokio::test]
 async fn malformed_token_requests_get_a_4xx_with_a_detail() {
     let app = demo_app();
-    for form in [
-        "",
-        "username=johndoe",
-        "password=secret",
-        "username=a&username=b&password=c",
-    ] {
+    for form in ["", "username=johndoe", "password=secret", "username=a&username=b&password=c"] {
         let reply = send(&app.router, token_request(form)).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{form:?}");
         assert_eq!(reply.json["error"], "invalid_request");
@@ -71,9 +59,7 @@ async fn malformed_token_requests_get_a_4xx_with_a_detail() {
     }
     let json_body = axum::http::Request::post("/token")
         .header("content-type", "application/json")
-        .body(axum::body::Body::from(
-            r#"{"username":"johndoe","password":"secret"}"#,
-        ))
+        .body(axum::body::Body::from(r#"{"username":"johndoe","password":"secret"}"#))
         .expect("request");
     let reply = send(&app.router, json_body).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
@@ -113,14 +99,9 @@ async fn admin_listing_needs_the_admin_role_and_never_shows_hashes() {
     let admin = login(&app.router, "janedoe", "secret3").await;
     let reply = send(&app.router, get("/admin/users", Some(&admin))).await;
     assert_eq!(reply.status, StatusCode::OK);
-    let names: Vec<_> = reply
-        .json
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|u| u["username"].clone())
-        .collect();
-    assert_eq!(names, [json!("alice"), json!("janedoe"), json!("johndoe")]);
+    let names: Vec<_> =
+        reply.json.as_array().expect("list").iter().map(|u| u["username"].clone()).collect();
+    assert_eq!(names, [json!("alice"), json!("bob"), json!("janedoe"), json!("johndoe")]);
     let text = reply.json.to_string();
     assert!(
         !text.contains("argon2") && !text.contains("hash") && !text.contains("password"),
@@ -131,10 +112,7 @@ async fn admin_listing_needs_the_admin_role_and_never_shows_hashes() {
     let reply = send(&app.router, get("/admin/users", Some(&user))).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(reply.json, json!({"detail": "Not enough permissions"}));
-    assert_eq!(
-        reply.header("www-authenticate"),
-        r#"Bearer error="insufficient_scope""#
-    );
+    assert_eq!(reply.header("www-authenticate"), r#"Bearer error="insufficient_scope""#);
 }
 
 #[tokio::test]
@@ -162,11 +140,7 @@ async fn bearer_scheme_is_case_insensitive() {
             .header("authorization", format!("{scheme} {token}"))
             .body(axum::body::Body::empty())
             .expect("request");
-        assert_eq!(
-            send(&app.router, request).await.status,
-            StatusCode::OK,
-            "{scheme}"
-        );
+        assert_eq!(send(&app.router, request).await.status, StatusCode::OK, "{scheme}");
     }
 }
 
@@ -186,42 +160,21 @@ async fn account_changes_apply_on_the_next_request() {
     let app = demo_app();
     let token = login(&app.router, "johndoe", "secret").await;
     assert_eq!(
-        send(&app.router, get("/admin/users", Some(&token)))
-            .await
-            .status,
+        send(&app.router, get("/admin/users", Some(&token))).await.status,
         StatusCode::FORBIDDEN
     );
 
-    assert!(
-        app.users
-            .set_roles("johndoe", vec![Role::new("admin").expect("role")])
-    );
-    assert_eq!(
-        send(&app.router, get("/admin/users", Some(&token)))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert!(app.users.set_roles("johndoe", vec![Role::new("admin").expect("role")]));
+    assert_eq!(send(&app.router, get("/admin/users", Some(&token))).await.status, StatusCode::OK);
 
     assert!(app.users.set_disabled("johndoe", true));
-    assert_eq!(
-        send(&app.router, get("/users/me", Some(&token)))
-            .await
-            .detail(),
-        "Inactive user"
-    );
+    assert_eq!(send(&app.router, get("/users/me", Some(&token))).await.detail(), "Inactive user");
 
     assert!(app.users.remove("johndoe"));
     let reply = send(&app.router, get("/users/me", Some(&token))).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        reply.json,
-        json!({"detail": "Could not validate credentials"})
-    );
-    assert_eq!(
-        reply.header("www-authenticate"),
-        r#"Bearer error="invalid_token""#
-    );
+    assert_eq!(reply.json, json!({"detail": "Could not validate credentials"}));
+    assert_eq!(reply.header("www-authenticate"), r#"Bearer error="invalid_token""#);
 }
 
 #[tokio::test]
@@ -239,10 +192,7 @@ fn production_mode_needs_a_strong_secret() {
 
     let cli = Cli::parse_from(["example-app", "--production"]);
     assert_eq!(cli.mode(), AppEnv::Production);
-    assert_eq!(
-        jwt_secret(cli.mode(), None).expect_err("no secret"),
-        ConfigError::MissingSecret
-    );
+    assert_eq!(jwt_secret(cli.mode(), None).expect_err("no secret"), ConfigError::MissingSecret);
     assert!(matches!(
         jwt_secret(cli.mode(), Some("x".repeat(31).into())),
         Err(ConfigError::WeakSecret(_))

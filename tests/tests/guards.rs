@@ -20,6 +20,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tests::{TEST_SECRET, send};
 
+rbac_core::policy! {
+    mod policy {
+        role "editor";
+        role "reviewer";
+    }
+}
+
 #[derive(Clone)]
 struct AppState {
     auth: Auth,
@@ -109,34 +116,17 @@ struct Fixture {
 fn fixture() -> Fixture {
     let users = MemoryUserStore::new();
     let hasher = PasswordHasher::default();
-    for (name, roles) in [
-        ("ed", &["editor"][..]),
-        ("rita", &["editor", "reviewer"]),
-        ("val", &[]),
-    ] {
+    for (name, roles) in [("ed", &["editor"][..]), ("rita", &["editor", "reviewer"]), ("val", &[])]
+    {
         let mut user = User::new(name);
-        user.roles = roles
-            .iter()
-            .map(|r| rbac_core::Role::new(r).expect("role"))
-            .collect();
+        user.roles = roles.iter().map(|r| rbac_core::Role::new(r).expect("role")).collect();
         let password_hash = hasher.hash_blocking("password").expect("hash");
-        users
-            .insert(UserRecord {
-                user,
-                password_hash,
-            })
-            .expect("insert");
+        users.insert(UserRecord { user, password_hash }).expect("insert");
     }
     let lookups = Arc::new(AtomicUsize::new(0));
-    let store = CountingStore {
-        inner: users,
-        lookups: Arc::clone(&lookups),
-    };
+    let store = CountingStore { inner: users, lookups: Arc::clone(&lookups) };
     let tokens = Tokens::hs256(JwtSecret::new(TEST_SECRET.to_vec()).expect("secret"));
-    let state = AppState {
-        auth: Auth::new(tokens.clone(), store),
-        greeting: "hello",
-    };
+    let state = AppState { auth: Auth::new(tokens.clone(), store), greeting: "hello" };
     let router = Router::new()
         .route("/posts/{id}", get(edit))
         .route("/posts", post(create))
@@ -145,11 +135,7 @@ fn fixture() -> Fixture {
         .route("/review", get(review))
         .route("/optional", get(optional))
         .with_state(state);
-    Fixture {
-        router,
-        lookups,
-        tokens,
-    }
+    Fixture { router, lookups, tokens }
 }
 
 fn token(fixture: &Fixture, user: &str) -> String {
@@ -170,9 +156,7 @@ impl http_body::Body for Tripwire {
         if self.0.swap(true, Ordering::SeqCst) {
             return Poll::Ready(None);
         }
-        Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::from_static(
-            b"{not json",
-        )))))
+        Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::from_static(b"{not json")))))
     }
 }
 
@@ -181,9 +165,7 @@ fn post_json(path: &str, token: Option<&str>, read: &Arc<AtomicBool>) -> Request
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }
-    request
-        .body(Body::new(Tripwire(Arc::clone(read))))
-        .expect("request")
+    request.body(Body::new(Tripwire(Arc::clone(read)))).expect("request")
 }
 
 fn get_as(path: &str, token: &str) -> Request<Body> {
@@ -198,64 +180,33 @@ async fn guard_runs_before_the_body_is_read() {
     let fixture = fixture();
     let read = Arc::new(AtomicBool::new(false));
     let reply = send(&fixture.router, post_json("/posts", None, &read)).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::UNAUTHORIZED,
-        "not 422: the JSON is invalid but unread"
-    );
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "not 422: the JSON is invalid but unread");
     assert_eq!(reply.detail(), "Not authenticated");
-    assert!(
-        !read.load(Ordering::SeqCst),
-        "the body must never be polled"
-    );
+    assert!(!read.load(Ordering::SeqCst), "the body must never be polled");
 
-    let reply = send(
-        &fixture.router,
-        post_json("/publish", Some(&token(&fixture, "val")), &read),
-    )
-    .await;
+    let reply =
+        send(&fixture.router, post_json("/publish", Some(&token(&fixture, "val")), &read)).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
-    assert!(
-        !read.load(Ordering::SeqCst),
-        "a forbidden request's body must never be polled"
-    );
+    assert!(!read.load(Ordering::SeqCst), "a forbidden request's body must never be polled");
 }
 
 #[tokio::test]
 async fn an_authorised_request_then_reaches_the_body_extractor() {
     let fixture = fixture();
     let read = Arc::new(AtomicBool::new(false));
-    let reply = send(
-        &fixture.router,
-        post_json("/posts", Some(&token(&fixture, "ed")), &read),
-    )
-    .await;
+    let reply =
+        send(&fixture.router, post_json("/posts", Some(&token(&fixture, "ed")), &read)).await;
     assert!(read.load(Ordering::SeqCst));
-    assert_eq!(
-        reply.status,
-        StatusCode::BAD_REQUEST,
-        "axum's JSON syntax rejection"
-    );
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "axum's JSON syntax rejection");
 }
 
 #[tokio::test]
 async fn path_query_state_and_user_extractors_work_behind_the_guard() {
     let fixture = fixture();
-    let reply = send(
-        &fixture.router,
-        get_as("/posts/7?page=2", &token(&fixture, "ed")),
-    )
-    .await;
+    let reply = send(&fixture.router, get_as("/posts/7?page=2", &token(&fixture, "ed"))).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(
-        reply.json,
-        json!({"id": 7, "page": 2, "greeting": "hello", "by": "ed"})
-    );
-    let reply = send(
-        &fixture.router,
-        get_as("/posts/7?page=2", &token(&fixture, "val")),
-    )
-    .await;
+    assert_eq!(reply.json, json!({"id": 7, "page": 2, "greeting": "hello", "by": "ed"}));
+    let reply = send(&fixture.router, get_as("/posts/7?page=2", &token(&fixture, "val"))).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
 }
 
@@ -270,12 +221,7 @@ async fn result_return_types_pass_through() {
             .body(Body::from(body))
             .expect("request")
     };
-    assert_eq!(
-        send(&fixture.router, request(r#"{"title":"t"}"#))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(send(&fixture.router, request(r#"{"title":"t"}"#)).await.status, StatusCode::OK);
     assert_eq!(
         send(&fixture.router, request(r#"{"body":1}"#)).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
@@ -303,15 +249,11 @@ async fn the_user_is_loaded_once_per_request() {
 async fn stacked_roles_are_all_required() {
     let fixture = fixture();
     assert_eq!(
-        send(&fixture.router, get_as("/review", &token(&fixture, "rita")))
-            .await
-            .status,
+        send(&fixture.router, get_as("/review", &token(&fixture, "rita"))).await.status,
         StatusCode::OK
     );
     assert_eq!(
-        send(&fixture.router, get_as("/review", &token(&fixture, "ed")))
-            .await
-            .status,
+        send(&fixture.router, get_as("/review", &token(&fixture, "ed"))).await.status,
         StatusCode::FORBIDDEN
     );
 }
@@ -319,19 +261,12 @@ async fn stacked_roles_are_all_required() {
 #[tokio::test]
 async fn optional_user_is_none_without_credentials_but_never_for_bad_ones() {
     let fixture = fixture();
-    let anonymous = Request::get("/optional")
-        .body(Body::empty())
-        .expect("request");
-    assert_eq!(
-        send(&fixture.router, anonymous).await.status,
-        StatusCode::OK
-    );
+    let anonymous = Request::get("/optional").body(Body::empty()).expect("request");
+    assert_eq!(send(&fixture.router, anonymous).await.status, StatusCode::OK);
     let reply = send(&fixture.router, get_as("/optional", "forged.token.here")).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        send(&fixture.router, get_as("/optional", &token(&fixture, "ed")))
-            .await
-            .status,
+        send(&fixture.router, get_as("/optional", &token(&fixture, "ed"))).await.status,
         StatusCode::OK
     );
 }

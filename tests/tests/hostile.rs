@@ -18,18 +18,9 @@ fn with_authorization(value: HeaderValue) -> Request<Body> {
 }
 
 fn assert_invalid_token(reply: &tests::Reply, case: &str) {
-    assert_eq!(
-        reply.status,
-        StatusCode::UNAUTHORIZED,
-        "{case}: {:?}",
-        reply.json
-    );
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{case}: {:?}", reply.json);
     assert_eq!(reply.detail(), "Could not validate credentials", "{case}");
-    assert_eq!(
-        reply.header("www-authenticate"),
-        r#"Bearer error="invalid_token""#,
-        "{case}"
-    );
+    assert_eq!(reply.header("www-authenticate"), r#"Bearer error="invalid_token""#, "{case}");
 }
 
 #[tokio::test]
@@ -48,11 +39,7 @@ async fn garbage_empty_and_oversized_tokens() {
         let reply = send(&app.router, get("/users/me", Some(&token))).await;
         assert_invalid_token(&reply, case);
     }
-    let empty = send(
-        &app.router,
-        with_authorization(HeaderValue::from_static("Bearer ")),
-    )
-    .await;
+    let empty = send(&app.router, with_authorization(HeaderValue::from_static("Bearer "))).await;
     assert_invalid_token(&empty, "empty");
 }
 
@@ -61,15 +48,9 @@ async fn non_utf8_header_bytes() {
     let app = demo_app();
     let value = HeaderValue::from_bytes(b"Bearer \xff\xfe\xfd.\x80.\x81")
         .expect("obs-text is a legal header");
-    assert_invalid_token(
-        &send(&app.router, with_authorization(value)).await,
-        "non-UTF-8 token",
-    );
+    assert_invalid_token(&send(&app.router, with_authorization(value)).await, "non-UTF-8 token");
     let value = HeaderValue::from_bytes(b"\xffearer abc").expect("legal header");
-    assert_eq!(
-        send(&app.router, with_authorization(value)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(send(&app.router, with_authorization(value)).await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -78,9 +59,7 @@ async fn tampered_payload_without_resigning() {
     let token = login(&app.router, "johndoe", "secret").await;
     let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
     let claims = URL_SAFE_NO_PAD.decode(&parts[1]).expect("payload");
-    let claims = String::from_utf8(claims)
-        .expect("json")
-        .replace("johndoe", "janedoe");
+    let claims = String::from_utf8(claims).expect("json").replace("johndoe", "janedoe");
     parts[1] = URL_SAFE_NO_PAD.encode(claims);
     let tampered = parts.join(".");
     assert_invalid_token(
@@ -90,22 +69,14 @@ async fn tampered_payload_without_resigning() {
 }
 
 fn claims(sub: &str) -> String {
-    format!(
-        r#"{{"sub":"{sub}","exp":{},"iat":{},"jti":"x"}}"#,
-        now() + 600,
-        now()
-    )
+    format!(r#"{{"sub":"{sub}","exp":{},"iat":{},"jti":"x"}}"#, now() + 600, now())
 }
 
 #[tokio::test]
 async fn alg_none_and_algorithm_confusion() {
     let app = demo_app();
     let payload = URL_SAFE_NO_PAD.encode(claims("janedoe"));
-    for header in [
-        r#"{"alg":"none"}"#,
-        r#"{"alg":"none","typ":"JWT"}"#,
-        r#"{"alg":"NONE"}"#,
-    ] {
+    for header in [r#"{"alg":"none"}"#, r#"{"alg":"none","typ":"JWT"}"#, r#"{"alg":"NONE"}"#] {
         let unsigned = format!("{}.{payload}.", URL_SAFE_NO_PAD.encode(header));
         assert_invalid_token(
             &send(&app.router, get("/admin/users", Some(&unsigned))).await,
@@ -114,47 +85,22 @@ async fn alg_none_and_algorithm_confusion() {
     }
     // RS256 in the header, but an HMAC over the token with our secret as the
     // "public key": the classic confusion attack.
-    let confused = forge(
-        r#"{"alg":"RS256","typ":"JWT"}"#,
-        &claims("janedoe"),
-        TEST_SECRET,
-    );
-    assert_invalid_token(
-        &send(&app.router, get("/admin/users", Some(&confused))).await,
-        "RS256",
-    );
+    let confused = forge(r#"{"alg":"RS256","typ":"JWT"}"#, &claims("janedoe"), TEST_SECRET);
+    assert_invalid_token(&send(&app.router, get("/admin/users", Some(&confused))).await, "RS256");
     // Control: the same forgery with the honest header is accepted, so the
     // rejection above is about the algorithm.
-    let honest = forge(
-        r#"{"alg":"HS256","typ":"JWT"}"#,
-        &claims("janedoe"),
-        TEST_SECRET,
-    );
-    assert_eq!(
-        send(&app.router, get("/admin/users", Some(&honest)))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    let honest = forge(r#"{"alg":"HS256","typ":"JWT"}"#, &claims("janedoe"), TEST_SECRET);
+    assert_eq!(send(&app.router, get("/admin/users", Some(&honest))).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn expired_and_string_exp_tokens() {
     let app = demo_app();
-    let expired = format!(
-        r#"{{"sub":"johndoe","exp":{},"iat":1,"jti":"x"}}"#,
-        now() - 3600
-    );
-    let as_string = format!(
-        r#"{{"sub":"johndoe","exp":"{}","iat":1,"jti":"x"}}"#,
-        now() + 600
-    );
+    let expired = format!(r#"{{"sub":"johndoe","exp":{},"iat":1,"jti":"x"}}"#, now() - 3600);
+    let as_string = format!(r#"{{"sub":"johndoe","exp":"{}","iat":1,"jti":"x"}}"#, now() + 600);
     for (case, payload) in [("expired", expired), ("string exp", as_string)] {
         let token = forge(r#"{"alg":"HS256"}"#, &payload, TEST_SECRET);
-        assert_invalid_token(
-            &send(&app.router, get("/users/me", Some(&token))).await,
-            case,
-        );
+        assert_invalid_token(&send(&app.router, get("/users/me", Some(&token))).await, case);
     }
 }
 
@@ -167,10 +113,7 @@ async fn huge_and_sql_like_usernames() {
     assert_eq!(reply.detail(), "Request body too large");
 
     let long = format!("username={}&password=secret", "a".repeat(1000));
-    assert_eq!(
-        send(&app.router, token_request(&long)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(send(&app.router, token_request(&long)).await.status, StatusCode::UNAUTHORIZED);
 
     for name in [
         "' OR '1'='1",
@@ -185,27 +128,22 @@ async fn huge_and_sql_like_usernames() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{name:?}");
         assert_eq!(reply.detail(), "Incorrect username or password");
         // And as a validly signed subject: an unknown user, nothing more.
-        let token = forge(
-            r#"{"alg":"HS256"}"#,
-            &claims(&name.replace('"', "\\\"")),
-            TEST_SECRET,
-        );
-        assert_invalid_token(
-            &send(&app.router, get("/users/me", Some(&token))).await,
-            name,
-        );
+        let token = forge(r#"{"alg":"HS256"}"#, &claims(&name.replace('"', "\\\"")), TEST_SECRET);
+        assert_invalid_token(&send(&app.router, get("/users/me", Some(&token))).await, name);
     }
 }
 
 fn urlencode(raw: &str) -> String {
     raw.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
+        .map(
+            |b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            },
+        )
         .collect()
 }
 
@@ -214,9 +152,7 @@ fn urlencode(raw: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_keeps_serving_over_tcp() {
     let app = demo_app();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
     tokio::spawn(async move { axum::serve(listener, app.router).await });
 
@@ -229,27 +165,20 @@ async fn the_server_keeps_serving_over_tcp() {
         b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 5\r\nConnection: close\r\n\r\n\xff\xfe\x00=&".to_vec(),
     ];
     for (index, raw) in requests.into_iter().enumerate() {
-        let status = tokio::task::spawn_blocking(move || raw_status(address, &raw))
-            .await
-            .expect("join");
-        assert!(
-            (400..500).contains(&status),
-            "request {index}: status {status}"
-        );
+        let status =
+            tokio::task::spawn_blocking(move || raw_status(address, &raw)).await.expect("join");
+        assert!((400..500).contains(&status), "request {index}: status {status}");
     }
     let health = b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec();
-    let status = tokio::task::spawn_blocking(move || raw_status(address, &health))
-        .await
-        .expect("join");
+    let status =
+        tokio::task::spawn_blocking(move || raw_status(address, &health)).await.expect("join");
     assert_eq!(status, 200);
 }
 
 /// Sends raw bytes and returns the response's status code.
 fn raw_status(address: std::net::SocketAddr, raw: &[u8]) -> u16 {
     let mut stream = TcpStream::connect(address).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
     // The server may answer and close before reading everything; that is fine.
     let _ = stream.write_all(raw);
     let mut response = Vec::new();

@@ -243,11 +243,7 @@ impl Tokens {
         };
         let access_token = jsonwebtoken::encode(&self.header, &claims, &self.encoding)
             .map_err(|_| TokenError::Signing)?;
-        Ok(IssuedToken {
-            access_token,
-            expires_in,
-            claims,
-        })
+        Ok(IssuedToken { access_token, expires_in, claims })
     }
 
     /// Verifies a token against the current time.
@@ -296,9 +292,7 @@ impl Tokens {
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
 }
 
 fn random_jti() -> Result<String, TokenError> {

@@ -34,12 +34,7 @@ pub(crate) fn split(token: &str) -> Result<Compact<'_>, TokenError> {
     if payload.contains('.') || header.len() > MAX_HEADER_SEGMENT_BYTES {
         return Err(TokenError::Malformed);
     }
-    Ok(Compact {
-        header,
-        payload,
-        signature,
-        signing_input,
-    })
+    Ok(Compact { header, payload, signature, signing_input })
 }
 
 /// The JOSE header fields we act on. Everything else (`kid`, `jku`, `x5u`,
@@ -59,9 +54,7 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error>
 /// Decodes one base64url segment (no padding, canonical trailing bits) and
 /// parses it as JSON that must not repeat a key at any depth.
 pub(crate) fn decode_json<T: DeserializeOwned>(segment: &str) -> Result<T, TokenError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(segment)
-        .map_err(|_| TokenError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| TokenError::Malformed)?;
     serde_json::from_slice::<UniqueKeys>(&bytes).map_err(|_| TokenError::Malformed)?;
     serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)
 }
@@ -170,15 +163,9 @@ mod tests {
     fn split_rejects_wrong_segment_counts_and_oversize() {
         assert!(matches!(split("a.b"), Err(TokenError::Malformed)));
         assert!(matches!(split("a.b.c.d"), Err(TokenError::Malformed)));
-        assert!(matches!(
-            split(&"a".repeat(MAX_TOKEN_BYTES + 1)),
-            Err(TokenError::TooLarge)
-        ));
+        assert!(matches!(split(&"a".repeat(MAX_TOKEN_BYTES + 1)), Err(TokenError::TooLarge)));
         let parts = split("h.p.s").expect("three segments");
-        assert_eq!(
-            (parts.header, parts.payload, parts.signature),
-            ("h", "p", "s")
-        );
+        assert_eq!((parts.header, parts.payload, parts.signature), ("h", "p", "s"));
         assert_eq!(parts.signing_input, "h.p");
     }
 

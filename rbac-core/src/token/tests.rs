@@ -10,11 +10,8 @@ fn tokens() -> Tokens {
 /// Builds a token from raw JSON, signed with HS256 and `secret`, so tests can
 /// express headers and payloads that `Tokens::issue` would never produce.
 fn forge(header: &str, payload: &str, secret: &[u8]) -> String {
-    let signing_input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(payload)
-    );
+    let signing_input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
     let key = EncodingKey::from_secret(secret).expect("key");
     let signature =
         jsonwebtoken::crypto::sign(signing_input.as_bytes(), &key, Algorithm::HS256).expect("sign");
@@ -22,10 +19,7 @@ fn forge(header: &str, payload: &str, secret: &[u8]) -> String {
 }
 
 fn payload(exp: u64) -> String {
-    format!(
-        r#"{{"sub":"johndoe","exp":{exp},"iat":{},"jti":"j"}}"#,
-        NOW - 10
-    )
+    format!(r#"{{"sub":"johndoe","exp":{exp},"iat":{},"jti":"j"}}"#, NOW - 10)
 }
 
 const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
@@ -45,71 +39,38 @@ fn issued_tokens_verify_and_carry_the_claims() {
 fn a_well_formed_forged_token_verifies() {
     // Guards the helpers below: the rejections they show are about the one thing each changes.
     let token = forge(HS256, &payload(NOW + 60), SECRET);
-    assert_eq!(
-        tokens().verify_at(&token, NOW).map(|c| c.sub),
-        Ok("johndoe".to_owned())
-    );
+    assert_eq!(tokens().verify_at(&token, NOW).map(|c| c.sub), Ok("johndoe".to_owned()));
 }
 
 #[test]
 fn other_algorithms_and_none_are_rejected() {
     for alg in ["none", "None", "RS256", "HS512", "ES256", "EdDSA"] {
         let token = forge(&format!(r#"{{"alg":"{alg}"}}"#), &payload(NOW + 60), SECRET);
-        assert_eq!(
-            tokens().verify_at(&token, NOW),
-            Err(TokenError::AlgorithmNotAllowed),
-            "{alg}"
-        );
+        assert_eq!(tokens().verify_at(&token, NOW), Err(TokenError::AlgorithmNotAllowed), "{alg}");
     }
     let unsigned = format!(
         "{}.{}.",
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
         URL_SAFE_NO_PAD.encode(payload(NOW + 60))
     );
-    assert_eq!(
-        tokens().verify_at(&unsigned, NOW),
-        Err(TokenError::AlgorithmNotAllowed)
-    );
+    assert_eq!(tokens().verify_at(&unsigned, NOW), Err(TokenError::AlgorithmNotAllowed));
 }
 
 #[test]
 fn any_crit_header_is_rejected() {
-    let token = forge(
-        r#"{"alg":"HS256","crit":["exp"],"exp":1}"#,
-        &payload(NOW + 60),
-        SECRET,
-    );
-    assert_eq!(
-        tokens().verify_at(&token, NOW),
-        Err(TokenError::UnsupportedCriticalHeader)
-    );
-    let token = forge(
-        r#"{"alg":"HS256","crit":["b64"],"b64":true}"#,
-        &payload(NOW + 60),
-        SECRET,
-    );
-    assert_eq!(
-        tokens().verify_at(&token, NOW),
-        Err(TokenError::UnsupportedCriticalHeader)
-    );
+    let token = forge(r#"{"alg":"HS256","crit":["exp"],"exp":1}"#, &payload(NOW + 60), SECRET);
+    assert_eq!(tokens().verify_at(&token, NOW), Err(TokenError::UnsupportedCriticalHeader));
+    let token = forge(r#"{"alg":"HS256","crit":["b64"],"b64":true}"#, &payload(NOW + 60), SECRET);
+    assert_eq!(tokens().verify_at(&token, NOW), Err(TokenError::UnsupportedCriticalHeader));
 }
 
 #[test]
 fn duplicate_keys_are_rejected_in_header_and_payload() {
-    let token = forge(
-        r#"{"alg":"HS256","alg":"HS256"}"#,
-        &payload(NOW + 60),
-        SECRET,
-    );
+    let token = forge(r#"{"alg":"HS256","alg":"HS256"}"#, &payload(NOW + 60), SECRET);
     assert_eq!(tokens().verify_at(&token, NOW), Err(TokenError::Malformed));
-    let dup = format!(
-        r#"{{"sub":"johndoe","sub":"janedoe","exp":{},"iat":1,"jti":"j"}}"#,
-        NOW + 60
-    );
-    assert_eq!(
-        tokens().verify_at(&forge(HS256, &dup, SECRET), NOW),
-        Err(TokenError::Malformed)
-    );
+    let dup =
+        format!(r#"{{"sub":"johndoe","sub":"janedoe","exp":{},"iat":1,"jti":"j"}}"#, NOW + 60);
+    assert_eq!(tokens().verify_at(&forge(HS256, &dup, SECRET), NOW), Err(TokenError::Malformed));
     let dup_extra = format!(
         r#"{{"sub":"johndoe","exp":{},"iat":1,"jti":"j","role":"user","role":"admin"}}"#,
         NOW + 60
@@ -122,23 +83,15 @@ fn duplicate_keys_are_rejected_in_header_and_payload() {
 
 #[test]
 fn exp_must_be_a_present_number() {
-    let as_string = format!(
-        r#"{{"sub":"johndoe","exp":"{}","iat":1,"jti":"j"}}"#,
-        NOW + 60
-    );
+    let as_string = format!(r#"{{"sub":"johndoe","exp":"{}","iat":1,"jti":"j"}}"#, NOW + 60);
     assert_eq!(
         tokens().verify_at(&forge(HS256, &as_string, SECRET), NOW),
         Err(TokenError::Malformed)
     );
     let missing = r#"{"sub":"johndoe","iat":1,"jti":"j"}"#;
-    assert_eq!(
-        tokens().verify_at(&forge(HS256, missing, SECRET), NOW),
-        Err(TokenError::Malformed)
-    );
-    let nbf_string = format!(
-        r#"{{"sub":"johndoe","exp":{},"nbf":"1","iat":1,"jti":"j"}}"#,
-        NOW + 60
-    );
+    assert_eq!(tokens().verify_at(&forge(HS256, missing, SECRET), NOW), Err(TokenError::Malformed));
+    let nbf_string =
+        format!(r#"{{"sub":"johndoe","exp":{},"nbf":"1","iat":1,"jti":"j"}}"#, NOW + 60);
     assert_eq!(
         tokens().verify_at(&forge(HS256, &nbf_string, SECRET), NOW),
         Err(TokenError::Malformed)
@@ -149,25 +102,16 @@ fn exp_must_be_a_present_number() {
 fn leeway_boundaries_for_exp_and_nbf() {
     let t = tokens().with_leeway(Duration::from_secs(30));
     let at_edge = forge(HS256, &payload(NOW - 30), SECRET);
-    assert!(
-        t.verify_at(&at_edge, NOW).is_ok(),
-        "exp + leeway == now is still valid"
-    );
+    assert!(t.verify_at(&at_edge, NOW).is_ok(), "exp + leeway == now is still valid");
     let past_edge = forge(HS256, &payload(NOW - 31), SECRET);
     assert_eq!(t.verify_at(&past_edge, NOW), Err(TokenError::Expired));
 
     let nbf = |nbf: u64| {
-        let body = format!(
-            r#"{{"sub":"u","exp":{},"nbf":{nbf},"iat":1,"jti":"j"}}"#,
-            NOW + 600
-        );
+        let body = format!(r#"{{"sub":"u","exp":{},"nbf":{nbf},"iat":1,"jti":"j"}}"#, NOW + 600);
         forge(HS256, &body, SECRET)
     };
     assert!(t.verify_at(&nbf(NOW + 30), NOW).is_ok());
-    assert_eq!(
-        t.verify_at(&nbf(NOW + 31), NOW),
-        Err(TokenError::NotYetValid)
-    );
+    assert_eq!(t.verify_at(&nbf(NOW + 31), NOW), Err(TokenError::NotYetValid));
 }
 
 #[test]
@@ -184,20 +128,10 @@ fn tampering_and_wrong_keys_break_the_signature() {
     let (_, signature) = rest.split_once('.').expect("dot");
     let admin = URL_SAFE_NO_PAD.encode(payload(NOW + 60).replace("johndoe", "janedoe"));
     let tampered = format!("{head}.{admin}.{signature}");
-    assert_eq!(
-        tokens().verify_at(&tampered, NOW),
-        Err(TokenError::BadSignature)
-    );
+    assert_eq!(tokens().verify_at(&tampered, NOW), Err(TokenError::BadSignature));
 
-    let other_key = forge(
-        HS256,
-        &payload(NOW + 60),
-        b"another-secret-that-is-32-bytes-long!!",
-    );
-    assert_eq!(
-        tokens().verify_at(&other_key, NOW),
-        Err(TokenError::BadSignature)
-    );
+    let other_key = forge(HS256, &payload(NOW + 60), b"another-secret-that-is-32-bytes-long!!");
+    assert_eq!(tokens().verify_at(&other_key, NOW), Err(TokenError::BadSignature));
 }
 
 #[test]
@@ -208,10 +142,7 @@ fn key_selecting_headers_are_ignored() {
     let header = r#"{"alg":"HS256","kid":"attacker","jku":"http://127.0.0.1:1/jwks",
         "x5u":"http://127.0.0.1:1/cert","jwk":{"kty":"oct","k":"YXR0YWNrZXI"}}"#;
     let token = forge(header, &payload(NOW + 60), attacker);
-    assert_eq!(
-        tokens().verify_at(&token, NOW),
-        Err(TokenError::BadSignature)
-    );
+    assert_eq!(tokens().verify_at(&token, NOW), Err(TokenError::BadSignature));
     // The same headers on a token we did sign change nothing either.
     let ours = forge(header, &payload(NOW + 60), SECRET);
     assert!(tokens().verify_at(&ours, NOW).is_ok());
@@ -220,29 +151,15 @@ fn key_selecting_headers_are_ignored() {
 #[test]
 fn garbage_is_rejected_without_panicking() {
     let oversized = "a".repeat(MAX_TOKEN_BYTES + 1);
-    assert_eq!(
-        tokens().verify_at(&oversized, NOW),
-        Err(TokenError::TooLarge)
-    );
-    for garbage in [
-        "",
-        ".",
-        "..",
-        "a.b.c",
-        "....",
-        "eyJ.eyJ.sig",
-        "\u{0}.\u{0}.\u{0}",
-        "é.é.é",
-    ] {
+    assert_eq!(tokens().verify_at(&oversized, NOW), Err(TokenError::TooLarge));
+    for garbage in ["", ".", "..", "a.b.c", "....", "eyJ.eyJ.sig", "\u{0}.\u{0}.\u{0}", "é.é.é"]
+    {
         assert!(tokens().verify_at(garbage, NOW).is_err(), "{garbage:?}");
     }
 }
 
 #[test]
 fn weak_secrets_are_refused() {
-    assert_eq!(
-        JwtSecret::new(vec![7; 31]).map(|_| ()),
-        Err(WeakSecret { len: 31 })
-    );
+    assert_eq!(JwtSecret::new(vec![7; 31]).map(|_| ()), Err(WeakSecret { len: 31 }));
     assert!(JwtSecret::new(vec![7; 32]).is_ok());
 }

@@ -1,5 +1,12 @@
 use rbac_core::requires_role;
 
+rbac_core::policy! {
+    mod policy {
+        role "admin";
+        role "editor";
+    }
+}
+
 #[requires_role(admin)]
 async fn handler() {}
 

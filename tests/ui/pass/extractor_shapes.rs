@@ -10,6 +10,14 @@ use axum::{Json, Router};
 use rbac_core::{Auth, CurrentUser, authenticated, requires_role};
 use std::collections::HashMap;
 
+rbac_core::policy! {
+    /// The policy the attributes check names against.
+    pub mod policy {
+        role "editor";
+        role "admin": "editor";
+    }
+}
+
 /// The app's own state; `Auth` is one field of it.
 #[derive(Clone)]
 pub struct AppState {

@@ -5,6 +5,14 @@ use axum::Router;
 use axum::routing::get;
 use rbac_core::{Auth, requires_role};
 
+rbac_core::policy! {
+    mod policy {
+        role "editor";
+        role "reviewer";
+        role "ops:deploy";
+    }
+}
+
 #[requires_role("editor")]
 #[rbac_core::requires_role("reviewer")]
 async fn review() -> &'static str {

@@ -1,0 +1,251 @@
+//! Checking a policy and computing each role's effective roles and
+//! permissions as bit sets, once, at compile time.
+
+use syn::LitStr;
+
+use super::{PolicyInput, Statement};
+use crate::attr::valid_name_suggestion;
+use crate::names::unknown_name_error;
+
+/// Bit sets are `u128`.
+const MAX_NAMES: usize = 128;
+
+pub(crate) struct Compiled {
+    pub(crate) roles: Vec<CompiledRole>,
+    pub(crate) permissions: Vec<String>,
+}
+
+pub(crate) struct CompiledRole {
+    pub(crate) name: String,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) inherits: Vec<usize>,
+    /// Itself and every role it inherits, transitively.
+    pub(crate) roles: u128,
+    pub(crate) permissions: u128,
+}
+
+pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
+    let mut errors = Errors::default();
+    let mut roles: Vec<&LitStr> = Vec::new();
+    let mut aliases: Vec<(&LitStr, &LitStr)> = Vec::new();
+    let mut permissions: Vec<String> = Vec::new();
+    let mut declared_permissions: Vec<&LitStr> = Vec::new();
+    let mut all_names: Vec<String> = Vec::new();
+    for statement in &input.statements {
+        match statement {
+            Statement::Role { name, grants, .. } => {
+                errors.check_new(name, &mut all_names, "role");
+                roles.push(name);
+                for (index, permission) in grants.iter().enumerate() {
+                    errors.check_valid(permission, "permission");
+                    if grants[..index].iter().any(|earlier| earlier.value() == permission.value()) {
+                        errors
+                            .push(permission, format!("`{}` is granted twice", permission.value()));
+                    }
+                    if !permissions.contains(&permission.value()) {
+                        permissions.push(permission.value());
+                    }
+                }
+            }
+            Statement::Alias { name, target } => {
+                errors.check_new(name, &mut all_names, "role");
+                aliases.push((name, target));
+            }
+            Statement::Permission { name } => {
+                errors.check_valid(name, "permission");
+                if declared_permissions.iter().any(|other| other.value() == name.value()) {
+                    errors.push(
+                        name,
+                        format!("duplicate permission `{}`: it is already declared", name.value()),
+                    );
+                }
+                declared_permissions.push(name);
+                if !permissions.contains(&name.value()) {
+                    permissions.push(name.value());
+                }
+            }
+        }
+    }
+    let role_names: Vec<String> = roles.iter().map(|r| r.value()).collect();
+    if roles.is_empty() {
+        errors.errors.push(syn::Error::new(
+            input.name.span(),
+            "a policy needs at least one `role \"...\";`",
+        ));
+    }
+    if roles.len() > MAX_NAMES || permissions.len() > MAX_NAMES {
+        errors.errors.push(syn::Error::new(
+            input.name.span(),
+            format!("a policy holds at most {MAX_NAMES} roles and {MAX_NAMES} permissions"),
+        ));
+    }
+    let mut parents: Vec<Vec<usize>> = Vec::new();
+    let mut parent_literals: Vec<Vec<&LitStr>> = Vec::new();
+    let mut grants: Vec<u128> = Vec::new();
+    for statement in &input.statements {
+        let Statement::Role { inherits, grants: granted, .. } = statement else { continue };
+        let mut indices = Vec::new();
+        for parent in inherits {
+            match role_names.iter().position(|name| *name == parent.value()) {
+                Some(index) => indices.push(index),
+                None => errors.errors.push(unknown_name_error(parent, "role", &role_names)),
+            }
+        }
+        parents.push(indices);
+        parent_literals.push(inherits.iter().collect());
+        let mask = granted.iter().fold(0u128, |mask, permission| {
+            let index = permissions.iter().position(|p| *p == permission.value()).unwrap_or(0);
+            mask | bit(index)
+        });
+        grants.push(mask);
+    }
+    let mut alias_of: Vec<Vec<String>> = vec![Vec::new(); roles.len()];
+    for (alias, target) in &aliases {
+        match role_names.iter().position(|name| *name == target.value()) {
+            Some(index) => alias_of[index].push(alias.value()),
+            None => errors.errors.push(unknown_name_error(target, "role", &role_names)),
+        }
+    }
+    errors.finish()?;
+    let effective = effective_roles(&parents).map_err(|cycle| {
+        let (child, parent_slot) = cycle.closing_edge;
+        let path: Vec<&str> = cycle.path.iter().map(|&i| role_names[i].as_str()).collect();
+        syn::Error::new(
+            parent_literals[child][parent_slot].span(),
+            format!(
+                "cyclic role hierarchy: {}; a role cannot inherit itself, directly or not",
+                path.join(" -> ")
+            ),
+        )
+    })?;
+    let effective_permissions = effective_permissions(&effective, &grants);
+    let roles = role_names
+        .into_iter()
+        .zip(alias_of)
+        .zip(parents)
+        .enumerate()
+        .map(|(index, ((name, aliases), inherits))| CompiledRole {
+            name,
+            aliases,
+            inherits,
+            roles: effective[index],
+            permissions: effective_permissions[index],
+        })
+        .collect();
+    Ok(Compiled { roles, permissions })
+}
+
+pub(crate) fn bit(index: usize) -> u128 {
+    1u128 << index
+}
+
+/// A cycle in the hierarchy: the roles along it, and the edge (child, index
+/// in its parent list) that closes it.
+#[derive(Debug)]
+pub(crate) struct Cycle {
+    pub(crate) path: Vec<usize>,
+    pub(crate) closing_edge: (usize, usize),
+}
+
+/// For each role, the bit set of itself and every role it inherits,
+/// transitively; or the first cycle found.
+pub(crate) fn effective_roles(parents: &[Vec<usize>]) -> Result<Vec<u128>, Cycle> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        Visiting,
+        Done,
+    }
+    fn visit(
+        role: usize,
+        parents: &[Vec<usize>],
+        state: &mut [State],
+        stack: &mut Vec<usize>,
+        result: &mut [u128],
+    ) -> Result<(), Cycle> {
+        state[role] = State::Visiting;
+        stack.push(role);
+        let mut mask = bit(role);
+        for (slot, &parent) in parents[role].iter().enumerate() {
+            match state[parent] {
+                State::Visiting => {
+                    let start = stack.iter().position(|&r| r == parent).unwrap_or(0);
+                    let mut path = stack[start..].to_vec();
+                    path.push(parent);
+                    return Err(Cycle { path, closing_edge: (role, slot) });
+                }
+                State::New => visit(parent, parents, state, stack, result)?,
+                State::Done => {}
+            }
+            mask |= result[parent];
+        }
+        result[role] = mask;
+        state[role] = State::Done;
+        stack.pop();
+        Ok(())
+    }
+    let mut state = vec![State::New; parents.len()];
+    let mut result = vec![0u128; parents.len()];
+    for role in 0..parents.len() {
+        if state[role] == State::New {
+            visit(role, parents, &mut state, &mut Vec::new(), &mut result)?;
+        }
+    }
+    Ok(result)
+}
+
+/// Each role's permissions: the union of what its effective roles grant.
+pub(crate) fn effective_permissions(effective: &[u128], grants: &[u128]) -> Vec<u128> {
+    effective
+        .iter()
+        .map(|&roles| {
+            (0..grants.len()).filter(|&r| roles & bit(r) != 0).fold(0, |mask, r| mask | grants[r])
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Errors {
+    errors: Vec<syn::Error>,
+}
+
+impl Errors {
+    fn push(&mut self, literal: &LitStr, message: String) {
+        self.errors.push(syn::Error::new(literal.span(), message));
+    }
+
+    fn check_valid(&mut self, literal: &LitStr, what: &str) {
+        if let Some(suggestion) = valid_name_suggestion(&literal.value()) {
+            self.push(
+                literal,
+                format!(
+                    "a {what} name is 1 to 64 ASCII letters, digits, `_`, `-`, `.` or `:`; \
+                     write `\"{suggestion}\"` instead"
+                ),
+            );
+        }
+    }
+
+    /// A new role or alias name: valid and not taken.
+    fn check_new(&mut self, literal: &LitStr, taken: &mut Vec<String>, what: &str) {
+        self.check_valid(literal, what);
+        let name = literal.value();
+        if taken.contains(&name) {
+            self.push(
+                literal,
+                format!("duplicate role `{name}`: it is already declared in this policy"),
+            );
+        }
+        taken.push(name);
+    }
+
+    fn finish(self) -> syn::Result<()> {
+        let mut errors = self.errors.into_iter();
+        let Some(mut first) = errors.next() else { return Ok(()) };
+        first.extend(errors);
+        Err(first)
+    }
+}
+
+#[cfg(test)]
+mod tests;

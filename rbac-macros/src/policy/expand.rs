@@ -1,0 +1,199 @@
+//! Generating the policy module.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::PolicyInput;
+use super::compile::{Compiled, bit, compile};
+
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    let input: PolicyInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(error) => return error.to_compile_error(),
+    };
+    match compile(&input) {
+        Ok(compiled) => module(&input, &compiled),
+        // A stand-in module that accepts every name, so the attributes that
+        // use this policy do not each report it missing.
+        Err(error) => {
+            let stand_in = module(&input, &Compiled { roles: Vec::new(), permissions: Vec::new() });
+            let error = error.to_compile_error();
+            quote! { #stand_in #error }
+        }
+    }
+}
+
+fn names_where(mask: u128, names: &[String]) -> Vec<&str> {
+    names.iter().enumerate().filter(|(i, _)| mask & bit(*i) != 0).map(|(_, n)| n.as_str()).collect()
+}
+
+fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
+    let PolicyInput { attrs, vis, name, .. } = input;
+    let role_names: Vec<String> = compiled.roles.iter().map(|r| r.name.clone()).collect();
+    let policy_name = name.to_string();
+    let valid = !compiled.roles.is_empty();
+
+    let grant_arms = compiled.roles.iter().map(|role| {
+        let names = std::iter::once(&role.name).chain(&role.aliases);
+        let (roles, permissions) = (u128_literal(role.roles), u128_literal(role.permissions));
+        quote! { #(#names)|* => ::rbac_core::Grants { roles: #roles, permissions: #permissions }, }
+    });
+    let descriptions = compiled.roles.iter().map(|role| {
+        let name = &role.name;
+        let aliases = &role.aliases;
+        let inherits = role.inherits.iter().map(|&i| &role_names[i]);
+        let effective_roles = names_where(role.roles, &role_names);
+        let effective_permissions = names_where(role.permissions, &compiled.permissions);
+        quote! {
+            ::rbac_core::RoleDescription {
+                name: #name,
+                aliases: &[#(#aliases),*],
+                inherits: &[#(#inherits),*],
+                effective_roles: &[#(#effective_roles),*],
+                effective_permissions: &[#(#effective_permissions),*],
+            }
+        }
+    });
+    let permissions = &compiled.permissions;
+
+    let role_constants = compiled.roles.iter().enumerate().flat_map(|(index, role)| {
+        let bit = u128_literal(bit(index));
+        let canonical = &role.name;
+        std::iter::once(&role.name).chain(&role.aliases).map(move |alias| {
+            let constant = constant_name(alias);
+            let doc = format!("The role `{alias}`.");
+            quote! {
+                #[doc = #doc]
+                pub const #constant: ::rbac_core::RoleId = ::rbac_core::RoleId { name: #canonical, bit: #bit };
+            }
+        })
+    });
+    let permission_constants = compiled.permissions.iter().enumerate().map(|(index, permission)| {
+        let bit = u128_literal(bit(index));
+        let constant = constant_name(permission);
+        let doc = format!("The permission `{permission}`.");
+        quote! {
+            #[doc = #doc]
+            pub const #constant: ::rbac_core::PermissionId = ::rbac_core::PermissionId { name: #permission, bit: #bit };
+        }
+    });
+
+    let role_arms = compiled.roles.iter().enumerate().flat_map(|(index, role)| {
+        let bit = u128_literal(bit(index));
+        std::iter::once(&role.name)
+            .chain(&role.aliases)
+            .map(move |name| quote! { (#name) => { #bit }; })
+    });
+    let permission_arms = compiled.permissions.iter().enumerate().map(|(index, name)| {
+        let bit = u128_literal(bit(index));
+        quote! { (#name) => { #bit }; }
+    });
+    let all_role_names: Vec<&String> =
+        compiled.roles.iter().flat_map(|r| std::iter::once(&r.name).chain(&r.aliases)).collect();
+    let fallback = |kind: &str, names: &[&String]| {
+        let kind = format_ident!("{kind}");
+        if valid {
+            quote! { ($other:literal) => { ::rbac_core::__private::unknown_name!(#kind, $other, [#(#names),*]) }; }
+        } else {
+            quote! { ($other:literal) => { 0u128 }; }
+        }
+    };
+    let role_fallback = fallback("role", &all_role_names);
+    let permission_fallback = fallback("permission", &permissions.iter().collect::<Vec<_>>());
+
+    quote! {
+        #(#attrs)*
+        #vis mod #name {
+            /// This policy as a type, for code generic over [`AccessPolicy`](::rbac_core::AccessPolicy).
+            #[derive(Debug, Clone, Copy, Default)]
+            pub struct Policy;
+
+            impl ::rbac_core::AccessPolicy for Policy {
+                #[inline]
+                fn grants(user: &::rbac_core::User) -> ::rbac_core::Grants {
+                    grants(user)
+                }
+
+                fn describe() -> &'static ::rbac_core::PolicyDescription {
+                    &DESCRIPTION
+                }
+            }
+
+            /// What the user's roles grant under this policy: effective roles
+            /// and permissions as bit sets.
+            #[inline]
+            pub fn grants(user: &::rbac_core::User) -> ::rbac_core::Grants {
+                let mut grants = ::rbac_core::Grants::NONE;
+                for role in &user.roles {
+                    grants = grants.union(role_grants(role.as_str()));
+                }
+                grants
+            }
+
+            /// What one role name grants; nothing for a name the policy does not declare.
+            #[inline]
+            pub fn role_grants(name: &str) -> ::rbac_core::Grants {
+                match name {
+                    #(#grant_arms)*
+                    _ => ::rbac_core::Grants::NONE,
+                }
+            }
+
+            /// The policy, for audits: roles, inheritance, effective permissions.
+            pub fn describe() -> &'static ::rbac_core::PolicyDescription {
+                &DESCRIPTION
+            }
+
+            /// The policy, for audits.
+            pub static DESCRIPTION: ::rbac_core::PolicyDescription = ::rbac_core::PolicyDescription {
+                name: #policy_name,
+                roles: &[#(#descriptions),*],
+                permissions: &[#(#permissions),*],
+            };
+
+            /// The roles as typed values.
+            pub mod roles {
+                #(#role_constants)*
+            }
+
+            /// The permissions as typed values.
+            pub mod permissions {
+                #(#permission_constants)*
+            }
+
+            #[doc(hidden)]
+            macro_rules! __rbac_role {
+                #(#role_arms)*
+                #role_fallback
+            }
+            #[doc(hidden)]
+            #[allow(unused_imports)]
+            pub(crate) use __rbac_role as role;
+
+            #[doc(hidden)]
+            macro_rules! __rbac_permission {
+                #(#permission_arms)*
+                #permission_fallback
+            }
+            #[doc(hidden)]
+            #[allow(unused_imports)]
+            pub(crate) use __rbac_permission as permission;
+        }
+    }
+}
+
+fn u128_literal(value: u128) -> Literal {
+    Literal::u128_suffixed(value)
+}
+
+/// `posts:write` -> `POSTS_WRITE`.
+fn constant_name(name: &str) -> syn::Ident {
+    let mut constant: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .collect();
+    if constant.starts_with(|c: char| c.is_ascii_digit()) {
+        constant.insert(0, '_');
+    }
+    format_ident!("{constant}")
+}
