@@ -8,8 +8,9 @@ use crate::attr::{self, Args, Attribute, Term};
 use crate::valid::{self, Argument};
 
 /// Expands one attribute (and those stacked below it). On error, the function
-/// is emitted without our attributes next to the errors, so it still exists
-/// for the rest of the crate and one mistake does not cascade.
+/// is emitted next to the errors, minus the attributes whose errors are
+/// already reported, so it still exists for the rest of the crate and one
+/// mistake does not cascade.
 pub(crate) fn guard(attribute: Attribute, args: TokenStream, item: TokenStream) -> TokenStream {
     let parsed = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(parsed) => parsed,
@@ -33,7 +34,6 @@ pub(crate) fn guard(attribute: Attribute, args: TokenStream, item: TokenStream) 
     match result {
         Ok(tokens) => tokens,
         Err(error) => {
-            function.attrs.retain(|attr| Attribute::from_path(attr.path()).is_none());
             let error = error.to_compile_error();
             quote! { #function #error }
         }

@@ -71,7 +71,10 @@ pub(crate) fn merge_stacked(
             continue;
         };
         if let Some(conflict) = conflict(attribute, other, attr.path().span()) {
+            // Left in place: it expands on its own after this error, so the
+            // handler and its imports stay in use and nothing else is reported.
             errors.push(conflict);
+            kept.push(attr);
             continue;
         }
         let tokens = match &attr.meta {
@@ -180,12 +183,34 @@ pub(crate) fn used_arguments<'a>(
             }
         }
     }
+    for (argument, _) in arguments.iter().zip(&used).filter(|(_, used)| **used) {
+        if let Some(extractor) = body_extractor(argument.ty) {
+            errors.push(syn::Error::new_spanned(
+                argument.ty,
+                format!(
+                    "`{extractor}` reads the request body, but access checks run before the body \
+                     is read: check it in the handler body instead, or use an argument extracted \
+                     from the request head (`Path`, `Query`, `State`, headers)"
+                ),
+            ));
+        }
+    }
     combine(errors)?;
     Ok(arguments
         .into_iter()
         .zip(used)
         .filter_map(|(argument, used)| used.then_some(argument))
         .collect())
+}
+
+/// Axum's body extractors, by name. Anything else that is not a head
+/// extractor still fails to compile, at the route, through the guard's bounds.
+fn body_extractor(ty: &syn::Type) -> Option<String> {
+    const BODY: [&str; 8] =
+        ["Json", "Form", "Bytes", "String", "Request", "Body", "Multipart", "RawForm"];
+    let syn::Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    BODY.contains(&last.ident.to_string().as_str()).then(|| last.ident.to_string())
 }
 
 fn bound_names<'a>(pattern: &'a Pat, names: &mut Vec<&'a Ident>) {

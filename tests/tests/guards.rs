@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use rbac_core::{
     Auth, CurrentUser, JwtSecret, MemoryUserStore, PasswordHasher, StoreError, Tokens, User,
-    UserRecord, UserStore, authenticated, requires_role,
+    UserRecord, UserStore, authenticated, requires, requires_role,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -103,6 +103,12 @@ async fn review() -> &'static str {
     "reviewed"
 }
 
+/// An ownership check on a path argument, in front of a body.
+#[requires(any(role("reviewer"), owner(name)))]
+async fn edit_profile(Path(name): Path<String>, Json(body): Json<Value>) -> Json<Value> {
+    Json(json!({"name": name, "body": body}))
+}
+
 async fn optional(user: Option<CurrentUser>) -> String {
     user.map_or_else(|| "anonymous".to_owned(), |user| user.username.clone())
 }
@@ -134,6 +140,7 @@ fn fixture() -> Fixture {
         .route("/twice", get(twice))
         .route("/review", get(review))
         .route("/optional", get(optional))
+        .route("/profiles/{name}", post(edit_profile))
         .with_state(state);
     Fixture { router, lookups, tokens }
 }
@@ -269,4 +276,63 @@ async fn optional_user_is_none_without_credentials_but_never_for_bad_ones() {
         send(&fixture.router, get_as("/optional", &token(&fixture, "ed"))).await.status,
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn ownership_checks_run_before_the_body_is_read() {
+    let fixture = fixture();
+    let read = Arc::new(AtomicBool::new(false));
+    let reply =
+        send(&fixture.router, post_json("/profiles/ed", Some(&token(&fixture, "val")), &read))
+            .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(!read.load(Ordering::SeqCst), "a non-owner's body must never be polled");
+
+    let reply =
+        send(&fixture.router, post_json("/profiles/ed", Some(&token(&fixture, "ed")), &read)).await;
+    assert!(read.load(Ordering::SeqCst), "the owner's request goes on to the body");
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "and the tripwire body is invalid JSON");
+
+    let reply =
+        send(&fixture.router, post_json("/profiles/ed", None, &Arc::new(AtomicBool::new(false))))
+            .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_reviewer_may_edit_anyone_and_an_owner_only_themselves() {
+    let fixture = fixture();
+    let json_to = |path: &str, user: &str| {
+        Request::post(path)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {}", token(&fixture, user)))
+            .body(Body::from(r#"{"bio":"x"}"#))
+            .expect("request")
+    };
+    assert_eq!(send(&fixture.router, json_to("/profiles/ed", "rita")).await.status, StatusCode::OK);
+    let reply = send(&fixture.router, json_to("/profiles/ed", "ed")).await;
+    assert_eq!(reply.json, json!({"name": "ed", "body": {"bio": "x"}}));
+    assert_eq!(
+        send(&fixture.router, json_to("/profiles/rita", "ed")).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[test]
+fn handlers_expose_their_requirements() {
+    use rbac_core::{Requires, requirements_of};
+
+    assert_eq!(requirements_of!(edit).requires, Requires::Role("editor"));
+    assert_eq!(requirements_of!(edit).policy, Some("crate::policy"));
+    assert_eq!(requirements_of!(create).requires, Requires::Authenticated);
+    assert_eq!(
+        requirements_of!(review).requires,
+        Requires::All(&[Requires::Role("editor"), Requires::Role("reviewer")])
+    );
+    let profile = requirements_of!(edit_profile);
+    assert_eq!(
+        profile.requires,
+        Requires::Any(&[Requires::Role("reviewer"), Requires::Owner("name")])
+    );
+    assert_eq!(profile.to_string(), r#"edit_profile: any(role("reviewer"), owner(name))"#);
 }

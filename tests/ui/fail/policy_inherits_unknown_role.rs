@@ -1,0 +1,8 @@
+rbac_core::policy! {
+    mod policy {
+        role "viewer";
+        role "admin": "veiwer";
+    }
+}
+
+fn main() {}
