@@ -7,7 +7,43 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use rbac_core::{Claims, JwtSecret, Role, Tokens, User};
+use rbac_core::__private::Requirement;
+use rbac_core::{Claims, JwtSecret, Role, Tokens, User, requires};
+
+rbac_core::policy! {
+    /// 20 roles: a 10-deep chain and two branches, with permissions spread over them.
+    mod policy {
+        role "r0";
+        role "r1": "r0" grants "p1";
+        role "r2": "r1";
+        role "r3": "r2" grants "p3";
+        role "r4": "r3";
+        role "r5": "r4" grants "p5";
+        role "r6": "r5";
+        role "r7": "r6";
+        role "r8": "r7" grants "p8";
+        role "r9": "r8";
+        role "b1": "r2";
+        role "b2": "b1" grants "p2";
+        role "b3": "b2";
+        role "b4": "b3", "r4";
+        role "b5": "b4" grants "p6";
+        role "c1": "r0";
+        role "c2": "c1" grants "p7";
+        role "c3": "c2";
+        role "c4": "c3", "b2";
+        role "c5": "c4", "r9" grants "p9";
+    }
+}
+
+/// The nested combinator the bench checks (never routed; only its guard is used).
+#[allow(dead_code)]
+#[requires(any(
+    role("r9"),
+    all(role("b3"), permission("p6"), not(role("c1"))),
+    all(any(role("c4"), permission("p8")), not(permission("p9")))
+))]
+async fn nested() {}
 
 const SECRET: &[u8] = b"benchmark-only-secret-0123456789abcdef";
 
@@ -27,6 +63,19 @@ fn tokens(c: &mut Criterion) {
     group.finish();
 }
 
+fn policy_check(c: &mut Criterion) {
+    let mut user = User::new("u");
+    // Admitted through the third branch only, so every branch is evaluated.
+    user.roles = ["c4", "b5"].map(|r| Role::new(r).expect("role")).to_vec();
+    assert!(__rbac_requirement_nested::is_met_by(&user));
+    let mut group = c.benchmark_group("policy_check");
+    group.bench_function("grants", |b| b.iter(|| policy::grants(black_box(&user))));
+    group.bench_function("nested_combinator", |b| {
+        b.iter(|| __rbac_requirement_nested::is_met_by(black_box(&user)))
+    });
+    group.finish();
+}
+
 fn role_check(c: &mut Criterion) {
     let mut user = User::new("janedoe");
     user.roles = ["viewer", "editor", "admin"].map(|r| Role::new(r).expect("role")).to_vec();
@@ -36,5 +85,5 @@ fn role_check(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tokens, role_check);
+criterion_group!(benches, tokens, role_check, policy_check);
 criterion_main!(benches);
