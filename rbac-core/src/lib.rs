@@ -37,6 +37,7 @@
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await.unwrap();
 //! axum::serve(listener, app).await.unwrap();
 //! # }
+//! # fn main() {}
 //! ```
 //!
 //! The attributes prepend one extractor to the handler's parameters. It runs
@@ -53,6 +54,7 @@
 //!
 //! #[rbac_core::requires_role("admn")] // error: unknown role `admn`: did you mean `admin`?
 //! async fn nobody() {}
+//! # fn main() {}
 //! ```
 //!
 //! ```compile_fail
@@ -120,6 +122,7 @@ pub use rbac_macros::authenticated;
 ///
 /// #[requires_role(any("admin", "editor"), policy = crate::policy)]
 /// async fn edit() {}
+/// # fn main() {}
 /// ```
 ///
 /// The role must be a declared one, as a string literal:
@@ -129,6 +132,7 @@ pub use rbac_macros::authenticated;
 ///
 /// #[rbac_core::requires_role(admin)]
 /// async fn delete_user() {}
+/// # fn main() {}
 /// ```
 pub use rbac_macros::requires_role;
 
@@ -144,6 +148,7 @@ pub use rbac_macros::requires_role;
 ///
 /// #[rbac_core::requires_permission("posts:write")]
 /// async fn publish() {}
+/// # fn main() {}
 /// ```
 pub use rbac_macros::requires_permission;
 
@@ -180,6 +185,7 @@ pub use rbac_macros::requires_permission;
 ///
 /// #[requires(all(role("viewer"), check(is_even(id))))]
 /// async fn even_only(Path(id): Path<u64>) {}
+/// # fn main() {}
 /// ```
 pub use rbac_macros::requires;
 
@@ -229,9 +235,11 @@ pub use rbac_macros::policy;
 /// #[requires_role("admin")]
 /// async fn admin_only() {}
 ///
-/// let requirements = requirements_of!(admin_only);
-/// assert_eq!(requirements.requires, Requires::Role("admin"));
-/// assert_eq!(requirements.to_string(), r#"admin_only: role("admin")"#);
+/// fn main() {
+///     let requirements = requirements_of!(admin_only);
+///     assert_eq!(requirements.requires, Requires::Role("admin"));
+///     assert_eq!(requirements.to_string(), r#"admin_only: role("admin")"#);
+/// }
 /// ```
 pub use rbac_macros::requirements_of;
 
