@@ -10,10 +10,13 @@ pub mod baseline;
 pub mod config;
 pub mod posts;
 mod routes;
+pub mod server;
 
 use axum::Router;
 use axum::extract::FromRef;
+use axum::http::StatusCode;
 use rbac_core::{Auth, MemoryUserStore, PasswordError, PasswordHasher, Role, User, UserRecord};
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 pub use posts::{Post, Posts};
 pub use routes::Item;
@@ -91,8 +94,15 @@ impl FromRef<AppState> for MemoryUserStore {
 /// # }
 /// ```
 pub fn app(state: AppState) -> Router {
-    routes::router().with_state(state)
+    routes::router().with_state(state).layer((
+        // Whole-request deadline, and a separate one for a trickling body.
+        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT),
+        RequestBodyTimeoutLayer::new(REQUEST_TIMEOUT),
+    ))
 }
+
+/// The longest a request may take, body included.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A demo user: name, password, role, email, full name, disabled.
 type DemoUser = (&'static str, &'static str, &'static str, &'static str, &'static str, bool);

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use clap::Parser;
 use example_app::config::{AppEnv, Cli, SecretSource, jwt_secret};
+use example_app::server::ConnectionLimits;
 use example_app::{AppState, app, seed_demo_users};
 use rbac_core::{Auth, MemoryUserStore, Tokens};
 use tracing_subscriber::filter::Targets;
@@ -54,7 +55,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         None => router,
     };
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    example_app::server::serve(listener, router, ConnectionLimits::default(), shutdown_signal())
+        .await?;
     tracing::info!("shut down");
     Ok(())
 }

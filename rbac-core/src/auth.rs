@@ -136,6 +136,7 @@ impl Auth {
             tracing::error!(%error, "password verification failed to run");
             match error {
                 PasswordError::TooLong => AuthError::IncorrectCredentials,
+                PasswordError::Busy => AuthError::Overloaded,
                 PasswordError::MalformedHash | PasswordError::Unavailable => AuthError::Unavailable,
             }
         })?;

@@ -22,7 +22,7 @@ use serde::Serialize;
 /// | `UnsupportedGrantType` | 400 | |
 /// | `InvalidRequest` | 400 | |
 /// | `PayloadTooLarge` | 413 | |
-/// | `Unavailable` | 503 | |
+/// | `Unavailable`, `Overloaded` | 503 + `Retry-After` | |
 ///
 /// ```
 /// use axum::{http::StatusCode, response::IntoResponse};
@@ -56,6 +56,8 @@ pub enum AuthError {
     PayloadTooLarge,
     /// The user store or the hashing pool failed; logged server-side.
     Unavailable,
+    /// Every password-hashing slot is busy: shed load now rather than queue.
+    Overloaded,
 }
 
 impl AuthError {
@@ -70,7 +72,7 @@ impl AuthError {
             }
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -86,6 +88,7 @@ impl AuthError {
             Self::InvalidRequest(hint) => hint,
             Self::PayloadTooLarge => "Request body too large",
             Self::Unavailable => "Service temporarily unavailable",
+            Self::Overloaded => "Too many logins in progress; retry shortly",
         }
     }
 
@@ -131,7 +134,7 @@ impl IntoResponse for AuthError {
         if let Some(challenge) = self.www_authenticate() {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
-        if self == Self::Unavailable {
+        if matches!(self, Self::Unavailable | Self::Overloaded) {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         if self.oauth_error().is_some() {

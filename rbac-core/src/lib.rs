@@ -69,6 +69,7 @@ mod extract;
 pub mod oauth2;
 mod password;
 mod policy;
+mod pool;
 mod store;
 mod token;
 mod user;

@@ -1,12 +1,15 @@
 //! Password hashing with argon2id, run on the blocking pool.
 
 use std::fmt;
+use std::sync::Arc;
 
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use zeroize::Zeroizing;
+
+use crate::pool::{Busy, HashingPool};
 
 /// The longest password accepted, in bytes. Longer ones are refused before
 /// any hashing work, so a huge password cannot buy extra CPU time.
@@ -48,6 +51,8 @@ pub enum PasswordError {
     MalformedHash,
     /// The hashing task failed (the blocking pool shut down or the RNG failed).
     Unavailable,
+    /// Every hashing slot and queue place is taken; retry shortly.
+    Busy,
 }
 
 impl fmt::Display for PasswordError {
@@ -56,6 +61,7 @@ impl fmt::Display for PasswordError {
             Self::TooLong => "password longer than 128 bytes",
             Self::MalformedHash => "stored password hash is not a valid PHC string",
             Self::Unavailable => "password hashing is unavailable",
+            Self::Busy => "password hashing is at capacity",
         })
     }
 }
@@ -66,7 +72,8 @@ impl std::error::Error for PasswordError {}
 ///
 /// The defaults are OWASP's: m = 19456 KiB, t = 2, p = 1. The `async`
 /// methods run the work on Tokio's blocking pool so it never stalls the
-/// runtime's worker threads.
+/// runtime's worker threads, with bounded concurrency and a bounded queue
+/// ([`PasswordHasher::with_limits`]) so memory stays bounded under a storm.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -86,6 +93,7 @@ pub struct PasswordHasher {
     /// Verified against when the user does not exist, so that an unknown
     /// username costs the same as a wrong password.
     decoy: PasswordHash,
+    pool: Arc<HashingPool>,
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -108,7 +116,16 @@ impl PasswordHasher {
     /// A hasher with explicit argon2id parameters (used for new hashes and the decoy).
     pub fn new(params: Params) -> Self {
         let decoy = decoy_hash(&params);
-        Self { params, decoy }
+        Self { params, decoy, pool: Arc::new(HashingPool::sized_for_this_machine()) }
+    }
+
+    /// Bounds the async methods: at most `concurrency` hashes at once (each
+    /// holds `m_cost` KiB), at most `queue` more waiting; beyond that they fail
+    /// at once with [`PasswordError::Busy`]. The default is one per core and
+    /// eight waiting per core.
+    pub fn with_limits(mut self, concurrency: usize, queue: usize) -> Self {
+        self.pool = Arc::new(HashingPool::new(concurrency, queue));
+        self
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -148,9 +165,11 @@ impl PasswordHasher {
     pub async fn hash(&self, password: String) -> Result<PasswordHash, PasswordError> {
         let password = Zeroizing::new(password);
         let hasher = self.clone();
-        tokio::task::spawn_blocking(move || hasher.hash_blocking(&password))
+        self.pool
+            .run(move || hasher.hash_blocking(&password))
             .await
-            .map_err(|_| PasswordError::Unavailable)?
+            .map_err(|Busy| PasswordError::Busy)?
+            .ok_or(PasswordError::Unavailable)?
     }
 
     /// Verifies on the blocking pool; see [`PasswordHasher::verify_blocking`].
@@ -170,9 +189,11 @@ impl PasswordHasher {
     ) -> Result<bool, PasswordError> {
         let hasher = self.clone();
         let hash = hash.cloned();
-        tokio::task::spawn_blocking(move || hasher.verify_blocking(&password, hash.as_ref()))
+        self.pool
+            .run(move || hasher.verify_blocking(&password, hash.as_ref()))
             .await
-            .map_err(|_| PasswordError::Unavailable)?
+            .map_err(|Busy| PasswordError::Busy)?
+            .ok_or(PasswordError::Unavailable)?
     }
 }
 
