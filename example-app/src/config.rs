@@ -32,6 +32,12 @@ pub struct Cli {
     #[arg(long)]
     pub production: bool,
 
+    /// Read the JWT secret from this file instead of `JWT_SECRET` (for mounted
+    /// secrets). It must not be readable by other users; one trailing newline
+    /// is ignored.
+    #[arg(long, env = "JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<std::path::PathBuf>,
+
     /// Deployment environment; `production` is the same as `--production`.
     #[arg(long = "app-env", env = "APP_ENV", value_enum, default_value_t = AppEnv::Development)]
     pub app_env: AppEnv,
@@ -61,7 +67,7 @@ impl Cli {
 /// Where the signing secret came from.
 #[derive(Debug)]
 pub enum SecretSource {
-    /// `JWT_SECRET` was set and strong enough.
+    /// `JWT_SECRET` (or `JWT_SECRET_FILE`) was set and strong enough.
     Environment(JwtSecret),
     /// Development mode without `JWT_SECRET`: random, lost on restart.
     Generated(JwtSecret),
@@ -83,6 +89,12 @@ pub enum ConfigError {
     MissingSecret,
     /// `JWT_SECRET` is too short (in any mode: a weak secret is never silently replaced).
     WeakSecret(WeakSecret),
+    /// Both `JWT_SECRET` and `JWT_SECRET_FILE` are set.
+    AmbiguousSecret,
+    /// The secret file could not be read.
+    SecretFile(std::path::PathBuf, String),
+    /// The secret file is readable by every user on the machine.
+    WorldReadable(std::path::PathBuf),
 }
 
 impl fmt::Display for ConfigError {
@@ -92,11 +104,58 @@ impl fmt::Display for ConfigError {
                 "production mode requires JWT_SECRET (at least 32 bytes; try `openssl rand -base64 48`)",
             ),
             Self::WeakSecret(weak) => write!(f, "JWT_SECRET rejected: {weak}"),
+            Self::AmbiguousSecret => {
+                f.write_str("set JWT_SECRET or JWT_SECRET_FILE, not both")
+            }
+            Self::SecretFile(path, error) => {
+                write!(f, "cannot read JWT_SECRET_FILE {}: {error}", path.display())
+            }
+            Self::WorldReadable(path) => write!(
+                f,
+                "JWT_SECRET_FILE {} is readable by every user; run `chmod 600 {}` (or 640 for a group)",
+                path.display(),
+                path.display()
+            ),
         }
     }
 }
 
 impl std::error::Error for ConfigError {}
+
+/// Chooses the signing secret from `JWT_SECRET_FILE` or `JWT_SECRET`.
+pub fn jwt_secret_from(
+    mode: AppEnv,
+    file: Option<&std::path::Path>,
+    value: Option<OsString>,
+) -> Result<SecretSource, ConfigError> {
+    match (file, value) {
+        (Some(_), Some(_)) => Err(ConfigError::AmbiguousSecret),
+        (Some(path), None) => {
+            let bytes = read_secret_file(path)?;
+            JwtSecret::new(bytes).map(SecretSource::Environment).map_err(ConfigError::WeakSecret)
+        }
+        (None, value) => jwt_secret(mode, value),
+    }
+}
+
+/// The file's bytes minus one trailing newline, refusing world-readable files.
+fn read_secret_file(path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let failed = |error: std::io::Error| ConfigError::SecretFile(path.to_owned(), error.to_string());
+    let metadata = std::fs::metadata(path).map_err(failed)?;
+    if metadata.permissions().mode() & 0o004 != 0 {
+        return Err(ConfigError::WorldReadable(path.to_owned()));
+    }
+    let mut bytes = std::fs::read(path).map_err(failed)?;
+    if bytes.ends_with(b"\n") {
+        bytes.pop();
+        if bytes.ends_with(b"\r") {
+            bytes.pop();
+        }
+    }
+    Ok(bytes)
+}
 
 /// Chooses the signing secret from the value of `JWT_SECRET`.
 ///

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use clap::Parser;
-use example_app::config::{AppEnv, Cli, SecretSource, jwt_secret};
+use example_app::config::{AppEnv, Cli, SecretSource, jwt_secret_from};
 use example_app::server::ConnectionLimits;
 use example_app::{AppState, app, seed_demo_users};
 use rbac_core::{Auth, MemoryUserStore, Tokens};
@@ -26,7 +26,8 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let mode = cli.mode();
-    let secret = match jwt_secret(mode, std::env::var_os("JWT_SECRET"))? {
+    let secret_file = cli.jwt_secret_file.as_deref();
+    let secret = match jwt_secret_from(mode, secret_file, std::env::var_os("JWT_SECRET"))? {
         SecretSource::Generated(secret) => {
             tracing::warn!(
                 "JWT_SECRET is not set: signing with a random secret; tokens stop working on restart"

@@ -207,3 +207,33 @@ fn production_mode_needs_a_strong_secret() {
         (AppEnv::Development, "127.0.0.1:8000".to_owned())
     );
 }
+
+#[test]
+fn secrets_can_come_from_a_private_file_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use example_app::config::{AppEnv, ConfigError, SecretSource, jwt_secret_from};
+
+    let dir = std::env::temp_dir().join(format!("rbac-secret-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("jwt_secret");
+    std::fs::write(&path, format!("{}\n", "s".repeat(40))).expect("write");
+
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let refused = jwt_secret_from(AppEnv::Production, Some(&path), None);
+    assert_eq!(refused.expect_err("world-readable"), ConfigError::WorldReadable(path.clone()));
+    assert!(ConfigError::WorldReadable(path.clone()).to_string().contains("chmod 600"));
+
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    assert!(matches!(jwt_secret_from(AppEnv::Production, Some(&path), None), Ok(SecretSource::Environment(_))));
+    assert_eq!(
+        jwt_secret_from(AppEnv::Production, Some(&path), Some("x".repeat(40).into())).expect_err("both"),
+        ConfigError::AmbiguousSecret
+    );
+
+    std::fs::write(&path, "short\n").expect("write");
+    assert!(matches!(jwt_secret_from(AppEnv::Production, Some(&path), None), Err(ConfigError::WeakSecret(_))));
+    let missing = dir.join("missing");
+    assert!(matches!(jwt_secret_from(AppEnv::Production, Some(&missing), None), Err(ConfigError::SecretFile(..))));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
