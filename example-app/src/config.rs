@@ -142,7 +142,8 @@ pub fn jwt_secret_from(
 fn read_secret_file(path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
     use std::os::unix::fs::PermissionsExt as _;
 
-    let failed = |error: std::io::Error| ConfigError::SecretFile(path.to_owned(), error.to_string());
+    let failed =
+        |error: std::io::Error| ConfigError::SecretFile(path.to_owned(), error.to_string());
     let metadata = std::fs::metadata(path).map_err(failed)?;
     if metadata.permissions().mode() & 0o004 != 0 {
         return Err(ConfigError::WorldReadable(path.to_owned()));

@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
@@ -12,6 +15,7 @@ use crate::denial::{AuthRejection, DenialResponder};
 use crate::error::AuthError;
 use crate::password::{MAX_PASSWORD_BYTES, PasswordError, PasswordHasher};
 use crate::store::{DynUserStore, UserStore};
+use crate::throttle::{Attempt, DynLoginThrottle, LoginThrottle, MemoryThrottle, ThrottleError};
 use crate::token::{IssuedToken, TokenError, Tokens};
 use crate::user::User;
 
@@ -55,6 +59,8 @@ struct Inner {
     store: Arc<dyn DynUserStore>,
     hasher: PasswordHasher,
     responder: Option<DenialResponder>,
+    throttle: Option<Arc<dyn DynLoginThrottle>>,
+    trusted_proxies: Arc<[IpAddr]>,
 }
 
 impl fmt::Debug for Auth {
@@ -74,7 +80,64 @@ impl Auth {
 
     /// Like [`Auth::new`] with explicit password hashing parameters.
     pub fn with_hasher(tokens: Tokens, store: impl UserStore, hasher: PasswordHasher) -> Self {
-        Self(Arc::new(Inner { tokens, store: Arc::new(store), hasher, responder: None }))
+        Self(Arc::new(Inner {
+            tokens,
+            store: Arc::new(store),
+            hasher,
+            responder: None,
+            throttle: Some(Arc::new(MemoryThrottle::default())),
+            trusted_proxies: Arc::from([]),
+        }))
+    }
+
+    fn with_inner(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = Inner::clone(&self.0);
+        change(&mut inner);
+        Self(Arc::new(inner))
+    }
+
+    /// Replaces the login throttle. The default is an in-process
+    /// [`MemoryThrottle`] with [`ThrottleConfig::default`](crate::throttle::ThrottleConfig);
+    /// see [`throttle`](crate::throttle) for the scheme.
+    pub fn with_login_throttle(self, throttle: impl LoginThrottle) -> Self {
+        self.with_inner(|inner| inner.throttle = Some(Arc::new(throttle)))
+    }
+
+    /// Turns login throttling off (for tests that need many failed logins).
+    pub fn without_login_throttle(self) -> Self {
+        self.with_inner(|inner| inner.throttle = None)
+    }
+
+    /// Peers whose `X-Forwarded-For` header is believed. Without any, the
+    /// client IP is always the socket's peer address, so a client cannot
+    /// spoof its address to dodge throttling.
+    pub fn with_trusted_proxies(self, proxies: impl IntoIterator<Item = IpAddr>) -> Self {
+        let proxies: Arc<[IpAddr]> = proxies.into_iter().map(|ip| ip.to_canonical()).collect();
+        self.with_inner(|inner| inner.trusted_proxies = proxies)
+    }
+
+    /// The client's address: the socket peer (from axum's `ConnectInfo`), or,
+    /// when the peer is a trusted proxy, the rightmost `X-Forwarded-For` entry
+    /// that is not one. `0.0.0.0` when the server provides no peer address.
+    pub fn client_ip(&self, request: &Parts) -> IpAddr {
+        let Some(ConnectInfo(peer)) = request.extensions.get::<ConnectInfo<SocketAddr>>() else {
+            return IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        };
+        let peer = peer.ip().to_canonical();
+        let trusted = &self.0.trusted_proxies;
+        if !trusted.contains(&peer) {
+            return peer;
+        }
+        let forwarded: Vec<IpAddr> = request
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map_while(|entry| entry.trim().parse::<IpAddr>().ok())
+            .map(|ip| ip.to_canonical())
+            .collect();
+        forwarded.iter().rev().find(|ip| !trusted.contains(ip)).copied().unwrap_or(peer)
     }
 
     /// Replaces the responses of refused requests app-wide (guards and
@@ -91,9 +154,7 @@ impl Auth {
         self,
         responder: impl Fn(AuthError, &Parts) -> Response + Send + Sync + 'static,
     ) -> Self {
-        let mut inner = Inner::clone(&self.0);
-        inner.responder = Some(Arc::new(responder));
-        Self(Arc::new(inner))
+        self.with_inner(|inner| inner.responder = Some(Arc::new(responder)))
     }
 
     /// Renders a refusal with the app's responder, or the default body.
@@ -121,10 +182,56 @@ impl Auth {
     /// decoy hash), so response time does not tell which usernames exist.
     /// As in the FastAPI tutorial, a disabled user can log in; every guarded
     /// route then answers 400 `Inactive user`.
-    pub async fn login(&self, username: &str, password: String) -> Result<IssuedToken, AuthError> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: String,
+        client_ip: IpAddr,
+    ) -> Result<IssuedToken, AuthError> {
         let password = Zeroizing::new(password);
+        let attempt = Attempt { account: truncate(username, MAX_USERNAME_BYTES), ip: client_ip };
+        if let Some(throttle) = &self.0.throttle {
+            match throttle.check(attempt).await {
+                Ok(()) => {}
+                Err(ThrottleError::Throttled(wait)) => {
+                    tracing::info!(target: AUDIT, username = attempt.account, %client_ip, reason = "throttled", "login refused");
+                    return Err(AuthError::Throttled(wait.as_secs().saturating_add(1)));
+                }
+                Err(ThrottleError::Unavailable) => return Err(AuthError::Unavailable),
+            }
+        }
+        let outcome = self.check_credentials(username, password).await;
+        if let (Some(throttle), Ok(_) | Err(AuthError::IncorrectCredentials)) =
+            (&self.0.throttle, &outcome)
+        {
+            throttle.record(attempt, outcome.is_ok()).await;
+        }
+        match outcome {
+            Ok(user) => {
+                let issued = self.0.tokens.issue(&user.username).map_err(|error| {
+                    tracing::error!(%error, "could not sign a token");
+                    AuthError::Unavailable
+                })?;
+                tracing::info!(target: AUDIT, username, %client_ip, jti = issued.claims.jti, "login succeeded");
+                Ok(issued)
+            }
+            Err(error) => {
+                if error == AuthError::IncorrectCredentials {
+                    tracing::info!(target: AUDIT, username = attempt.account, %client_ip, reason = "bad_credentials", "login failed");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// The user, if the password is right. Costs one verification whether or
+    /// not the user exists.
+    async fn check_credentials(
+        &self,
+        username: &str,
+        password: Zeroizing<String>,
+    ) -> Result<User, AuthError> {
         if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
-            tracing::info!(target: AUDIT, reason = "oversized", "login failed");
             return Err(AuthError::IncorrectCredentials);
         }
         let record = self.0.store.find_credentials(username).await.map_err(|error| {
@@ -133,26 +240,17 @@ impl Auth {
         })?;
         let hash = record.as_ref().map(|record| &record.password_hash);
         let verified = self.0.hasher.verify_zeroizing(password, hash).await.map_err(|error| {
-            tracing::error!(%error, "password verification failed to run");
+            tracing::warn!(%error, "password verification did not run");
             match error {
                 PasswordError::TooLong => AuthError::IncorrectCredentials,
                 PasswordError::Busy => AuthError::Overloaded,
                 PasswordError::MalformedHash | PasswordError::Unavailable => AuthError::Unavailable,
             }
         })?;
-        let user = match record {
-            Some(record) if verified => record.user,
-            _ => {
-                tracing::info!(target: AUDIT, username, reason = "bad_credentials", "login failed");
-                return Err(AuthError::IncorrectCredentials);
-            }
-        };
-        let issued = self.0.tokens.issue(&user.username).map_err(|error| {
-            tracing::error!(%error, "could not sign a token");
-            AuthError::Unavailable
-        })?;
-        tracing::info!(target: AUDIT, username, jti = issued.claims.jti, "login succeeded");
-        Ok(issued)
+        match record {
+            Some(record) if verified => Ok(record.user),
+            _ => Err(AuthError::IncorrectCredentials),
+        }
     }
 
     /// Verifies a bearer token and loads its user fresh from the store.
@@ -178,4 +276,13 @@ impl Auth {
         }
         Ok(user)
     }
+}
+
+/// The longest prefix of `text` within `max` bytes, on a character boundary.
+fn truncate(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }

@@ -22,6 +22,7 @@ use serde::Serialize;
 /// | `UnsupportedGrantType` | 400 | |
 /// | `InvalidRequest` | 400 | |
 /// | `PayloadTooLarge` | 413 | |
+/// | `Throttled` | 429 + `Retry-After` | |
 /// | `Unavailable`, `Overloaded` | 503 + `Retry-After` | |
 ///
 /// ```
@@ -58,6 +59,8 @@ pub enum AuthError {
     Unavailable,
     /// Every password-hashing slot is busy: shed load now rather than queue.
     Overloaded,
+    /// Too many failed logins for this account or client; retry after this many seconds.
+    Throttled(u64),
 }
 
 impl AuthError {
@@ -71,6 +74,7 @@ impl AuthError {
                 StatusCode::BAD_REQUEST
             }
             Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable | Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -89,6 +93,7 @@ impl AuthError {
             Self::PayloadTooLarge => "Request body too large",
             Self::Unavailable => "Service temporarily unavailable",
             Self::Overloaded => "Too many logins in progress; retry shortly",
+            Self::Throttled(_) => "Too many failed login attempts; retry later",
         }
     }
 
@@ -136,6 +141,9 @@ impl IntoResponse for AuthError {
         }
         if matches!(self, Self::Unavailable | Self::Overloaded) {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Self::Throttled(seconds) = self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if self.oauth_error().is_some() {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -78,6 +78,23 @@ where
     }
 }
 
+/// The client's IP address, as [`Auth::client_ip`] determines it (socket
+/// peer, or `X-Forwarded-For` only behind a trusted proxy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl<S> FromRequestParts<S> for ClientIp
+where
+    Auth: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(Auth::from_ref(state).client_ip(parts)))
+    }
+}
+
 /// The per-request cache. The type is private, so nothing outside this crate
 /// can plant a user in the request extensions.
 #[derive(Clone)]

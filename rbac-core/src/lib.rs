@@ -71,13 +71,14 @@ mod password;
 mod policy;
 mod pool;
 mod store;
+pub mod throttle;
 mod token;
 mod user;
 
 pub use auth::{Auth, MAX_USERNAME_BYTES};
 pub use denial::AuthRejection;
 pub use error::AuthError;
-pub use extract::CurrentUser;
+pub use extract::{ClientIp, CurrentUser};
 pub use password::{MAX_PASSWORD_BYTES, PasswordError, PasswordHash, PasswordHasher};
 pub use policy::{
     AccessPolicy, Grants, HandlerRequirements, PermissionId, PolicyDescription, Requires,

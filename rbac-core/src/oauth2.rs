@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::AuthError;
+use crate::extract::ClientIp;
 use crate::token::IssuedToken;
 
 /// The largest `/token` request body accepted, in bytes; larger ones get 413.
@@ -75,6 +76,7 @@ impl IntoResponse for TokenResponse {
 /// Prefer [`token_route`], which also caps the body size.
 pub async fn issue_token(
     State(auth): State<Auth>,
+    ClientIp(client_ip): ClientIp,
     form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Result<TokenResponse, AuthError> {
     let Form(request) = form.map_err(|rejection| match rejection.status() {
@@ -86,7 +88,7 @@ pub async fn issue_token(
     if request.grant_type.as_deref().is_some_and(|grant| grant != "password") {
         return Err(AuthError::UnsupportedGrantType);
     }
-    auth.login(&request.username, request.password).await.map(TokenResponse)
+    auth.login(&request.username, request.password, client_ip).await.map(TokenResponse)
 }
 
 /// `POST` [`issue_token`] with the body capped at [`TOKEN_BODY_LIMIT`].

@@ -225,15 +225,25 @@ fn secrets_can_come_from_a_private_file_only() {
     assert!(ConfigError::WorldReadable(path.clone()).to_string().contains("chmod 600"));
 
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    assert!(matches!(jwt_secret_from(AppEnv::Production, Some(&path), None), Ok(SecretSource::Environment(_))));
+    assert!(matches!(
+        jwt_secret_from(AppEnv::Production, Some(&path), None),
+        Ok(SecretSource::Environment(_))
+    ));
     assert_eq!(
-        jwt_secret_from(AppEnv::Production, Some(&path), Some("x".repeat(40).into())).expect_err("both"),
+        jwt_secret_from(AppEnv::Production, Some(&path), Some("x".repeat(40).into()))
+            .expect_err("both"),
         ConfigError::AmbiguousSecret
     );
 
     std::fs::write(&path, "short\n").expect("write");
-    assert!(matches!(jwt_secret_from(AppEnv::Production, Some(&path), None), Err(ConfigError::WeakSecret(_))));
+    assert!(matches!(
+        jwt_secret_from(AppEnv::Production, Some(&path), None),
+        Err(ConfigError::WeakSecret(_))
+    ));
     let missing = dir.join("missing");
-    assert!(matches!(jwt_secret_from(AppEnv::Production, Some(&missing), None), Err(ConfigError::SecretFile(..))));
+    assert!(matches!(
+        jwt_secret_from(AppEnv::Production, Some(&missing), None),
+        Err(ConfigError::SecretFile(..))
+    ));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
