@@ -38,9 +38,22 @@ pub struct Cli {
     #[arg(long, env = "JWT_SECRET_FILE")]
     pub jwt_secret_file: Option<std::path::PathBuf>,
 
+    /// Log format: human-readable `text`, or one JSON object per line.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// Deployment environment; `production` is the same as `--production`.
     #[arg(long = "app-env", env = "APP_ENV", value_enum, default_value_t = AppEnv::Development)]
     pub app_env: AppEnv,
+}
+
+/// The value of `LOG_FORMAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per event, for log shippers.
+    Json,
 }
 
 /// The value of `APP_ENV`.

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use clap::Parser;
-use example_app::config::{AppEnv, Cli, SecretSource, jwt_secret_from};
+use example_app::config::{AppEnv, Cli, LogFormat, SecretSource, jwt_secret_from};
 use example_app::server::ConnectionLimits;
 use example_app::{AppState, app, seed_demo_users};
 use rbac_core::{Auth, MemoryUserStore, Tokens};
@@ -13,8 +13,8 @@ use tracing_subscriber::prelude::*;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_tracing();
     let cli = Cli::parse();
+    init_tracing(cli.log_format);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -85,13 +85,15 @@ async fn shutdown_signal() {
 }
 
 /// Logs to stderr; `RUST_LOG` takes `target=level` pairs (default `info`).
-fn init_tracing() {
+fn init_tracing(format: LogFormat) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|spec| Targets::from_str(&spec).ok())
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
-    tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .with(filter)
-        .init();
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry().with(filter);
+    match format {
+        LogFormat::Text => registry.with(layer).init(),
+        LogFormat::Json => registry.with(layer.json()).init(),
+    }
 }
