@@ -38,6 +38,12 @@ pub struct Cli {
     #[arg(long, env = "JWT_SECRET_FILE")]
     pub jwt_secret_file: Option<std::path::PathBuf>,
 
+    /// Share the login throttle with other instances through this Redis
+    /// (`redis://127.0.0.1:6379`); without it, throttling is per process.
+    #[cfg(feature = "redis")]
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
     /// Log format: human-readable `text`, or one JSON object per line.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -39,6 +39,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let users = MemoryUserStore::new();
     let tokens = Tokens::hs256(secret).with_lifetime(cli.token_lifetime());
     let auth = Auth::new(tokens, users.clone());
+    #[cfg(feature = "redis")]
+    let auth = match &cli.redis_url {
+        Some(url) => {
+            let config = rbac_core::throttle::ThrottleConfig::default();
+            let throttle = rbac_core::throttle::RedisThrottle::connect(url, "rbac", config).await?;
+            tracing::info!("login throttle shared through Redis");
+            auth.with_login_throttle(throttle)
+        }
+        None => auth,
+    };
     if mode == AppEnv::Development {
         let (store, hasher) = (users.clone(), auth.password_hasher().clone());
         tokio::task::spawn_blocking(move || seed_demo_users(&store, &hasher)).await??;

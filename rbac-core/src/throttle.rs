@@ -273,5 +273,10 @@ impl LoginThrottle for MemoryThrottle {
     }
 }
 
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisThrottle;
+
 #[cfg(test)]
 mod tests;
