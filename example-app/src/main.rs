@@ -59,12 +59,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(cli.bind).await?;
     tracing::info!(address = %listener.local_addr()?, ?mode, "listening");
     let router = app(AppState::new(auth.clone(), users.clone()));
+    // Bench-only routes, one of them unauthenticated: never in production.
     #[cfg(feature = "baseline")]
     let router = match std::env::var_os("JWT_SECRET") {
-        Some(secret) => {
+        Some(secret) if mode == AppEnv::Development => {
             router.merge(example_app::baseline::router(&secret.into_encoded_bytes(), auth, users))
         }
-        None => router,
+        _ => router,
     };
     example_app::server::serve(listener, router, ConnectionLimits::default(), shutdown_signal())
         .await?;

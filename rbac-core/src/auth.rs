@@ -128,16 +128,21 @@ impl Auth {
         if !trusted.contains(&peer) {
             return peer;
         }
-        let forwarded: Vec<IpAddr> = request
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .map_while(|entry| entry.trim().parse::<IpAddr>().ok())
-            .map(|ip| ip.to_canonical())
-            .collect();
-        forwarded.iter().rev().find(|ip| !trusted.contains(ip)).copied().unwrap_or(peer)
+        // Right to left: each trusted hop vouches for the entry before it. Stop
+        // at the first entry that is not a trusted proxy (the client), and
+        // never read past something unparseable: that part is the client's.
+        let header = request.headers.get_all("x-forwarded-for");
+        let entries =
+            header.iter().filter_map(|value| value.to_str().ok()).flat_map(|v| v.split(','));
+        let mut client = peer;
+        for entry in entries.collect::<Vec<_>>().into_iter().rev() {
+            match entry.trim().parse::<IpAddr>() {
+                Ok(ip) if trusted.contains(&ip.to_canonical()) => client = ip.to_canonical(),
+                Ok(ip) => return ip.to_canonical(),
+                Err(_) => break,
+            }
+        }
+        client
     }
 
     /// Replaces the responses of refused requests app-wide (guards and
@@ -169,6 +174,12 @@ impl Auth {
     /// The token issuer and verifier.
     pub fn tokens(&self) -> &Tokens {
         &self.0.tokens
+    }
+
+    /// Identifies this configuration (clones share it), so a cached user is
+    /// only reused by the `Auth` that verified it.
+    pub(crate) fn id(&self) -> usize {
+        Arc::as_ptr(&self.0).addr()
     }
 
     /// The password hasher, for creating users.
@@ -240,7 +251,7 @@ impl Auth {
         })?;
         let hash = record.as_ref().map(|record| &record.password_hash);
         let verified = self.0.hasher.verify_zeroizing(password, hash).await.map_err(|error| {
-            tracing::warn!(%error, "password verification did not run");
+            tracing::debug!(%error, "password verification did not run");
             match error {
                 PasswordError::TooLong => AuthError::IncorrectCredentials,
                 PasswordError::Busy => AuthError::Overloaded,

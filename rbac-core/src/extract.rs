@@ -98,16 +98,23 @@ where
 /// The per-request cache. The type is private, so nothing outside this crate
 /// can plant a user in the request extensions.
 #[derive(Clone)]
-struct Authenticated(Arc<User>);
+struct Authenticated {
+    /// [`Auth::id`] of the configuration that verified the token: a guard
+    /// with another key or store must verify again.
+    auth: usize,
+    user: Arc<User>,
+}
 
 /// Verifies the bearer token and loads the user, once per request.
 pub(crate) async fn current_user(parts: &mut Parts, auth: &Auth) -> Result<Arc<User>, AuthError> {
-    if let Some(Authenticated(user)) = parts.extensions.get() {
-        return Ok(Arc::clone(user));
+    if let Some(cached) = parts.extensions.get::<Authenticated>()
+        && cached.auth == auth.id()
+    {
+        return Ok(Arc::clone(&cached.user));
     }
     let token = bearer_token(&parts.headers)?;
     let user = Arc::new(auth.authenticate(token).await?);
-    parts.extensions.insert(Authenticated(Arc::clone(&user)));
+    parts.extensions.insert(Authenticated { auth: auth.id(), user: Arc::clone(&user) });
     Ok(user)
 }
 

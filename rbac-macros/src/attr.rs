@@ -58,6 +58,17 @@ impl Term {
         }
     }
 
+    /// Whether evaluating it needs more than the user: handler arguments, or
+    /// an `async` check (even one taking no arguments).
+    pub(crate) fn needs_request(&self) -> bool {
+        match self {
+            Self::Role(_) | Self::Permission(_) => false,
+            Self::Any(terms) | Self::All(terms) => terms.iter().any(Term::needs_request),
+            Self::Not(term) => term.needs_request(),
+            Self::Owner(_) | Self::Check(..) => true,
+        }
+    }
+
     /// The handler arguments the requirement reads, in order of appearance.
     pub(crate) fn arguments(&self) -> Vec<&Ident> {
         match self {

@@ -2,7 +2,9 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
-use syn::{FnArg, ItemFn, LitStr};
+use syn::{FnArg, LitStr};
+
+use crate::ast::Handler;
 
 use crate::attr::{self, Args, Attribute, Term};
 use crate::valid::{self, Argument};
@@ -12,15 +14,16 @@ use crate::valid::{self, Argument};
 /// already reported, so it still exists for the rest of the crate and one
 /// mistake does not cascade.
 pub(crate) fn guard(attribute: Attribute, args: TokenStream, item: TokenStream) -> TokenStream {
-    let parsed = match syn::parse2::<syn::Item>(item.clone()) {
-        Ok(parsed) => parsed,
-        // Not valid Rust: rustc reports the syntax error on the original tokens.
-        Err(_) => return item,
-    };
     let args = attr::parse(attribute, args);
-    let mut function = match valid::as_handler(attribute, parsed) {
+    let mut function = match syn::parse2::<Handler>(item.clone()) {
         Ok(function) => function,
-        Err(error) => {
+        Err(parse_error) => {
+            // Not a function, or not one we can read: never emit it unguarded
+            // without an error.
+            let error = match syn::parse2::<syn::Item>(item.clone()) {
+                Ok(other) => valid::not_a_handler(attribute, &other),
+                Err(_) => parse_error,
+            };
             let errors = args.err().into_iter().chain([error]).map(|e| e.to_compile_error());
             return quote! { #item #(#errors)* };
         }
@@ -46,7 +49,7 @@ fn hidden(name: &str) -> syn::Ident {
     syn::Ident::new(name, Span::mixed_site())
 }
 
-fn expand(args: Args, function: &ItemFn) -> syn::Result<TokenStream> {
+fn expand(args: Args, function: &Handler) -> syn::Result<TokenStream> {
     let marker = format_ident!("__rbac_requirement_{}", function.sig.ident);
     let vis = &function.vis;
     let handler = function.sig.ident.to_string();
@@ -83,7 +86,8 @@ fn expand(args: Args, function: &ItemFn) -> syn::Result<TokenStream> {
         Some(term) => valid::used_arguments(function, term)?,
         None => Vec::new(),
     };
-    let support = if arguments.is_empty() {
+    let dynamic = term.as_ref().is_some_and(Term::needs_request);
+    let support = if !dynamic {
         quote! {
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
@@ -102,11 +106,8 @@ fn expand(args: Args, function: &ItemFn) -> syn::Result<TokenStream> {
     } else {
         dynamic_guard(&marker, vis, &annotated, &arguments, compute_grants, &predicate)
     };
-    let guard_type = if arguments.is_empty() {
-        quote!(::rbac_core::__private::Guard<#marker>)
-    } else {
-        quote!(#marker)
-    };
+    let guard_type =
+        if !dynamic { quote!(::rbac_core::__private::Guard<#marker>) } else { quote!(#marker) };
     let mut function = function.clone();
     let guard: FnArg = syn::parse_quote_spanned! {Span::call_site()=> _: #guard_type };
     function.sig.inputs.insert(0, guard);
@@ -135,13 +136,13 @@ fn dynamic_guard(
     let private = quote!(::rbac_core::__private);
     let bounds = arguments.iter().map(|argument| {
         let ty = argument.ty;
-        quote_spanned!(ty_span(ty)=> #ty: #private::CheckArgument<S>)
+        quote_spanned!(ty_span(ty)=> #ty: #private::CheckArgument<__RbacState>)
     });
     let extractions = arguments.iter().map(|argument| {
         let (pattern, ty) = (argument.pattern, argument.ty);
         quote_spanned! {ty_span(ty)=>
             #[allow(unused_variables)]
-            let #pattern: #ty = <#ty as #private::CheckArgument<S>>::extract(#parts, #state)
+            let #pattern: #ty = <#ty as #private::CheckArgument<__RbacState>>::extract(#parts, #state)
                 .await
                 .map_err(#private::axum::response::IntoResponse::into_response)?;
         }
@@ -153,17 +154,17 @@ fn dynamic_guard(
 
         #annotated
 
-        impl<S> #private::axum::extract::FromRequestParts<S> for #marker
+        impl<__RbacState> #private::axum::extract::FromRequestParts<__RbacState> for #marker
         where
-            S: ::core::marker::Send + ::core::marker::Sync,
-            ::rbac_core::Auth: #private::axum::extract::FromRef<S>,
+            __RbacState: ::core::marker::Send + ::core::marker::Sync,
+            ::rbac_core::Auth: #private::axum::extract::FromRef<__RbacState>,
             #(#bounds,)*
         {
             type Rejection = #private::axum::response::Response;
 
             async fn from_request_parts(
                 #parts: &mut #private::axum::http::request::Parts,
-                #state: &S,
+                #state: &__RbacState,
             ) -> ::core::result::Result<Self, Self::Rejection> {
                 let (#auth, #user) = #private::authenticate(#parts, #state)
                     .await

@@ -8,6 +8,7 @@
 //! data. `policy!` expands to a module with the compiled hierarchy and the
 //! lookups that check role and permission names at compile time.
 
+mod ast;
 mod attr;
 mod expand;
 mod names;

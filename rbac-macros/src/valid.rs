@@ -3,15 +3,15 @@
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, Item, ItemFn, Pat};
+use syn::{FnArg, Ident, Item, Pat};
+
+use crate::ast::Handler;
 
 use crate::attr::{self, Args, Attribute, Term};
 
-/// The function, or an error pointing at why the item is not an `async fn`
-/// handler.
-pub(crate) fn as_handler(attribute: Attribute, item: Item) -> Result<ItemFn, syn::Error> {
+/// The error for an item that is not a function, pointing at its keyword.
+pub(crate) fn not_a_handler(attribute: Attribute, item: &Item) -> syn::Error {
     let keyword = match item {
-        Item::Fn(function) => return Ok(function),
         Item::Struct(item) => item.struct_token.span,
         Item::Enum(item) => item.enum_token.span,
         Item::Union(item) => item.union_token.span,
@@ -24,14 +24,14 @@ pub(crate) fn as_handler(attribute: Attribute, item: Item) -> Result<ItemFn, syn
         Item::Use(item) => item.use_token.span,
         other => other.span(),
     };
-    Err(syn::Error::new(
+    syn::Error::new(
         keyword,
         format!("`#[{}]` goes on an `async fn` axum handler, not on this item", attribute.name()),
-    ))
+    )
 }
 
 /// Every problem with the handler's signature, combined into one error.
-pub(crate) fn check_signature(attribute: Attribute, function: &ItemFn) -> Result<(), syn::Error> {
+pub(crate) fn check_signature(attribute: Attribute, function: &Handler) -> Result<(), syn::Error> {
     let mut errors = Vec::new();
     let name = attribute.name();
     let sig = &function.sig;
@@ -59,11 +59,15 @@ pub(crate) fn check_signature(attribute: Attribute, function: &ItemFn) -> Result
 pub(crate) fn merge_stacked(
     attribute: Attribute,
     own: Args,
-    function: &mut ItemFn,
+    function: &mut Handler,
 ) -> Result<Args, syn::Error> {
     let mut errors = Vec::new();
-    let mut terms: Vec<Term> = own.term.into_iter().collect();
-    let mut policy = own.policy;
+    let mut terms: Vec<Term> = own.term.clone().into_iter().collect();
+    // The policy of the first attribute that names roles or permissions; every
+    // other such attribute must use the same one, an omitted policy meaning
+    // the default `crate::policy`.
+    let mut policy: Option<Option<syn::Path>> =
+        own.term.as_ref().filter(|t| t.uses_policy()).map(|_| own.policy.clone());
     let mut kept = Vec::new();
     for attr in std::mem::take(&mut function.attrs) {
         let Some(other) = Attribute::from_path(attr.path()) else {
@@ -83,15 +87,18 @@ pub(crate) fn merge_stacked(
         };
         match attr::parse(other, tokens) {
             Ok(args) => {
+                let uses_policy = args.term.as_ref().is_some_and(Term::uses_policy);
                 terms.extend(args.term);
-                match (&policy, args.policy) {
-                    (_, None) => {}
-                    (None, Some(path)) => policy = Some(path),
-                    (Some(first), Some(path)) if same_path(first, &path) => {}
-                    (Some(_), Some(path)) => errors.push(syn::Error::new_spanned(
-                        path,
-                        "stacked attributes must check against the same policy",
-                    )),
+                if !uses_policy {
+                    continue;
+                }
+                match &policy {
+                    None => policy = Some(args.policy),
+                    Some(first) if same_policy(first.as_ref(), args.policy.as_ref()) => {}
+                    Some(_) => errors.push(match args.policy {
+                        Some(path) => syn::Error::new_spanned(path, DIFFERENT_POLICIES),
+                        None => syn::Error::new(attr.path().span(), DIFFERENT_POLICIES),
+                    }),
                 }
             }
             Err(error) => errors.push(error),
@@ -104,11 +111,18 @@ pub(crate) fn merge_stacked(
         1 => terms.pop(),
         _ => Some(Term::All(terms)),
     };
-    Ok(Args { term, policy })
+    Ok(Args { term, policy: policy.flatten() })
 }
 
-fn same_path(a: &syn::Path, b: &syn::Path) -> bool {
-    a.to_token_stream().to_string() == b.to_token_stream().to_string()
+const DIFFERENT_POLICIES: &str = "stacked attributes must check against the same policy; \
+    without `policy = ...` an attribute uses `crate::policy`";
+
+/// Whether two `policy = ...` arguments (`None`: the default) name the same policy.
+fn same_policy(a: Option<&syn::Path>, b: Option<&syn::Path>) -> bool {
+    let name = |path: Option<&syn::Path>| {
+        path.map_or_else(|| "crate :: policy".to_owned(), |p| p.to_token_stream().to_string())
+    };
+    name(a) == name(b)
 }
 
 /// `#[authenticated]` with any other of our attributes is redundant.
@@ -148,7 +162,7 @@ pub(crate) struct Argument<'a> {
 /// The handler arguments the requirement names, each once, in parameter
 /// order; an error for each name no argument binds.
 pub(crate) fn used_arguments<'a>(
-    function: &'a ItemFn,
+    function: &'a Handler,
     term: &Term,
 ) -> Result<Vec<Argument<'a>>, syn::Error> {
     let arguments: Vec<Argument<'a>> = function

@@ -336,3 +336,44 @@ fn handlers_expose_their_requirements() {
     );
     assert_eq!(profile.to_string(), r#"edit_profile: any(role("reviewer"), owner(name))"#);
 }
+
+/// A user verified by one `Auth` is not reused by a guard configured with
+/// another (different key, different store).
+#[tokio::test]
+async fn the_request_cache_is_per_auth_configuration() {
+    use axum::middleware::{self, Next};
+
+    let fixture = fixture();
+    let other = Auth::new(
+        Tokens::hs256(
+            JwtSecret::new(b"a-different-secret-that-is-long-enough".to_vec()).expect("secret"),
+        ),
+        MemoryUserStore::new(),
+    );
+    let outer = Auth::new(fixture.tokens.clone(), {
+        let users = MemoryUserStore::new();
+        let mut ed = User::new("ed");
+        ed.roles = vec![rbac_core::Role::new("editor").expect("role")];
+        let password_hash = PasswordHasher::default().hash_blocking("pw").expect("hash");
+        users.insert(UserRecord { user: ed, password_hash }).expect("insert");
+        users
+    });
+    // The middleware authenticates with `outer` (and caches the user); the
+    // route's guard is configured with `other`.
+    let router = Router::new()
+        .route("/posts/{id}", get(edit))
+        .with_state(AppState { auth: other, greeting: "hi" })
+        .layer(middleware::from_fn_with_state(
+            outer,
+            |user: CurrentUser, request: axum::extract::Request, next: Next| async move {
+                assert_eq!(user.username, "ed");
+                next.run(request).await
+            },
+        ));
+    let reply = send(&router, get_as("/posts/1?page=1", &token(&fixture, "ed"))).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNAUTHORIZED,
+        "the other key must verify the token itself"
+    );
+}

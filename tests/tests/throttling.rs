@@ -146,4 +146,12 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
     );
     let other = login(&router, "192.0.2.1", RIGHT, Some("198.51.100.8, 192.0.2.1")).await;
     assert_eq!(other.status, StatusCode::OK);
+    // What the client prepends cannot move it: the proxy appended the real
+    // address, and entries are read right to left.
+    for spoof in ["garbage", "10.1.1.1", "garbage, 10.1.1.1"] {
+        let header = format!("{spoof}, 198.51.100.7");
+        assert_throttled(
+            &login(&router, "192.0.2.1", "username=x&password=x", Some(&header)).await,
+        );
+    }
 }

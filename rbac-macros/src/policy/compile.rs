@@ -74,10 +74,12 @@ pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
         ));
     }
     if roles.len() > MAX_NAMES || permissions.len() > MAX_NAMES {
+        // Bit sets are u128: stop before computing any of them.
         errors.errors.push(syn::Error::new(
             input.name.span(),
             format!("a policy holds at most {MAX_NAMES} roles and {MAX_NAMES} permissions"),
         ));
+        return Err(errors.finish().expect_err("an error was just pushed"));
     }
     let mut parents: Vec<Vec<usize>> = Vec::new();
     let mut parent_literals: Vec<Vec<&LitStr>> = Vec::new();

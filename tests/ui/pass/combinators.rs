@@ -85,6 +85,33 @@ async fn owner_or_check(
     format!("{team}/{username} {}", config.0.len())
 }
 
+async fn always(_user: &User) -> bool {
+    true
+}
+
+/// A check that needs only the user still runs in the async guard.
+#[requires(check(always()))]
+async fn argumentless_check() {}
+
+/// A user type named like a generic parameter must not collide with the guard's.
+#[derive(Clone, Default)]
+struct S(u8);
+
+impl axum::extract::FromRef<AppState> for S {
+    fn from_ref(_: &AppState) -> S {
+        S(1)
+    }
+}
+
+async fn positive(_user: &User, s: &S) -> bool {
+    s.0 > 0
+}
+
+#[requires(check(positive(s)))]
+async fn state_named_s(State(s): State<S>) -> String {
+    s.0.to_string()
+}
+
 fn main() {
     let _: Router<Auth> = Router::new()
         .route("/1", get(any_role))
@@ -94,6 +121,9 @@ fn main() {
         .route("/5", get(double_negation))
         .route("/6", get(stacked))
         .route("/7", get(other_policy));
-    let _: Router<AppState> = Router::new().route("/teams/{team}/{username}", get(owner_or_check));
+    let _: Router<AppState> = Router::new()
+        .route("/teams/{team}/{username}", get(owner_or_check))
+        .route("/always", get(argumentless_check))
+        .route("/s", get(state_named_s));
     assert_eq!(rbac_core::requirements_of!(other_policy).policy, Some("crate::audit::policy"));
 }
