@@ -1,79 +1,105 @@
 #!/usr/bin/env bash
-# Load test on loopback: the release build of example-app driven by wrk
-# (2 threads, 64 connections) on /health, /users/me and the bench-only
-# baselines, interleaved over several rounds so drift hits every variant alike.
+# Load tests on loopback against the release build of example-app.
 #
-# Reports requests/s and server CPU per request: the server's utime+stime
-# from /proc/PID/stat over each run, divided by the requests wrk completed.
+#   scripts/load.sh [guard] [SECONDS] [ROUNDS]  guard overhead: wrk (-t2 -c64) on /health,
+#                                              /users/me and bench-only baselines, interleaved;
+#                                              req/s and server CPU per request
+#   scripts/load.sh storm [SECONDS]            /users/me latency, quiet vs during 256
+#                                              concurrent wrong-password logins; server RSS
+#   scripts/load.sh timing [ROUNDS]            median login time, unknown user vs wrong
+#                                              password, with throttling off and on
 #
-# Usage: scripts/load.sh [seconds per run, default 10] [rounds, default 3]
-# Needs: wrk (apt-get install wrk), curl.
+# Needs: wrk (apt-get install wrk) for `guard`, curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${1:-10}
-ROUNDS=${2:-3}
+MODE=guard
+case "${1:-}" in guard|storm|timing) MODE=$1; shift ;; esac
 PORT=${PORT:-18080}
 BASE="http://127.0.0.1:$PORT"
-
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
+SERVER=
 
 cargo build --release -q -p example-app --features baseline
+cargo build --release -q -p tests --bin loadgen
+LOADGEN=./target/release/loadgen
 JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
 export JWT_SECRET
-BIND_ADDR="127.0.0.1:$PORT" RUST_LOG=warn ./target/release/example-app &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 
-for _ in $(seq 100); do curl -fs "$BASE/health" >/dev/null && break; sleep 0.1; done
-TOKEN=$(curl -fs -X POST "$BASE/token" -d 'username=johndoe&password=secret' \
-  | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-[ -n "$TOKEN" ] || { echo "login failed" >&2; exit 1; }
+start_server() {
+  stop_server
+  BIND_ADDR="127.0.0.1:$PORT" RUST_LOG=warn ./target/release/example-app "$@" &
+  SERVER=$!
+  for _ in $(seq 100); do curl -fs "$BASE/health" >/dev/null && break; sleep 0.1; done
+  TOKEN=$(curl -fs -X POST "$BASE/token" -d 'username=johndoe&password=secret' \
+    | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+  [ -n "$TOKEN" ] || { echo "login failed" >&2; exit 1; }
+}
+stop_server() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; SERVER=; return 0; }
+trap stop_server EXIT
 
-CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER/stat"; }
-
-# name path
-VARIANTS=(
-  "health /health"
-  "bare /baseline/bare"
-  "hand_written /baseline/manual"
-  "authenticated /users/me"
-  "requires_role /baseline/role"
-)
-
-RESULTS=$(mktemp)
-for round in $(seq "$ROUNDS"); do
-  for variant in "${VARIANTS[@]}"; do
-    read -r name path <<<"$variant"
-    before=$(cpu_ticks)
-    out=$(wrk -t2 -c64 -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" "$BASE$path")
-    after=$(cpu_ticks)
-    requests=$(awk '/requests in/ { print $1 }' <<<"$out")
-    rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-    errors=$(awk '/Non-2xx/ { print $5 }' <<<"$out")
-    cpu_us=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$requests" \
-      'BEGIN { printf "%.2f", t / hz / n * 1e6 }')
-    echo "$name $rps $cpu_us ${errors:-0}" >>"$RESULTS"
-    printf 'round %d %-14s %10s req/s %8s us CPU/req  non-2xx=%s\n' \
-      "$round" "$name" "$rps" "$cpu_us" "${errors:-0}"
+guard() {
+  local duration=${1:-10} rounds=${2:-3}
+  command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
+  start_server
+  local clk_tck results
+  clk_tck=$(getconf CLK_TCK)
+  results=$(mktemp)
+  local variants=("health /health" "bare /baseline/bare" "hand_written /baseline/manual"
+    "authenticated /users/me" "requires_role /baseline/role")
+  for round in $(seq "$rounds"); do
+    for variant in "${variants[@]}"; do
+      read -r name path <<<"$variant"
+      local before after out requests rps errors cpu_us
+      before=$(awk '{ print $14 + $15 }' "/proc/$SERVER/stat")
+      out=$(wrk -t2 -c64 -d"${duration}s" -H "Authorization: Bearer $TOKEN" "$BASE$path")
+      after=$(awk '{ print $14 + $15 }' "/proc/$SERVER/stat")
+      requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+      rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+      errors=$(awk '/Non-2xx/ { print $5 }' <<<"$out")
+      cpu_us=$(awk -v t=$((after - before)) -v hz="$clk_tck" -v n="$requests" \
+        'BEGIN { printf "%.2f", t / hz / n * 1e6 }')
+      echo "$name $rps $cpu_us" >>"$results"
+      printf 'round %d %-14s %10s req/s %8s us CPU/req  non-2xx=%s\n' \
+        "$round" "$name" "$rps" "$cpu_us" "${errors:-0}"
+    done
   done
-done
+  echo
+  echo "median over $rounds rounds of ${duration}s (wrk -t2 -c64, loopback):"
+  printf '%-14s %12s %14s\n' variant "req/s" "CPU us/req"
+  median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  for variant in "${variants[@]}"; do
+    read -r name _ <<<"$variant"
+    local rps cpu
+    rps=$(awk -v n="$name" '$1 == n { print $2 }' "$results" | median)
+    cpu=$(awk -v n="$name" '$1 == n { print $3 }' "$results" | median)
+    printf '%-14s %12s %14s\n' "$name" "$rps" "$cpu"
+    eval "RPS_$name=$rps CPU_$name=$cpu"
+  done
+  echo
+  awk -v a="$CPU_authenticated" -v h="$CPU_hand_written" -v ra="$RPS_authenticated" -v rh="$RPS_hand_written" \
+    'BEGIN { printf "guard vs hand-written: %+.2f us CPU/req (target <= +0.5), %.1f%% of its req/s (target >= 95%%)\n", a - h, 100 * ra / rh }'
+  awk -v a="$CPU_authenticated" -v b="$CPU_bare" 'BEGIN { printf "guard vs bare (no auth at all): %+.2f us CPU/req\n", a - b }'
+  rm -f "$results"
+}
 
-echo
-echo "median over $ROUNDS rounds of ${DURATION}s (wrk -t2 -c64, loopback):"
-printf '%-14s %12s %14s\n' variant "req/s" "CPU us/req"
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-for variant in "${VARIANTS[@]}"; do
-  read -r name _ <<<"$variant"
-  rps=$(awk -v n="$name" '$1 == n { print $2 }' "$RESULTS" | median)
-  cpu=$(awk -v n="$name" '$1 == n { print $3 }' "$RESULTS" | median)
-  printf '%-14s %12s %14s\n' "$name" "$rps" "$cpu"
-  eval "RPS_$name=$rps CPU_$name=$cpu"
-done
-echo
-awk -v a="$CPU_authenticated" -v h="$CPU_hand_written" -v ra="$RPS_authenticated" -v rh="$RPS_hand_written" \
-  'BEGIN { printf "guard vs hand-written: %+.2f us CPU/req (target <= +0.5), %.1f%% of its req/s (target >= 95%%)\n", a - h, 100 * ra / rh }'
-awk -v a="$CPU_authenticated" -v b="$CPU_bare" \
-  'BEGIN { printf "guard vs bare (no auth at all): %+.2f us CPU/req\n", a - b }'
-rm -f "$RESULTS"
+storm() {
+  local duration=${1:-15}
+  # Throttling off, so every login really hashes: this measures the hashing pool.
+  start_server --disable-login-throttle
+  echo "== quiet: /users/me, 16 connections"
+  "$LOADGEN" "127.0.0.1:$PORT" "$duration" --pid "$SERVER" --token "$TOKEN" 16:valid
+  echo "== storm: /users/me, 16 connections, plus 256 connections of wrong-password logins"
+  "$LOADGEN" "127.0.0.1:$PORT" "$duration" --pid "$SERVER" --token "$TOKEN" 16:valid 256:wrong_login
+}
+
+timing() {
+  local rounds=${1:-50}
+  start_server --disable-login-throttle
+  echo "== throttling off (every login hashes)"
+  "$LOADGEN" "127.0.0.1:$PORT" timing "$rounds"
+  start_server
+  echo "== throttling on (after the burst, both get 429 before any hashing)"
+  "$LOADGEN" "127.0.0.1:$PORT" timing "$rounds"
+}
+
+"$MODE" "$@"

@@ -44,6 +44,19 @@ pub struct Cli {
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
 
+    /// Password hashes run at once (each holds 19 MiB); default: one per core.
+    #[arg(long, env = "HASH_CONCURRENCY")]
+    pub hash_concurrency: Option<usize>,
+
+    /// Password hashes allowed to wait for a slot before logins get 503;
+    /// default: eight per core.
+    #[arg(long, env = "HASH_QUEUE")]
+    pub hash_queue: Option<usize>,
+
+    /// Turn login throttling off. For load tests of the hashing pool only.
+    #[arg(long, env = "DISABLE_LOGIN_THROTTLE")]
+    pub disable_login_throttle: bool,
+
     /// Log format: human-readable `text`, or one JSON object per line.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

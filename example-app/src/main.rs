@@ -7,7 +7,7 @@ use clap::Parser;
 use example_app::config::{AppEnv, Cli, LogFormat, SecretSource, jwt_secret_from};
 use example_app::server::ConnectionLimits;
 use example_app::{AppState, app, seed_demo_users};
-use rbac_core::{Auth, MemoryUserStore, Tokens};
+use rbac_core::{Auth, MemoryUserStore, PasswordHasher, Tokens};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
 
@@ -38,7 +38,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     };
     let users = MemoryUserStore::new();
     let tokens = Tokens::hs256(secret).with_lifetime(cli.token_lifetime());
-    let auth = Auth::new(tokens, users.clone());
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let hasher = PasswordHasher::default()
+        .with_limits(cli.hash_concurrency.unwrap_or(cores), cli.hash_queue.unwrap_or(cores * 8));
+    let auth = Auth::with_hasher(tokens, users.clone(), hasher);
+    let auth = if cli.disable_login_throttle {
+        tracing::warn!("login throttling is off (--disable-login-throttle)");
+        auth.without_login_throttle()
+    } else {
+        auth
+    };
     #[cfg(feature = "redis")]
     let auth = match &cli.redis_url {
         Some(url) => {

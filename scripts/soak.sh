@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Soak test: 60 s (or $1) of mixed load on loopback against the release build:
+# valid tokens, invalid tokens and wrong-password logins (6:2:2), 32 connections.
+# Reports 5xx (must be 0), wrong answers (must be 0: every valid token 200, every
+# invalid one 401, every wrong login 401/429), RSS after warm-up and at the end
+# (growth must stay under 10%), and requests per second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${1:-60}
+PORT=${PORT:-18081}
+BASE="http://127.0.0.1:$PORT"
+cargo build --release -q -p example-app
+cargo build --release -q -p tests --bin loadgen
+JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n') BIND_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
+  ./target/release/example-app &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -fs "$BASE/health" >/dev/null && break; sleep 0.1; done
+TOKEN=$(curl -fs -X POST "$BASE/token" -d 'username=johndoe&password=secret' \
+  | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+
+echo "== warm-up (5 s)"
+./target/release/loadgen "127.0.0.1:$PORT" 5 --pid "$SERVER" --token "$TOKEN" 32:mixed | tail -1
+echo "== soak (${DURATION} s)"
+OUT=$(./target/release/loadgen "127.0.0.1:$PORT" "$DURATION" --pid "$SERVER" --token "$TOKEN" 32:mixed)
+echo "$OUT"
+SUMMARY=$(tail -1 <<<"$OUT")
+FIVE=$(sed -E 's/.*5xx=([0-9]+).*/\1/' <<<"$SUMMARY")
+WRONG=$(sed -E 's/.*wrong_answers=([0-9]+).*/\1/' <<<"$SUMMARY")
+START=$(sed -E 's/.*start=([0-9]+).*/\1/' <<<"$SUMMARY")
+END=$(sed -E 's/.* end=([0-9]+).*/\1/' <<<"$SUMMARY")
+GROWTH=$(awk -v s="$START" -v e="$END" 'BEGIN { printf "%.1f", (e - s) * 100 / s }')
+echo
+echo "5xx=$FIVE (must be 0)  wrong_answers=$WRONG (must be 0)  rss ${START} KiB -> ${END} KiB (${GROWTH}%, must be < 10%)"
+[ "$FIVE" = 0 ] && [ "$WRONG" = 0 ] && awk -v g="$GROWTH" 'BEGIN { exit !(g < 10) }'
