@@ -1,43 +1,40 @@
 //! A bounded pool for password hashing: argon2id is memory-hard (19 MiB per
 //! verification), so unbounded concurrency would let a login storm exhaust
 //! memory and starve every other request.
+//!
+//! The work runs on a fixed set of dedicated threads rather than Tokio's
+//! blocking pool: each thread that ever hashed keeps its allocator arena (and
+//! the 19 MiB in it), so a bounded number of threads is what bounds memory.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::Semaphore;
+type Job = Box<dyn FnOnce() + Send>;
 
-/// At most `concurrency` hashes run at once, on Tokio's blocking pool; at most
-/// `queue` more wait. Anything beyond is refused at once, so the caller can
-/// answer 503 instead of queueing without bound.
+/// At most `concurrency` hashes run at once; at most `queue` more wait.
+/// Anything beyond is refused at once, so the caller can answer 503 instead
+/// of queueing without bound.
 #[derive(Debug)]
 pub(crate) struct HashingPool {
-    running: Arc<Semaphore>,
-    waiting: AtomicUsize,
-    queue: usize,
+    jobs: SyncSender<Job>,
 }
 
 /// The pool is full; try again shortly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Busy;
 
-/// Gives the waiting slot back however the wait ends, including when the
-/// request is dropped mid-wait.
-struct WaitingSlot<'a>(&'a AtomicUsize);
-
-impl Drop for WaitingSlot<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
 impl HashingPool {
     pub(crate) fn new(concurrency: usize, queue: usize) -> Self {
-        Self {
-            running: Arc::new(Semaphore::new(concurrency.max(1))),
-            waiting: AtomicUsize::new(0),
-            queue,
+        let (jobs, inbox) = sync_channel::<Job>(queue);
+        let inbox = Arc::new(Mutex::new(inbox));
+        for index in 0..concurrency.max(1) {
+            let inbox = Arc::clone(&inbox);
+            // If the OS refuses a thread, the pool runs with fewer.
+            let _ = std::thread::Builder::new()
+                .name(format!("rbac-hash-{index}"))
+                .spawn(move || work(&inbox));
         }
+        Self { jobs }
     }
 
     /// One concurrent hash per core, and eight waiting per core.
@@ -46,31 +43,39 @@ impl HashingPool {
         Self::new(cores, cores * 8)
     }
 
-    /// Runs `job` on the blocking pool once a slot is free.
+    /// Runs `job` on a pool thread once one is free. `Ok(None)` if the job
+    /// could not finish (the pool shut down or the job panicked).
     pub(crate) async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<Option<T>, Busy> {
-        let permit = match Arc::clone(&self.running).try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue {
-                    self.waiting.fetch_sub(1, Ordering::AcqRel);
-                    return Err(Busy);
-                }
-                let _slot = WaitingSlot(&self.waiting);
-                match Arc::clone(&self.running).acquire_owned().await {
-                    Ok(permit) => permit,
-                    Err(_) => return Ok(None),
-                }
+        let (reply, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            // The caller went away while waiting: skip the work.
+            if !reply.is_closed() {
+                let _ = reply.send(job());
             }
-        };
-        let result = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            job()
-        })
-        .await;
-        Ok(result.ok())
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => Ok(result.await.ok()),
+            Err(TrySendError::Full(_)) => Err(Busy),
+            Err(TrySendError::Disconnected(_)) => Ok(None),
+        }
+    }
+}
+
+/// A worker: runs jobs until every sender is gone.
+fn work(inbox: &Mutex<Receiver<Job>>) {
+    loop {
+        let job = inbox.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        match job {
+            // A panicking job drops its reply (the caller sees `None`); the
+            // worker goes on.
+            Ok(job) => {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            }
+            Err(_) => return,
+        }
     }
 }
 
@@ -85,37 +90,47 @@ mod tests {
     async fn refuses_at_once_when_running_and_waiting_slots_are_taken() {
         let pool = Arc::new(HashingPool::new(1, 1));
         let (release, gate) = mpsc::channel::<()>();
-        let gate = Arc::new(std::sync::Mutex::new(gate));
-        let blocked = |pool: Arc<HashingPool>, gate: Arc<std::sync::Mutex<mpsc::Receiver<()>>>| {
+        let gate = Arc::new(Mutex::new(gate));
+        let (started, running_now) = mpsc::channel::<()>();
+        let blocked = {
+            let (pool, gate) = (Arc::clone(&pool), Arc::clone(&gate));
+            tokio::spawn(async move {
+                pool.run(move || {
+                    let _ = started.send(());
+                    gate.lock().map(|rx| rx.recv().ok()).ok()
+                })
+                .await
+            })
+        };
+        running_now.recv_timeout(Duration::from_secs(5)).expect("first job runs");
+        let waiting = {
+            let (pool, gate) = (Arc::clone(&pool), Arc::clone(&gate));
             tokio::spawn(async move {
                 pool.run(move || gate.lock().map(|rx| rx.recv().ok()).ok()).await
             })
         };
-        let running = blocked(Arc::clone(&pool), Arc::clone(&gate));
-        while pool.running.available_permits() > 0 {
-            tokio::task::yield_now().await;
+        // Give the second job time to land in the queue.
+        let mut refused = false;
+        for _ in 0..500 {
+            // A probe that got queued instead is abandoned (and later skipped).
+            let probe = tokio::time::timeout(Duration::from_millis(2), pool.run(|| ())).await;
+            if probe == Ok(Err(Busy)) {
+                refused = true;
+                break;
+            }
         }
-        let waiting = blocked(Arc::clone(&pool), Arc::clone(&gate));
-        while pool.waiting.load(Ordering::Acquire) == 0 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        assert_eq!(pool.run(|| ()).await, Err(Busy), "third caller is refused immediately");
+        assert!(refused, "a third caller is refused immediately");
         release.send(()).expect("release first");
         release.send(()).expect("release second");
-        assert!(running.await.expect("join").is_ok());
+        assert!(blocked.await.expect("join").is_ok());
         assert!(waiting.await.expect("join").is_ok());
         assert_eq!(pool.run(|| 7).await, Ok(Some(7)), "slots are given back");
     }
 
     #[tokio::test]
-    async fn a_dropped_waiter_gives_its_slot_back() {
+    async fn a_panicking_job_does_not_kill_the_pool() {
         let pool = HashingPool::new(1, 1);
-        let permit = Arc::clone(&pool.running).acquire_owned().await.expect("permit");
-        let wait = pool.run(|| ());
-        let timed_out = tokio::time::timeout(Duration::from_millis(20), wait).await;
-        assert!(timed_out.is_err());
-        assert_eq!(pool.waiting.load(Ordering::Acquire), 0);
-        drop(permit);
+        assert_eq!(pool.run(|| -> u8 { panic!("boom") }).await, Ok(None));
         assert_eq!(pool.run(|| 1).await, Ok(Some(1)));
     }
 }
