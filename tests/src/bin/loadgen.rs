@@ -8,6 +8,9 @@
 //! loadgen ADDR timing ROUNDS       # median login time, unknown user vs wrong password
 //! ```
 
+// A command-line tool: its report goes to stdout.
+#![allow(clippy::print_stdout)]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
