@@ -103,27 +103,16 @@ mod tests {
             })
         };
         running_now.recv_timeout(Duration::from_secs(5)).expect("first job runs");
-        let waiting = {
-            let (pool, gate) = (Arc::clone(&pool), Arc::clone(&gate));
-            tokio::spawn(async move {
-                pool.run(move || gate.lock().map(|rx| rx.recv().ok()).ok()).await
-            })
-        };
-        // Give the second job time to land in the queue.
-        let mut refused = false;
-        for _ in 0..500 {
-            // A probe that got queued instead is abandoned (and later skipped).
-            let probe = tokio::time::timeout(Duration::from_millis(2), pool.run(|| ())).await;
-            if probe == Ok(Err(Busy)) {
-                refused = true;
-                break;
-            }
+        // The first probe takes the one queue place (and is abandoned when its
+        // wait times out); the next is refused at once.
+        let mut outcomes = Vec::new();
+        for _ in 0..2 {
+            outcomes.push(tokio::time::timeout(Duration::from_millis(20), pool.run(|| ())).await);
         }
-        assert!(refused, "a third caller is refused immediately");
-        release.send(()).expect("release first");
-        release.send(()).expect("release second");
+        assert!(outcomes[0].is_err(), "queued, still waiting: {outcomes:?}");
+        assert_eq!(outcomes[1], Ok(Err(Busy)), "a caller beyond the queue is refused immediately");
+        release.send(()).expect("release");
         assert!(blocked.await.expect("join").is_ok());
-        assert!(waiting.await.expect("join").is_ok());
         assert_eq!(pool.run(|| 7).await, Ok(Some(7)), "slots are given back");
     }
 
