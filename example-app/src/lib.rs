@@ -72,7 +72,10 @@ impl FromRef<AppState> for MemoryUserStore {
 ///
 /// | route | access |
 /// |---|---|
-/// | `POST /token` | public (OAuth2 password grant) |
+/// | `POST /token` | public (OAuth2 password and refresh grants) |
+/// | `POST /token/revoke` | public (RFC 7009; the token is the credential) |
+/// | `POST /logout` | a valid access token |
+/// | `POST /admin/users/{username}/revoke-tokens` | role `admin` |
 /// | `GET /users/me` | any active user |
 /// | `GET /users/me/items` | any active user |
 /// | `GET /admin/users` | role `admin` |

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use rbac_core::{
-    AuthError, CurrentUser, MemoryUserStore, User, UserStore, authenticated, oauth2, requires,
-    requires_role,
+    Auth, AuthError, CurrentUser, MemoryUserStore, User, UserStore, authenticated, oauth2,
+    requires, requires_role,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -16,6 +16,9 @@ use crate::AppState;
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/token", oauth2::token_route())
+        .route("/token/revoke", oauth2::revoke_route())
+        .route("/logout", axum::routing::post(oauth2::logout))
+        .route("/admin/users/{username}/revoke-tokens", axum::routing::post(revoke_user_tokens))
         .route("/users/me", get(read_users_me))
         .route("/users/me/items", get(read_own_items))
         .route("/admin/users", get(list_users))
@@ -49,6 +52,22 @@ async fn read_own_items(user: CurrentUser) -> Json<Vec<Item>> {
 #[requires_role("admin")]
 async fn list_users(State(users): State<MemoryUserStore>) -> Result<Json<Vec<User>>, AuthError> {
     users.list_users().await.map(Json).map_err(|_| AuthError::Unavailable)
+}
+
+/// "Log out everywhere" for a user: every token they hold stops working.
+#[requires_role("admin")]
+async fn revoke_user_tokens(
+    Path(username): Path<String>,
+    State(auth): State<Auth>,
+    State(users): State<MemoryUserStore>,
+) -> Result<StatusCode, (StatusCode, Json<Value>)> {
+    match users.find_user(&username).await {
+        Ok(Some(_)) => {
+            auth.revoke_all_tokens(&username);
+            Ok(StatusCode::NO_CONTENT)
+        }
+        _ => Err(user_not_found()),
+    }
 }
 
 /// A user's profile: their own, or anyone's for an admin.

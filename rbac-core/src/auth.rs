@@ -14,14 +14,17 @@ use axum::response::{IntoResponse, Response};
 use crate::denial::{AuthRejection, DenialResponder};
 use crate::error::AuthError;
 use crate::password::{MAX_PASSWORD_BYTES, PasswordError, PasswordHasher};
+use crate::session::Sessions;
 use crate::store::{DynUserStore, UserStore};
 use crate::throttle::{Attempt, DynLoginThrottle, LoginThrottle, MemoryThrottle, ThrottleError};
-use crate::token::{IssuedToken, TokenError, Tokens};
+use crate::token::{Claims, IssuedToken, TokenError, Tokens};
 use crate::user::User;
 
 /// The longest username accepted at login, in bytes; longer ones fail like a
 /// wrong password without touching the store.
 pub const MAX_USERNAME_BYTES: usize = 128;
+
+mod sessions;
 
 /// Audit events go to this `tracing` target.
 pub(crate) const AUDIT: &str = "rbac::audit";
@@ -61,6 +64,7 @@ struct Inner {
     responder: Option<DenialResponder>,
     throttle: Option<Arc<dyn DynLoginThrottle>>,
     trusted_proxies: Arc<[IpAddr]>,
+    sessions: Arc<Sessions>,
 }
 
 impl fmt::Debug for Auth {
@@ -87,6 +91,7 @@ impl Auth {
             responder: None,
             throttle: Some(Arc::new(MemoryThrottle::default())),
             trusted_proxies: Arc::from([]),
+            sessions: Arc::new(Sessions::default()),
         }))
     }
 
@@ -219,10 +224,7 @@ impl Auth {
         }
         match outcome {
             Ok(user) => {
-                let issued = self.0.tokens.issue(&user.username).map_err(|error| {
-                    tracing::error!(%error, "could not sign a token");
-                    AuthError::Unavailable
-                })?;
+                let issued = self.start_session(&user.username)?;
                 tracing::info!(target: AUDIT, username, %client_ip, jti = issued.claims.jti, "login succeeded");
                 Ok(issued)
             }
@@ -269,10 +271,7 @@ impl Auth {
     /// Fails with [`AuthError::InvalidToken`] for any bad token or a user
     /// that no longer exists, and [`AuthError::InactiveUser`] for a disabled one.
     pub async fn authenticate(&self, bearer_token: &str) -> Result<User, AuthError> {
-        let claims = self.0.tokens.verify(bearer_token).map_err(|error: TokenError| {
-            tracing::debug!(target: AUDIT, %error, "token rejected");
-            AuthError::InvalidToken
-        })?;
+        let claims = self.verify_access(bearer_token)?;
         let user = self.0.store.find_user(&claims.sub).await.map_err(|error| {
             tracing::error!(%error, "user store failed during authentication");
             AuthError::Unavailable
@@ -286,6 +285,22 @@ impl Auth {
             return Err(AuthError::InactiveUser);
         }
         Ok(user)
+    }
+}
+
+/// Verifies an access token: signature, claims, and that it was not revoked.
+impl Auth {
+    pub(crate) fn verify_access(&self, token: &str) -> Result<Claims, AuthError> {
+        let claims = self.0.tokens.verify(token).map_err(|error: TokenError| {
+            tracing::debug!(target: AUDIT, %error, "token rejected");
+            AuthError::InvalidToken
+        })?;
+        let sid = claims.sid.as_deref();
+        if self.0.sessions.is_revoked(&claims.sub, &claims.jti, sid, claims.generation) {
+            tracing::info!(target: AUDIT, username = claims.sub, jti = claims.jti, "revoked token refused");
+            return Err(AuthError::InvalidToken);
+        }
+        Ok(claims)
     }
 }
 

@@ -19,7 +19,7 @@ use serde::Serialize;
 /// | `IncorrectCredentials` | 401 | `Bearer` |
 /// | `InactiveUser` | 400 | |
 /// | `Forbidden` | 403 | `Bearer error="insufficient_scope"` |
-/// | `UnsupportedGrantType` | 400 | |
+/// | `UnsupportedGrantType`, `InvalidGrant` | 400 | |
 /// | `InvalidRequest` | 400 | |
 /// | `PayloadTooLarge` | 413 | |
 /// | `Throttled` | 429 + `Retry-After` | |
@@ -49,8 +49,10 @@ pub enum AuthError {
     InactiveUser,
     /// The user lacks a required role.
     Forbidden,
-    /// `/token` with a `grant_type` other than `password`.
+    /// `/token` with a `grant_type` other than `password` or `refresh_token`.
     UnsupportedGrantType,
+    /// A refresh token that is unknown, expired, spent or revoked.
+    InvalidGrant,
     /// A malformed `/token` request; the message is a fixed hint for the client.
     InvalidRequest(&'static str),
     /// A request body over the configured limit.
@@ -70,9 +72,10 @@ impl AuthError {
             Self::NotAuthenticated | Self::InvalidToken | Self::IncorrectCredentials => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::InactiveUser | Self::UnsupportedGrantType | Self::InvalidRequest(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::InactiveUser
+            | Self::UnsupportedGrantType
+            | Self::InvalidGrant
+            | Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -88,7 +91,10 @@ impl AuthError {
             Self::IncorrectCredentials => "Incorrect username or password",
             Self::InactiveUser => "Inactive user",
             Self::Forbidden => "Not enough permissions",
-            Self::UnsupportedGrantType => "Unsupported grant_type: only `password` is supported",
+            Self::UnsupportedGrantType => {
+                "Unsupported grant_type: use `password` or `refresh_token`"
+            }
+            Self::InvalidGrant => "Invalid refresh token",
             Self::InvalidRequest(hint) => hint,
             Self::PayloadTooLarge => "Request body too large",
             Self::Unavailable => "Service temporarily unavailable",
@@ -101,6 +107,7 @@ impl AuthError {
     pub fn oauth_error(&self) -> Option<&'static str> {
         match self {
             Self::UnsupportedGrantType => Some("unsupported_grant_type"),
+            Self::InvalidGrant => Some("invalid_grant"),
             Self::InvalidRequest(_) => Some("invalid_request"),
             _ => None,
         }

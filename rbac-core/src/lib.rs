@@ -70,6 +70,7 @@ pub mod oauth2;
 mod password;
 mod policy;
 mod pool;
+mod session;
 mod store;
 pub mod throttle;
 mod token;
@@ -84,6 +85,7 @@ pub use policy::{
     AccessPolicy, Grants, HandlerRequirements, PermissionId, PolicyDescription, Requires,
     RoleDescription, RoleId,
 };
+pub use session::REFRESH_LIFETIME;
 pub use store::{DuplicateUser, MemoryUserStore, StoreError, UserStore};
 pub use token::{Claims, IssuedToken, JwtSecret, MAX_TOKEN_BYTES, TokenError, Tokens, WeakSecret};
 pub use user::{InvalidRole, Role, User, UserRecord};

@@ -11,23 +11,31 @@ use axum::routing::{MethodRouter, post};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
+use crate::denial::AuthRejection;
 use crate::error::AuthError;
-use crate::extract::ClientIp;
+use crate::extract::{ClientIp, bearer_token};
 use crate::token::IssuedToken;
+use axum::http::request::Parts;
 
 /// The largest `/token` request body accepted, in bytes; larger ones get 413.
 pub const TOKEN_BODY_LIMIT: usize = 4 * 1024;
 
-/// The form of a password grant, as FastAPI's `OAuth2PasswordRequestForm`.
+/// The `/token` form: a password grant, as FastAPI's
+/// `OAuth2PasswordRequestForm`, or a refresh grant.
 #[derive(Deserialize)]
 pub struct TokenRequest {
-    /// The login name.
-    pub username: String,
-    /// The password; redacted in `Debug`.
-    pub password: String,
-    /// Must be `password` when present.
+    /// The login name (password grant).
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The password (password grant); redacted in `Debug`.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// `password` (the default) or `refresh_token`.
     #[serde(default)]
     pub grant_type: Option<String>,
+    /// The refresh token (refresh grant); redacted in `Debug`.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
     /// Requested scopes, space-separated. Accepted and not yet acted on.
     #[serde(default)]
     pub scope: Option<String>,
@@ -39,14 +47,15 @@ impl fmt::Debug for TokenRequest {
             .field("username", &self.username)
             .field("password", &"[redacted]")
             .field("grant_type", &self.grant_type)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
             .field("scope", &self.scope)
             .finish()
     }
 }
 
 /// A successful token response: `{"access_token", "token_type": "bearer",
-/// "expires_in"}` with `Cache-Control: no-store` and `Pragma: no-cache`
-/// (RFC 6749 §5.1).
+/// "expires_in", "refresh_token"}` with `Cache-Control: no-store` and
+/// `Pragma: no-cache` (RFC 6749 §5.1).
 pub struct TokenResponse(pub IssuedToken);
 
 #[derive(Serialize)]
@@ -54,6 +63,8 @@ struct TokenBody<'a> {
     access_token: &'a str,
     token_type: &'static str,
     expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
 }
 
 impl IntoResponse for TokenResponse {
@@ -62,6 +73,7 @@ impl IntoResponse for TokenResponse {
             access_token: &self.0.access_token,
             token_type: "bearer",
             expires_in: self.0.expires_in,
+            refresh_token: self.0.refresh_token.as_deref(),
         };
         let mut response = (StatusCode::OK, axum::Json(body)).into_response();
         let headers = response.headers_mut();
@@ -79,16 +91,58 @@ pub async fn issue_token(
     ClientIp(client_ip): ClientIp,
     form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Result<TokenResponse, AuthError> {
-    let Form(request) = form.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => AuthError::PayloadTooLarge,
-        _ => AuthError::InvalidRequest(
-            "Expected an application/x-www-form-urlencoded body with `username` and `password`",
-        ),
-    })?;
-    if request.grant_type.as_deref().is_some_and(|grant| grant != "password") {
-        return Err(AuthError::UnsupportedGrantType);
+    let Form(request) = form.map_err(form_error)?;
+    match request.grant_type.as_deref() {
+        None | Some("password") => {
+            let (Some(username), Some(password)) = (request.username, request.password) else {
+                return Err(AuthError::InvalidRequest("`username` and `password` are required"));
+            };
+            auth.login(&username, password, client_ip).await.map(TokenResponse)
+        }
+        Some("refresh_token") => {
+            let Some(refresh_token) = request.refresh_token else {
+                return Err(AuthError::InvalidRequest("`refresh_token` is required"));
+            };
+            auth.refresh(&refresh_token).await.map(TokenResponse)
+        }
+        Some(_) => Err(AuthError::UnsupportedGrantType),
     }
-    auth.login(&request.username, request.password, client_ip).await.map(TokenResponse)
+}
+
+/// The RFC 7009 revocation form.
+#[derive(Deserialize)]
+pub struct RevocationRequest {
+    /// An access or refresh token.
+    pub token: String,
+    /// `access_token` or `refresh_token`; both are tried either way.
+    #[serde(default)]
+    pub token_type_hint: Option<String>,
+}
+
+/// `POST /token/revoke` (RFC 7009): revokes an access or refresh token.
+/// Answers 200 whether or not the token was known, as the RFC requires.
+pub async fn revoke_token(
+    State(auth): State<Auth>,
+    form: Result<Form<RevocationRequest>, FormRejection>,
+) -> Result<impl IntoResponse, AuthError> {
+    let Form(request) = form.map_err(form_error)?;
+    auth.revoke_token(&request.token);
+    Ok((StatusCode::OK, [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))]))
+}
+
+/// `POST /logout`: revokes the caller's session (this access token, its
+/// siblings and its refresh tokens). 204 on success.
+pub async fn logout(State(auth): State<Auth>, request: Parts) -> Result<StatusCode, AuthRejection> {
+    let token = bearer_token(&request.headers).map_err(|error| auth.reject(error, &request))?;
+    auth.logout(token).map_err(|error| auth.reject(error, &request))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn form_error(rejection: FormRejection) -> AuthError {
+    match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AuthError::PayloadTooLarge,
+        _ => AuthError::InvalidRequest("Expected an application/x-www-form-urlencoded body"),
+    }
 }
 
 /// `POST` [`issue_token`] with the body capped at [`TOKEN_BODY_LIMIT`].
@@ -105,4 +159,13 @@ where
     S: Clone + Send + Sync + 'static,
 {
     post(issue_token).layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT))
+}
+
+/// `POST` [`revoke_token`] with the body capped at [`TOKEN_BODY_LIMIT`].
+pub fn revoke_route<S>() -> MethodRouter<S>
+where
+    Auth: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    post(revoke_token).layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT))
 }

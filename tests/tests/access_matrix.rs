@@ -48,6 +48,8 @@ fn matrix() -> Vec<Row> {
         row("DELETE", "/posts/{bob}", None, [401, 403, 400, 204, 204]),
         row("DELETE", "/posts/{janedoe}", None, [401, 403, 400, 204, 403]),
         row("DELETE", "/posts/999999", None, [401, 403, 400, 404, 403]),
+        // Last: it logs johndoe out everywhere.
+        row("POST", "/admin/users/johndoe/revoke-tokens", None, [401, 403, 400, 204, 403]),
     ]
 }
 

@@ -39,7 +39,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
 #[tokio::test]
 async fn other_grant_types_are_unsupported() {
     let app = demo_app();
-    for grant in ["client_credentials", "refresh_token", "", "PASSWORD"] {
+    for grant in ["client_credentials", "authorization_code", "", "PASSWORD"] {
         let form = format!("grant_type={grant}&username=johndoe&password=secret");
         let reply = send(&app.router, token_request(&form)).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{grant}");

@@ -94,6 +94,17 @@ pub struct Claims {
     pub nbf: Option<u64>,
     /// Unique token id (128 random bits, base64url).
     pub jti: String,
+    /// The session (refresh-token family) this token belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// The user's token generation when issued; "log out everywhere" moves
+    /// the user to the next one, voiding every older token.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub generation: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// A freshly signed access token.
@@ -105,6 +116,8 @@ pub struct IssuedToken {
     pub expires_in: u64,
     /// What was signed.
     pub claims: Claims,
+    /// The refresh token of the session, when the token was issued in one.
+    pub refresh_token: Option<String>,
 }
 
 impl fmt::Debug for IssuedToken {
@@ -113,6 +126,7 @@ impl fmt::Debug for IssuedToken {
             .field("access_token", &"[redacted]")
             .field("expires_in", &self.expires_in)
             .field("claims", &self.claims)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
@@ -232,6 +246,17 @@ impl Tokens {
 
     /// Signs a token for `subject`, valid from now for [`Tokens::lifetime`].
     pub fn issue(&self, subject: &str) -> Result<IssuedToken, TokenError> {
+        self.issue_in_session(subject, None, 0)
+    }
+
+    /// Signs a token for `subject` that belongs to session `sid` and carries
+    /// the user's token `generation`.
+    pub fn issue_in_session(
+        &self,
+        subject: &str,
+        sid: Option<&str>,
+        generation: u64,
+    ) -> Result<IssuedToken, TokenError> {
         let now = unix_now();
         let expires_in = self.lifetime.as_secs();
         let claims = Claims {
@@ -240,10 +265,12 @@ impl Tokens {
             iat: now,
             nbf: None,
             jti: random_jti()?,
+            sid: sid.map(str::to_owned),
+            generation,
         };
         let access_token = jsonwebtoken::encode(&self.header, &claims, &self.encoding)
             .map_err(|_| TokenError::Signing)?;
-        Ok(IssuedToken { access_token, expires_in, claims })
+        Ok(IssuedToken { access_token, expires_in, claims, refresh_token: None })
     }
 
     /// Verifies a token against the current time.
@@ -291,14 +318,19 @@ impl Tokens {
     }
 }
 
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
 }
 
 fn random_jti() -> Result<String, TokenError> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|_| TokenError::Signing)?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    random_id(16).ok_or(TokenError::Signing)
+}
+
+/// `len` random bytes from the OS, base64url-encoded.
+pub(crate) fn random_id(len: usize) -> Option<String> {
+    let mut bytes = vec![0u8; len];
+    getrandom::fill(&mut bytes).ok()?;
+    Some(URL_SAFE_NO_PAD.encode(bytes))
 }
 
 #[cfg(test)]

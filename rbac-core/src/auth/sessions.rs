@@ -1,0 +1,90 @@
+//! Sessions on [`Auth`]: issuing refresh tokens, rotating them, revoking.
+
+use super::{AUDIT, Auth};
+use crate::error::AuthError;
+use crate::session::RefreshError;
+use crate::token::{IssuedToken, unix_now};
+
+impl Auth {
+    /// A new session for a user who just proved who they are: an access
+    /// token and a refresh token.
+    pub(super) fn start_session(&self, username: &str) -> Result<IssuedToken, AuthError> {
+        let session = self.0.sessions.start(username, unix_now()).ok_or(AuthError::Unavailable)?;
+        self.issue_in(username, &session)
+    }
+
+    fn issue_in(&self, username: &str, session: &str) -> Result<IssuedToken, AuthError> {
+        let sessions = &self.0.sessions;
+        let generation = sessions.generation(username);
+        let mut issued =
+            self.0.tokens.issue_in_session(username, Some(session), generation).map_err(
+                |error| {
+                    tracing::error!(%error, "could not sign a token");
+                    AuthError::Unavailable
+                },
+            )?;
+        let access = (issued.claims.jti.as_str(), issued.claims.exp);
+        issued.refresh_token = sessions.issue(session, access, unix_now());
+        Ok(issued)
+    }
+
+    /// The refresh grant (RFC 6749 §6) with rotation: the presented refresh
+    /// token is spent, and a new access token and refresh token are issued in
+    /// the same session. A refresh token presented twice revokes the whole
+    /// session (OAuth 2.0 Security BCP §4.14), as does a refresh for a user
+    /// who has since been disabled or deleted.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<IssuedToken, AuthError> {
+        let rotation = self.0.sessions.rotate(refresh_token, unix_now()).map_err(|error| {
+            match error {
+                RefreshError::Reused => {
+                    tracing::warn!(target: AUDIT, reason = "reuse", "refresh token reused; session revoked");
+                }
+                RefreshError::Invalid => tracing::info!(target: AUDIT, reason = "invalid", "refresh failed"),
+            }
+            AuthError::InvalidGrant
+        })?;
+        let user = self.0.store.find_user(&rotation.username).await.map_err(|error| {
+            tracing::error!(%error, "user store failed during refresh");
+            AuthError::Unavailable
+        })?;
+        if user.is_none_or(|user| user.disabled) {
+            self.0.sessions.revoke_session(&rotation.session);
+            tracing::info!(target: AUDIT, username = rotation.username, reason = "inactive", "refresh failed");
+            return Err(AuthError::InvalidGrant);
+        }
+        let issued = self.issue_in(&rotation.username, &rotation.session)?;
+        tracing::info!(target: AUDIT, username = rotation.username, jti = issued.claims.jti, "refresh succeeded");
+        Ok(issued)
+    }
+
+    /// Token revocation (RFC 7009): a refresh token revokes its session; a
+    /// valid access token is refused from now until it would have expired.
+    /// Unknown or invalid tokens change nothing, and the caller cannot tell.
+    pub fn revoke_token(&self, token: &str) {
+        if self.0.sessions.revoke_refresh(token) {
+            tracing::info!(target: AUDIT, kind = "refresh_token", "token revoked");
+        } else if let Ok(claims) = self.0.tokens.verify(token) {
+            self.0.sessions.deny(&claims.jti, claims.exp);
+            tracing::info!(target: AUDIT, username = claims.sub, jti = claims.jti, kind = "access_token", "token revoked");
+        }
+    }
+
+    /// Logs out the session of this access token: the token itself, the
+    /// other access tokens and the refresh tokens of its session.
+    pub fn logout(&self, access_token: &str) -> Result<(), AuthError> {
+        let claims = self.verify_access(access_token)?;
+        self.0.sessions.deny(&claims.jti, claims.exp);
+        if let Some(session) = &claims.sid {
+            self.0.sessions.revoke_session(session);
+        }
+        tracing::info!(target: AUDIT, username = claims.sub, jti = claims.jti, "logout");
+        Ok(())
+    }
+
+    /// "Log out everywhere": every access and refresh token `username` holds
+    /// stops working at once; new logins work as usual.
+    pub fn revoke_all_tokens(&self, username: &str) {
+        self.0.sessions.revoke_user(username);
+        tracing::info!(target: AUDIT, username, "all tokens revoked");
+    }
+}
