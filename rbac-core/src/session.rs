@@ -196,7 +196,7 @@ impl State {
     /// Drops what has expired, every so often, so memory follows live tokens.
     fn prune_sometimes(&mut self, now: u64) {
         self.insertions = self.insertions.wrapping_add(1);
-        if self.insertions % PRUNE_EVERY != 0 {
+        if !self.insertions.is_multiple_of(PRUNE_EVERY) {
             return;
         }
         self.refresh.retain(|_, record| record.expires_at >= now);
