@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Soak test: 60 s (or $1) of mixed load on loopback against the release build:
-# valid tokens, invalid tokens and wrong-password logins (6:2:2), 32 connections.
-# Reports 5xx (must be 0), wrong answers (must be 0: every valid token 200, every
-# invalid one 401, every wrong login 401/429), RSS after warm-up and at the end
-# (growth must stay under 10%), and requests per second.
+# valid tokens, invalid tokens, wrong-password logins and refresh grants
+# (5:2:2:1; each connection follows its own refresh rotation chain), 32
+# connections. Reports 5xx (must be 0), wrong answers (must be 0: every valid
+# token 200, every invalid one 401, every wrong login 401/429, every refresh
+# 200), RSS after warm-up and at the end (growth must stay under 10%), and
+# requests per second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,5 +1,6 @@
-//! The logs of a full login and deny cycle never contain a password, a
-//! token, a hash or the secret, while the audit events themselves are there.
+//! The logs of a full login, refresh, revoke, logout and deny cycle never
+//! contain a password, a token, a hash or the secret, while the audit events
+//! themselves are there.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -34,7 +35,23 @@ async fn logs_carry_audit_events_but_no_secrets() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let app = demo_app();
-    let token = login(&app.router, "johndoe", "secret").await;
+    let first = send(&app.router, token_request("username=johndoe&password=secret")).await;
+    let first_refresh = first.json["refresh_token"].as_str().expect("refresh").to_owned();
+    let refreshed = send(
+        &app.router,
+        token_request(&format!("grant_type=refresh_token&refresh_token={first_refresh}")),
+    )
+    .await;
+    assert_eq!(refreshed.status, StatusCode::OK);
+    let token = refreshed.json["access_token"].as_str().expect("access").to_owned();
+    let second_refresh = refreshed.json["refresh_token"].as_str().expect("refresh").to_owned();
+    let reuse = format!("grant_type=refresh_token&refresh_token={first_refresh}");
+    assert_eq!(send(&app.router, token_request(&reuse)).await.status, StatusCode::BAD_REQUEST);
+    let token = {
+        // The reuse revoked that session; start another one.
+        let _ = token;
+        login(&app.router, "johndoe", "secret").await
+    };
     let admin_token = login(&app.router, "janedoe", "secret3").await;
     let wrong = send(&app.router, token_request("username=johndoe&password=hunter2-wrong")).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
@@ -76,6 +93,8 @@ async fn logs_carry_audit_events_but_no_secrets() {
         "secret3",
         token.as_str(),
         admin_token.as_str(),
+        first_refresh.as_str(),
+        second_refresh.as_str(),
         signature,
         forged.as_str(),
         hash.as_phc(),

@@ -25,11 +25,14 @@ enum Kind {
     Invalid,
     WrongLogin,
     UnknownLogin,
+    /// A refresh grant continuing this connection's own rotation chain.
+    Refresh,
 }
 
 impl Kind {
-    fn request(self, token: &str, n: u64) -> Vec<u8> {
+    fn request(self, token: &str, refresh: &str, n: u64) -> Vec<u8> {
         match self {
+            Kind::Refresh => form(&format!("grant_type=refresh_token&refresh_token={refresh}")),
             Kind::Valid => get(&format!("Bearer {token}")),
             Kind::Invalid => get(&format!("Bearer {token}x")),
             Kind::WrongLogin => form(&format!("username=johndoe&password=wrong{n}")),
@@ -40,7 +43,7 @@ impl Kind {
     /// Whether `status` is the right answer to this kind of request.
     fn expected(self, status: u16) -> bool {
         match self {
-            Kind::Valid => status == 200,
+            Kind::Valid | Kind::Refresh => status == 200,
             Kind::Invalid => status == 401,
             // 429: throttled; 503: the hashing queue is full (load shedding).
             Kind::WrongLogin | Kind::UnknownLogin => matches!(status, 401 | 429 | 503),
@@ -62,6 +65,13 @@ fn form(body: &str) -> Vec<u8> {
 }
 
 async fn exchange(stream: &mut BufStream<TcpStream>, raw: &[u8]) -> std::io::Result<u16> {
+    exchange_body(stream, raw).await.map(|(status, _)| status)
+}
+
+async fn exchange_body(
+    stream: &mut BufStream<TcpStream>,
+    raw: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
     stream.write_all(raw).await?;
     stream.flush().await?;
     let mut line = String::new();
@@ -83,7 +93,24 @@ async fn exchange(stream: &mut BufStream<TcpStream>, raw: &[u8]) -> std::io::Res
     }
     let mut body = vec![0; length];
     stream.read_exact(&mut body).await?;
-    Ok(status)
+    Ok((status, body))
+}
+
+/// The `refresh_token` of a token response.
+fn refresh_token_of(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("\"refresh_token\":\"")? + "\"refresh_token\":\"".len();
+    let end = start + text[start..].find('"')?;
+    Some(text[start..end].to_owned())
+}
+
+/// Logs in as johndoe for a first refresh token (before the load starts).
+async fn first_refresh_token(address: &str) -> String {
+    let mut stream = BufStream::new(TcpStream::connect(address).await.expect("connect"));
+    let (status, body) =
+        exchange_body(&mut stream, &form("username=johndoe&password=secret")).await.expect("login");
+    assert_eq!(status, 200, "setup login");
+    refresh_token_of(&body).expect("refresh_token")
 }
 
 #[derive(Default)]
@@ -100,6 +127,7 @@ async fn connection(
     address: String,
     kinds: Vec<Kind>,
     token: Arc<str>,
+    mut refresh: String,
     until: Instant,
     tallies: Tallies,
 ) {
@@ -119,10 +147,16 @@ async fn connection(
         let kind = kinds[(n as usize) % kinds.len()];
         n += 1;
         let started = Instant::now();
-        let result = exchange(stream.as_mut().expect("connected"), &kind.request(&token, n)).await;
+        let request = kind.request(&token, &refresh, n);
+        let result = exchange_body(stream.as_mut().expect("connected"), &request).await;
         let tally = local.entry(kind).or_default();
         match result {
-            Ok(status) => {
+            Ok((status, body)) => {
+                if kind == Kind::Refresh
+                    && let Some(next) = refresh_token_of(&body)
+                {
+                    refresh = next;
+                }
                 tally.latencies.push(started.elapsed());
                 *tally.statuses.entry(status).or_default() += 1;
                 tally.wrong += u64::from(!kind.expected(status));
@@ -183,7 +217,7 @@ async fn timing(address: String, rounds: usize) {
         for kind in [Kind::UnknownLogin, Kind::WrongLogin] {
             let started = Instant::now();
             let status =
-                exchange(&mut stream, &kind.request("", n as u64)).await.expect("exchange");
+                exchange(&mut stream, &kind.request("", "", n as u64)).await.expect("exchange");
             *statuses.entry(status).or_default() += 1;
             if kind == Kind::UnknownLogin {
                 unknown.push(started.elapsed())
@@ -226,9 +260,23 @@ async fn main() {
     }
     let token: Arc<str> = Arc::from(token);
     let tallies = Tallies::default();
+    let rss_start = pid.and_then(rss_kib);
+    let mut connections = Vec::new();
+    for (count, kinds) in groups {
+        for offset in 0..count {
+            let mut kinds = kinds.clone();
+            let shift = offset % kinds.len();
+            kinds.rotate_left(shift);
+            let refresh = if kinds.contains(&Kind::Refresh) {
+                first_refresh_token(&address).await
+            } else {
+                String::new()
+            };
+            connections.push((kinds, refresh));
+        }
+    }
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
-    let rss_start = pid.and_then(rss_kib);
     let sampler = tokio::spawn(async move {
         let mut peak = 0;
         while Instant::now() < until {
@@ -240,19 +288,16 @@ async fn main() {
         peak
     });
     let mut tasks = Vec::new();
-    for (count, kinds) in groups {
-        for offset in 0..count {
-            let mut kinds = kinds.clone();
-            let shift = offset % kinds.len();
-            kinds.rotate_left(shift);
-            tasks.push(tokio::spawn(connection(
-                address.clone(),
-                kinds,
-                Arc::clone(&token),
-                until,
-                Arc::clone(&tallies),
-            )));
-        }
+    for (kinds, refresh) in connections {
+        let (token, tallies) = (Arc::clone(&token), Arc::clone(&tallies));
+        tasks.push(tokio::spawn(connection(
+            address.clone(),
+            kinds,
+            token,
+            refresh,
+            until,
+            tallies,
+        )));
     }
     for task in tasks {
         task.await.expect("connection task");
