@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Soak test: 60 s (or $1) of mixed load on loopback against the release build:
-# valid tokens, invalid tokens, wrong-password logins and refresh grants
-# (5:2:2:1; each connection follows its own refresh rotation chain), 32
-# connections. Reports 5xx (must be 0), wrong answers (must be 0: every valid
+# Soak test: 60 s (or $1) of mixed load on loopback against the release build,
+# 32 connections: 16 with valid tokens, 6 with invalid tokens, 6 making
+# wrong-password logins (from 127.0.0.2, like an attacker elsewhere) and 4
+# following their own refresh-token rotation chains. Reports 5xx (must be 0), wrong answers (must be 0: every valid
 # token 200, every invalid one 401, every wrong login 401/429, every refresh
 # 200), RSS after warm-up and at the end (growth must stay under 10%), and
 # requests per second.
@@ -23,9 +23,10 @@ TOKEN=$(curl -fs -X POST "$BASE/token" -d 'username=johndoe&password=secret' \
   | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
 
 echo "== warm-up (5 s)"
-./target/release/loadgen "127.0.0.1:$PORT" 5 --pid "$SERVER" --token "$TOKEN" 32:mixed | tail -1
+LOAD=(16:valid 6:invalid 6:wrong_login 4:refresh)
+./target/release/loadgen "127.0.0.1:$PORT" 5 --pid "$SERVER" --token "$TOKEN" "${LOAD[@]}" | tail -1
 echo "== soak (${DURATION} s)"
-OUT=$(./target/release/loadgen "127.0.0.1:$PORT" "$DURATION" --pid "$SERVER" --token "$TOKEN" 32:mixed)
+OUT=$(./target/release/loadgen "127.0.0.1:$PORT" "$DURATION" --pid "$SERVER" --token "$TOKEN" "${LOAD[@]}")
 echo "$OUT"
 SUMMARY=$(tail -1 <<<"$OUT")
 FIVE=$(sed -E 's/.*5xx=([0-9]+).*/\1/' <<<"$SUMMARY")

@@ -2,6 +2,12 @@
 //! (RFC 6749 §6, OAuth 2.0 Security BCP §4.14), and revocation of access
 //! tokens (`jti` denylist, per-user generations).
 //!
+//! A refresh token is `<session id>.<256 random bits>`, opaque to clients.
+//! A session keeps only the SHA-256 of its current token and of the last
+//! [`REMEMBERED_USED`] spent ones, so memory per session is constant however
+//! often it refreshes. Access tokens name their session (`sid`), so revoking
+//! a session voids them without listing them.
+//!
 //! In process memory for now; entries expire with the tokens they describe.
 
 use std::collections::HashMap;
@@ -15,6 +21,9 @@ use crate::token::random_id;
 /// How long a refresh token (and its session) lives without being used.
 pub const REFRESH_LIFETIME: Duration = Duration::from_secs(14 * 24 * 60 * 60);
 
+/// Spent refresh tokens remembered per session for reuse detection.
+pub(crate) const REMEMBERED_USED: usize = 16;
+
 /// Prune expired entries after this many insertions.
 const PRUNE_EVERY: u32 = 1024;
 
@@ -25,11 +34,8 @@ fn digest(token: &str) -> Digest32 {
     Sha256::digest(token.as_bytes()).into()
 }
 
-#[derive(Debug)]
-struct RefreshRecord {
-    session: String,
-    used: bool,
-    expires_at: u64,
+fn constant_time_eq(a: &Digest32, b: &Digest32) -> bool {
+    a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 #[derive(Debug)]
@@ -37,14 +43,12 @@ struct Session {
     username: String,
     revoked: bool,
     expires_at: u64,
-    /// Access tokens issued in this session: (jti, exp), so revoking the
-    /// session can void them too.
-    access: Vec<(String, u64)>,
+    current: Option<Digest32>,
+    used: std::collections::VecDeque<Digest32>,
 }
 
 #[derive(Debug, Default)]
 struct State {
-    refresh: HashMap<Digest32, RefreshRecord>,
     sessions: HashMap<String, Session>,
     denied: HashMap<String, u64>,
     generations: HashMap<String, u64>,
@@ -93,55 +97,62 @@ impl Sessions {
             username: username.to_owned(),
             revoked: false,
             expires_at,
-            access: Vec::new(),
+            current: None,
+            used: std::collections::VecDeque::new(),
         };
         state.sessions.insert(id.clone(), session);
         Some(id)
     }
 
-    /// A fresh refresh token for `session`, and the access token it goes with.
-    pub(crate) fn issue(&self, session: &str, access: (&str, u64), now: u64) -> Option<String> {
-        let token = random_id(32)?;
-        let expires_at = now.saturating_add(REFRESH_LIFETIME.as_secs());
+    /// A fresh refresh token for `session`; the previous one is spent.
+    pub(crate) fn issue(&self, session: &str, now: u64) -> Option<String> {
+        let token = format!("{session}.{}", random_id(32)?);
         let mut state = self.write();
         let entry = state.sessions.get_mut(session)?;
-        entry.expires_at = expires_at;
-        entry.access.retain(|(_, exp)| *exp >= now);
-        entry.access.push((access.0.to_owned(), access.1));
-        let record = RefreshRecord { session: session.to_owned(), used: false, expires_at };
-        state.refresh.insert(digest(&token), record);
+        entry.expires_at = now.saturating_add(REFRESH_LIFETIME.as_secs());
+        if let Some(previous) = entry.current.replace(digest(&token)) {
+            if entry.used.len() == REMEMBERED_USED {
+                entry.used.pop_front();
+            }
+            entry.used.push_back(previous);
+        }
         Some(token)
     }
 
-    /// Spends `presented`. A token used twice revokes its whole session.
+    /// Spends `presented`. A spent token presented again revokes its session.
     pub(crate) fn rotate(&self, presented: &str, now: u64) -> Result<Rotation, RefreshError> {
+        let (session_id, _) = presented.split_once('.').ok_or(RefreshError::Invalid)?;
+        let presented = digest(presented);
         let mut state = self.write();
-        let key = digest(presented);
-        let record = state.refresh.get_mut(&key).ok_or(RefreshError::Invalid)?;
-        if record.expires_at < now {
+        let session = state.sessions.get_mut(session_id).ok_or(RefreshError::Invalid)?;
+        if session.revoked || session.expires_at < now {
             return Err(RefreshError::Invalid);
         }
-        let session_id = record.session.clone();
-        if std::mem::replace(&mut record.used, true) {
-            state.revoke_session(&session_id);
+        if session.used.iter().any(|used| constant_time_eq(used, &presented)) {
+            session.revoked = true;
             return Err(RefreshError::Reused);
         }
-        match state.sessions.get(&session_id) {
-            Some(session) if !session.revoked && session.expires_at >= now => {
-                Ok(Rotation { username: session.username.clone(), session: session_id })
+        match session.current {
+            Some(current) if constant_time_eq(&current, &presented) => {
+                // Spent now; `issue` records it among the used ones.
+                Ok(Rotation { username: session.username.clone(), session: session_id.to_owned() })
             }
             _ => Err(RefreshError::Invalid),
         }
     }
 
-    /// Revokes the session of a refresh token; `false` if it is unknown.
+    /// Revokes the session of a refresh token; `false` if it is not one.
     pub(crate) fn revoke_refresh(&self, presented: &str) -> bool {
+        let Some((session_id, _)) = presented.split_once('.') else { return false };
+        let presented = digest(presented);
         let mut state = self.write();
-        let Some(session) = state.refresh.get(&digest(presented)).map(|r| r.session.clone()) else {
-            return false;
-        };
-        state.revoke_session(&session);
-        true
+        let Some(session) = state.sessions.get_mut(session_id) else { return false };
+        let known =
+            session.current.iter().chain(&session.used).any(|d| constant_time_eq(d, &presented));
+        if known {
+            session.revoked = true;
+        }
+        known
     }
 
     /// Revokes a session (its refresh tokens and access tokens).
@@ -187,10 +198,9 @@ impl Sessions {
 
 impl State {
     fn revoke_session(&mut self, id: &str) {
-        let Some(session) = self.sessions.get_mut(id) else { return };
-        session.revoked = true;
-        let access = std::mem::take(&mut session.access);
-        self.denied.extend(access);
+        if let Some(session) = self.sessions.get_mut(id) {
+            session.revoked = true;
+        }
     }
 
     /// Drops what has expired, every so often, so memory follows live tokens.
@@ -199,7 +209,6 @@ impl State {
         if !self.insertions.is_multiple_of(PRUNE_EVERY) {
             return;
         }
-        self.refresh.retain(|_, record| record.expires_at >= now);
         self.sessions.retain(|_, session| session.expires_at >= now);
         self.denied.retain(|_, exp| *exp >= now);
     }
@@ -209,30 +218,57 @@ impl State {
 mod tests {
     use super::*;
 
-    #[test]
-    fn refresh_tokens_are_stored_only_as_digests() {
-        let sessions = Sessions::default();
+    fn chain(sessions: &Sessions) -> (String, String) {
         let session = sessions.start("johndoe", 100).expect("session");
-        let token = sessions.issue(&session, ("jti", 200), 100).expect("token");
-        let state = sessions.state.read().expect("lock");
-        assert!(state.refresh.contains_key(&digest(&token)));
-        let dump = format!("{:?}", *state);
-        assert!(!dump.contains(&token), "the token itself is never kept");
-        assert_eq!(token.len(), 43, "256 random bits, base64url");
+        let token = sessions.issue(&session, 100).expect("token");
+        (session, token)
     }
 
     #[test]
-    fn reuse_revokes_the_session_and_its_access_tokens() {
+    fn refresh_tokens_are_stored_only_as_digests() {
         let sessions = Sessions::default();
-        let session = sessions.start("johndoe", 100).expect("session");
-        let first = sessions.issue(&session, ("a1", 500), 100).expect("token");
-        let rotation = sessions.rotate(&first, 110).expect("first use");
-        assert_eq!(rotation.username, "johndoe");
-        let second = sessions.issue(&session, ("a2", 600), 110).expect("token");
+        let (session, token) = chain(&sessions);
+        let dump = format!("{:?}", *sessions.state.read().expect("lock"));
+        assert!(
+            !dump.contains(token.split_once('.').expect("dot").1),
+            "the secret part is never kept"
+        );
+        assert!(token.starts_with(&format!("{session}.")));
+        assert_eq!(token.len(), 22 + 1 + 43, "session id and 256 random bits");
+    }
+
+    #[test]
+    fn reuse_revokes_the_session() {
+        let sessions = Sessions::default();
+        let (session, first) = chain(&sessions);
+        assert_eq!(sessions.rotate(&first, 110).expect("first use").username, "johndoe");
+        let second = sessions.issue(&session, 110).expect("token");
         assert_eq!(sessions.rotate(&first, 120).expect_err("replay"), RefreshError::Reused);
         assert_eq!(sessions.rotate(&second, 120).expect_err("revoked"), RefreshError::Invalid);
-        assert!(sessions.is_revoked("johndoe", "a1", Some(&session), 0));
         assert!(sessions.is_revoked("johndoe", "a2", Some(&session), 0));
+    }
+
+    #[test]
+    fn memory_per_session_is_constant() {
+        let sessions = Sessions::default();
+        let (session, mut token) = chain(&sessions);
+        for now in 100..1100 {
+            sessions.rotate(&token, now).expect("rotate");
+            token = sessions.issue(&session, now).expect("token");
+        }
+        let state = sessions.state.read().expect("lock");
+        assert_eq!(state.sessions[&session].used.len(), REMEMBERED_USED);
+    }
+
+    #[test]
+    fn forged_and_foreign_tokens_are_invalid_without_revoking() {
+        let sessions = Sessions::default();
+        let (session, token) = chain(&sessions);
+        let forged = format!("{session}.{}", "A".repeat(43));
+        assert_eq!(sessions.rotate(&forged, 110).expect_err("forged"), RefreshError::Invalid);
+        assert!(!sessions.revoke_refresh(&forged));
+        assert!(sessions.rotate(&token, 110).is_ok(), "the real chain goes on");
+        assert_eq!(sessions.rotate("no-dot", 110).expect_err("garbage"), RefreshError::Invalid);
     }
 
     #[test]
@@ -248,8 +284,7 @@ mod tests {
     #[test]
     fn expired_refresh_tokens_are_refused() {
         let sessions = Sessions::default();
-        let session = sessions.start("johndoe", 100).expect("session");
-        let token = sessions.issue(&session, ("a", 200), 100).expect("token");
+        let (_, token) = chain(&sessions);
         let later = 100 + REFRESH_LIFETIME.as_secs() + 1;
         assert_eq!(sessions.rotate(&token, later).expect_err("expired"), RefreshError::Invalid);
     }

@@ -23,8 +23,7 @@ impl Auth {
                     AuthError::Unavailable
                 },
             )?;
-        let access = (issued.claims.jti.as_str(), issued.claims.exp);
-        issued.refresh_token = sessions.issue(session, access, unix_now());
+        issued.refresh_token = sessions.issue(session, unix_now());
         Ok(issued)
     }
 

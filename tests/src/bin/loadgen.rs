@@ -4,8 +4,10 @@
 //!
 //! ```text
 //! loadgen ADDR SECONDS [--pid PID] [--token T] GROUP...
-//! GROUP = CONNECTIONS:KIND, KIND = valid | invalid | wrong_login | unknown_login | mixed
+//! GROUP = CONNECTIONS:KIND, KIND = valid | invalid | wrong_login | unknown_login | refresh | mixed
 //! loadgen ADDR timing ROUNDS       # median login time, unknown user vs wrong password
+//!
+//! Connections that only make failing logins connect from 127.0.0.2.
 //! ```
 
 // A command-line tool: its report goes to stdout.
@@ -104,6 +106,21 @@ fn refresh_token_of(body: &[u8]) -> Option<String> {
     Some(text[start..end].to_owned())
 }
 
+/// Connections that only make failing logins come from another loopback
+/// address (127.0.0.2), like an attacker elsewhere: per-IP throttling then
+/// does not touch the legitimate traffic from 127.0.0.1.
+async fn connect(address: &str, kinds: &[Kind]) -> std::io::Result<TcpStream> {
+    let attacker = kinds.iter().all(|k| matches!(k, Kind::WrongLogin | Kind::UnknownLogin));
+    if !attacker {
+        return TcpStream::connect(address).await;
+    }
+    let target: std::net::SocketAddr =
+        address.parse().map_err(|_| std::io::ErrorKind::InvalidInput)?;
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind("127.0.0.2:0".parse().map_err(|_| std::io::ErrorKind::InvalidInput)?)?;
+    socket.connect(target).await
+}
+
 /// Logs in as johndoe for a first refresh token (before the load starts).
 async fn first_refresh_token(address: &str) -> String {
     let mut stream = BufStream::new(TcpStream::connect(address).await.expect("connect"));
@@ -136,7 +153,7 @@ async fn connection(
     let mut n = 0u64;
     while Instant::now() < until {
         if stream.is_none() {
-            match TcpStream::connect(&address).await {
+            match connect(&address, &kinds).await {
                 Ok(tcp) => stream = Some(BufStream::new(tcp)),
                 Err(_) => {
                     tokio::time::sleep(Duration::from_millis(10)).await;
@@ -200,10 +217,14 @@ fn parse_kind(name: &str) -> Vec<Kind> {
         "wrong_login" => vec![Kind::WrongLogin],
         "unknown_login" => vec![Kind::UnknownLogin],
         // Six valid, two invalid, two wrong-password logins in every ten.
-        "mixed" => [Kind::Valid; 6]
+        "refresh" => vec![Kind::Refresh],
+        // In every ten: five valid tokens, two invalid, two wrong-password
+        // logins, one refresh.
+        "mixed" => [Kind::Valid; 5]
             .into_iter()
             .chain([Kind::Invalid; 2])
             .chain([Kind::WrongLogin; 2])
+            .chain([Kind::Refresh])
             .collect(),
         other => panic!("unknown request kind {other}"),
     }
