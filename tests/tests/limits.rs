@@ -69,7 +69,7 @@ async fn a_slowloris_client_is_cut_off_after_the_header_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_hashing_queue_sheds_load_with_503() {
     let users = MemoryUserStore::new();
-    let hasher = PasswordHasher::default().with_limits(1, 0);
+    let hasher = PasswordHasher::default().with_limits(1, 1);
     example_app::seed_demo_users(&users, &hasher).expect("seed");
     let tokens = Tokens::hs256(JwtSecret::new(TEST_SECRET.to_vec()).expect("secret"));
     let auth = Auth::with_hasher(tokens, users.clone(), hasher);
