@@ -9,7 +9,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use criterion::{Criterion, criterion_group, criterion_main};
-use example_app::{AppState, app, baseline, seed_demo_users};
+use example_app::{AppState, baseline, seed_demo_users};
 use rbac_core::{Auth, JwtSecret, MemoryUserStore, PasswordHasher, Tokens};
 use tower::ServiceExt as _;
 
@@ -21,8 +21,9 @@ fn router_and_token() -> (Router, String) {
     let token = tokens.issue("johndoe").expect("issue").access_token;
     let auth = Auth::new(tokens, users.clone());
     seed_demo_users(&users, &PasswordHasher::default()).expect("seed");
-    let router = app(AppState::new(auth.clone(), users.clone()))
+    let routes = example_app::routes(AppState::new(auth.clone(), users.clone()))
         .merge(baseline::router(SECRET, auth, users));
+    let router = example_app::with_request_limits(routes);
     (router, token)
 }
 

@@ -97,8 +97,18 @@ impl FromRef<AppState> for MemoryUserStore {
 /// # }
 /// ```
 pub fn app(state: AppState) -> Router {
-    routes::router().with_state(state).layer((
-        // Whole-request deadline, and a separate one for a trickling body.
+    with_request_limits(routes(state))
+}
+
+/// The routes of [`app`] without its request limits, to merge more routes
+/// in before applying them.
+pub fn routes(state: AppState) -> Router {
+    routes::router().with_state(state)
+}
+
+/// Whole-request deadline (408), and a separate one for a trickling body.
+pub fn with_request_limits(router: Router) -> Router {
+    router.layer((
         TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT),
         RequestBodyTimeoutLayer::new(REQUEST_TIMEOUT),
     ))

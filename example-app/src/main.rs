@@ -6,7 +6,7 @@ use std::str::FromStr;
 use clap::Parser;
 use example_app::config::{AppEnv, Cli, LogFormat, SecretSource, jwt_secret_from};
 use example_app::server::ConnectionLimits;
-use example_app::{AppState, app, seed_demo_users};
+use example_app::{AppState, seed_demo_users};
 use rbac_core::{Auth, MemoryUserStore, PasswordHasher, Tokens};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
@@ -67,15 +67,17 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     let listener = tokio::net::TcpListener::bind(cli.bind).await?;
     tracing::info!(address = %listener.local_addr()?, ?mode, "listening");
-    let router = app(AppState::new(auth.clone(), users.clone()));
+    let routes = example_app::routes(AppState::new(auth.clone(), users.clone()));
     // Bench-only routes, one of them unauthenticated: never in production.
+    // Merged before the limits, so they pay exactly what the real routes pay.
     #[cfg(feature = "baseline")]
-    let router = match std::env::var_os("JWT_SECRET") {
+    let routes = match std::env::var_os("JWT_SECRET") {
         Some(secret) if mode == AppEnv::Development => {
-            router.merge(example_app::baseline::router(&secret.into_encoded_bytes(), auth, users))
+            routes.merge(example_app::baseline::router(&secret.into_encoded_bytes(), auth, users))
         }
-        _ => router,
+        _ => routes,
     };
+    let router = example_app::with_request_limits(routes);
     example_app::server::serve(listener, router, ConnectionLimits::default(), shutdown_signal())
         .await?;
     tracing::info!("shut down");
