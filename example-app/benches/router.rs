@@ -18,9 +18,13 @@ const SECRET: &[u8] = b"benchmark-only-secret-0123456789abcdef";
 fn router_and_token() -> (Router, String) {
     let users = MemoryUserStore::new();
     let tokens = Tokens::hs256(JwtSecret::new(SECRET.to_vec()).expect("secret"));
-    let token = tokens.issue("johndoe").expect("issue").access_token;
     let auth = Auth::new(tokens, users.clone());
     seed_demo_users(&users, &PasswordHasher::default()).expect("seed");
+    // A token from a real login, in a session, as clients hold them.
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let login = auth.login("johndoe", "secret".to_owned(), std::net::Ipv4Addr::LOCALHOST.into());
+    let token = runtime.block_on(login).expect("login").access_token;
     let routes = example_app::routes(AppState::new(auth.clone(), users.clone()))
         .merge(baseline::router(SECRET, auth, users));
     let router = example_app::with_request_limits(routes);
@@ -29,7 +33,8 @@ fn router_and_token() -> (Router, String) {
 
 fn guard_overhead(c: &mut Criterion) {
     let (router, token) = router_and_token();
-    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let bearer = format!("Bearer {token}");
     let call = |path: &'static str| {
         let request = Request::get(path)
