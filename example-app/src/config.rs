@@ -57,6 +57,11 @@ pub struct Cli {
     #[arg(long, env = "DISABLE_LOGIN_THROTTLE")]
     pub disable_login_throttle: bool,
 
+    /// Sign with EdDSA (Ed25519) using this PKCS#8 PEM private key instead of
+    /// an HMAC secret. It must not be readable by other users.
+    #[arg(long, env = "JWT_KEY_FILE")]
+    pub jwt_key_file: Option<std::path::PathBuf>,
+
     /// Log format: human-readable `text`, or one JSON object per line.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -121,8 +126,10 @@ pub enum ConfigError {
     MissingSecret,
     /// `JWT_SECRET` is too short (in any mode: a weak secret is never silently replaced).
     WeakSecret(WeakSecret),
-    /// Both `JWT_SECRET` and `JWT_SECRET_FILE` are set.
+    /// More than one of `JWT_SECRET`, `JWT_SECRET_FILE` and `JWT_KEY_FILE` is set.
     AmbiguousSecret,
+    /// `JWT_KEY_FILE` is not an Ed25519 private key.
+    BadKey(std::path::PathBuf),
     /// The secret file could not be read.
     SecretFile(std::path::PathBuf, String),
     /// The secret file is readable by every user on the machine.
@@ -137,8 +144,14 @@ impl fmt::Display for ConfigError {
             ),
             Self::WeakSecret(weak) => write!(f, "JWT_SECRET rejected: {weak}"),
             Self::AmbiguousSecret => {
-                f.write_str("set JWT_SECRET or JWT_SECRET_FILE, not both")
+                f.write_str("set one of JWT_SECRET, JWT_SECRET_FILE and JWT_KEY_FILE")
             }
+            Self::BadKey(path) => write!(
+                f,
+                "JWT_KEY_FILE {}: {}",
+                path.display(),
+                rbac_core::KeyError
+            ),
             Self::SecretFile(path, error) => {
                 write!(f, "cannot read JWT_SECRET_FILE {}: {error}", path.display())
             }
@@ -168,6 +181,29 @@ pub fn jwt_secret_from(
         }
         (None, value) => jwt_secret(mode, value),
     }
+}
+
+/// Token keys from the configuration: EdDSA with `JWT_KEY_FILE`, else HS256
+/// with the secret [`jwt_secret_from`] chooses. Several sources at once are
+/// refused.
+pub fn signing_keys(
+    mode: AppEnv,
+    key_file: Option<&std::path::Path>,
+    secret_file: Option<&std::path::Path>,
+    secret: Option<OsString>,
+) -> Result<(rbac_core::Tokens, bool), ConfigError> {
+    let Some(path) = key_file else {
+        let source = jwt_secret_from(mode, secret_file, secret)?;
+        let generated = matches!(source, SecretSource::Generated(_));
+        return Ok((rbac_core::Tokens::hs256(source.into_secret()), generated));
+    };
+    if secret_file.is_some() || secret.is_some() {
+        return Err(ConfigError::AmbiguousSecret);
+    }
+    let pem = zeroize::Zeroizing::new(read_secret_file(path)?);
+    let tokens = rbac_core::Tokens::ed25519_from_pem(&pem)
+        .map_err(|_| ConfigError::BadKey(path.to_owned()))?;
+    Ok((tokens, false))
 }
 
 /// The file's bytes minus one trailing newline, refusing world-readable files.

@@ -4,10 +4,10 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use clap::Parser;
-use example_app::config::{AppEnv, Cli, LogFormat, SecretSource, jwt_secret_from};
+use example_app::config::{AppEnv, Cli, LogFormat, signing_keys};
 use example_app::server::ConnectionLimits;
 use example_app::{AppState, seed_demo_users};
-use rbac_core::{Auth, MemoryUserStore, PasswordHasher, Tokens};
+use rbac_core::{Auth, MemoryUserStore, PasswordHasher};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
 
@@ -26,18 +26,19 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let mode = cli.mode();
-    let secret_file = cli.jwt_secret_file.as_deref();
-    let secret = match jwt_secret_from(mode, secret_file, std::env::var_os("JWT_SECRET"))? {
-        SecretSource::Generated(secret) => {
-            tracing::warn!(
-                "JWT_SECRET is not set: signing with a random secret; tokens stop working on restart"
-            );
-            secret
-        }
-        source => source.into_secret(),
-    };
+    let (tokens, generated) = signing_keys(
+        mode,
+        cli.jwt_key_file.as_deref(),
+        cli.jwt_secret_file.as_deref(),
+        std::env::var_os("JWT_SECRET"),
+    )?;
+    if generated {
+        tracing::warn!(
+            "JWT_SECRET is not set: signing with a random secret; tokens stop working on restart"
+        );
+    }
     let users = MemoryUserStore::new();
-    let tokens = Tokens::hs256(secret).with_lifetime(cli.token_lifetime());
+    let tokens = tokens.with_lifetime(cli.token_lifetime());
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let hasher = PasswordHasher::default()
         .with_limits(cli.hash_concurrency.unwrap_or(cores), cli.hash_queue.unwrap_or(cores * 8));

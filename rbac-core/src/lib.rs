@@ -87,7 +87,9 @@ pub use policy::{
 };
 pub use session::REFRESH_LIFETIME;
 pub use store::{DuplicateUser, MemoryUserStore, StoreError, UserStore};
-pub use token::{Claims, IssuedToken, JwtSecret, MAX_TOKEN_BYTES, TokenError, Tokens, WeakSecret};
+pub use token::{
+    Claims, IssuedToken, JwtSecret, KeyError, MAX_TOKEN_BYTES, TokenError, Tokens, WeakSecret,
+};
 pub use user::{InvalidRole, Role, User, UserRecord};
 
 /// Requires a valid bearer token of an existing, active user.

@@ -247,3 +247,35 @@ fn secrets_can_come_from_a_private_file_only() {
     ));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn an_eddsa_key_comes_from_a_private_file() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use example_app::config::{AppEnv, ConfigError, signing_keys};
+
+    let dir = std::env::temp_dir().join(format!("rbac-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("jwt.pem");
+    // A throwaway test key (`openssl genpkey -algorithm ed25519`).
+    let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA2MQ6cp5Co/s64Z0kZKkdGuqAEaIETp11BX4XIlJTat\n-----END PRIVATE KEY-----\n";
+    std::fs::write(&path, pem).expect("write");
+
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o604)).expect("chmod");
+    let refused = signing_keys(AppEnv::Production, Some(&path), None, None).map(|_| ());
+    assert_eq!(refused, Err(ConfigError::WorldReadable(path.clone())));
+
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let (tokens, generated) =
+        signing_keys(AppEnv::Production, Some(&path), None, None).expect("key");
+    assert!(!generated);
+    let issued = tokens.issue("johndoe").expect("issue");
+    assert_eq!(tokens.verify(&issued.access_token).expect("verify").sub, "johndoe");
+    let both = signing_keys(AppEnv::Production, Some(&path), None, Some("x".repeat(40).into()));
+    assert_eq!(both.map(|_| ()), Err(ConfigError::AmbiguousSecret));
+
+    std::fs::write(&path, "not a key").expect("write");
+    let bad = signing_keys(AppEnv::Production, Some(&path), None, None).map(|_| ());
+    assert_eq!(bad, Err(ConfigError::BadKey(path.clone())));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

@@ -1,6 +1,9 @@
 //! Issuing and verifying JWT access tokens (HS256, RFC 7519 / RFC 8725).
 
+mod keys;
 mod strict;
+
+pub use keys::KeyError;
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -171,7 +174,8 @@ impl fmt::Display for TokenError {
 
 impl std::error::Error for TokenError {}
 
-/// Signs and verifies access tokens with one pinned algorithm (HS256).
+/// Signs and verifies access tokens with one pinned algorithm: HS256 by
+/// default, or EdDSA (Ed25519) with [`Tokens::ed25519_from_pem`].
 ///
 /// Defaults: 30-minute lifetime, 30-second clock leeway.
 ///
@@ -190,6 +194,8 @@ impl std::error::Error for TokenError {}
 pub struct Tokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The one algorithm accepted, pinned with the key.
+    algorithm: Algorithm,
     header: Header,
     lifetime: Duration,
     leeway: Duration,
@@ -216,11 +222,16 @@ impl Tokens {
         // Both constructors only fail on an empty secret, which `JwtSecret` rules out.
         let encoding = EncodingKey::from_secret(&secret.0).expect("non-empty HMAC secret");
         let decoding = DecodingKey::from_secret(&secret.0).expect("non-empty HMAC secret");
-        let mut header = Header::new(Algorithm::HS256);
+        Self::with_keys(encoding, decoding, Algorithm::HS256)
+    }
+
+    fn with_keys(encoding: EncodingKey, decoding: DecodingKey, algorithm: Algorithm) -> Self {
+        let mut header = Header::new(algorithm);
         header.typ = Some("JWT".to_owned());
         Self {
             encoding,
             decoding,
+            algorithm,
             header,
             lifetime: Self::DEFAULT_LIFETIME,
             leeway: Self::MAX_LEEWAY,
@@ -286,7 +297,7 @@ impl Tokens {
     pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
         let parts = strict::split(token)?;
         let header: strict::JoseHeader = strict::decode_json(parts.header)?;
-        if header.alg != "HS256" {
+        if header.alg != algorithm_name(self.algorithm) {
             return Err(TokenError::AlgorithmNotAllowed);
         }
         if header.crit {
@@ -296,7 +307,7 @@ impl Tokens {
             parts.signature,
             parts.signing_input.as_bytes(),
             &self.decoding,
-            Algorithm::HS256,
+            self.algorithm,
         )
         .map_err(|_| TokenError::Malformed)?;
         if !signature_ok {
@@ -315,6 +326,14 @@ impl Tokens {
             return Err(TokenError::Malformed);
         }
         Ok(claims)
+    }
+}
+
+/// The `alg` header value of the algorithms `Tokens` can be pinned to.
+fn algorithm_name(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::EdDSA => "EdDSA",
+        _ => "HS256",
     }
 }
 

@@ -163,3 +163,31 @@ fn weak_secrets_are_refused() {
     assert_eq!(JwtSecret::new(vec![7; 31]).map(|_| ()), Err(WeakSecret { len: 31 }));
     assert!(JwtSecret::new(vec![7; 32]).is_ok());
 }
+
+const ED25519_PEM: &[u8] = b"-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIA2MQ6cp5Co/s64Z0kZKkdGuqAEaIETp11BX4XIlJTat
+-----END PRIVATE KEY-----";
+
+#[test]
+fn eddsa_tokens_round_trip_and_pin_their_algorithm() {
+    let ed = Tokens::ed25519_from_pem(ED25519_PEM).expect("key");
+    let issued = ed.issue("johndoe").expect("issue");
+    assert!(
+        issued.access_token.starts_with(&URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT","alg":"EdDSA"}"#))
+    );
+    assert_eq!(ed.verify(&issued.access_token).map(|c| c.sub), Ok("johndoe".to_owned()));
+    // An HS256 token is refused by the EdDSA verifier, whatever it was signed with.
+    let hmac = forge(HS256, &payload(NOW + 60), SECRET);
+    assert_eq!(ed.verify_at(&hmac, NOW), Err(TokenError::AlgorithmNotAllowed));
+    // And an EdDSA token by the HS256 one.
+    assert_eq!(tokens().verify(&issued.access_token), Err(TokenError::AlgorithmNotAllowed));
+    // A header claiming EdDSA over an HMAC signature fails the signature check.
+    let claimed = forge(r#"{"alg":"EdDSA"}"#, &payload(NOW + 60), SECRET);
+    assert!(ed.verify_at(&claimed, NOW).is_err());
+}
+
+#[test]
+fn non_keys_are_refused() {
+    assert_eq!(Tokens::ed25519_from_pem(b"").map(|_| ()), Err(KeyError));
+    assert_eq!(Tokens::ed25519_from_pem(SECRET).map(|_| ()), Err(KeyError));
+}

@@ -1,0 +1,49 @@
+//! Asymmetric signing keys.
+
+use std::fmt;
+
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+
+use super::Tokens;
+
+/// A key file that is not a usable Ed25519 private key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyError;
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "not an Ed25519 private key in PKCS#8 PEM (create one with \
+             `openssl genpkey -algorithm ed25519`)",
+        )
+    }
+}
+
+impl std::error::Error for KeyError {}
+
+impl Tokens {
+    /// EdDSA (Ed25519), pinned: signs with the PKCS#8 PEM private key and
+    /// verifies with its public half. Tokens with any other `alg`, HS256
+    /// included, are refused, so the public key can never serve as an HMAC
+    /// secret.
+    ///
+    /// ```
+    /// use rbac_core::Tokens;
+    ///
+    /// // A throwaway key for this example; real keys come from a private file.
+    /// let pem = b"-----BEGIN PRIVATE KEY-----
+    /// MC4CAQAwBQYDK2VwBCIEIA2MQ6cp5Co/s64Z0kZKkdGuqAEaIETp11BX4XIlJTat
+    /// -----END PRIVATE KEY-----";
+    /// let tokens = Tokens::ed25519_from_pem(pem).unwrap();
+    /// let issued = tokens.issue("johndoe").unwrap();
+    /// assert_eq!(tokens.verify(&issued.access_token).unwrap().sub, "johndoe");
+    /// assert!(Tokens::ed25519_from_pem(b"not a key").is_err());
+    /// ```
+    pub fn ed25519_from_pem(private_pem: &[u8]) -> Result<Self, KeyError> {
+        let encoding = EncodingKey::from_ed_pem(private_pem).map_err(|_| KeyError)?;
+        let public = Jwk::from_encoding_key(&encoding, Algorithm::EdDSA).map_err(|_| KeyError)?;
+        let decoding = DecodingKey::from_jwk(&public).map_err(|_| KeyError)?;
+        Ok(Self::with_keys(encoding, decoding, Algorithm::EdDSA))
+    }
+}
