@@ -126,6 +126,21 @@ pub fn forge(header: &str, payload: &str, secret: &[u8]) -> String {
     format!("{input}.{signature}")
 }
 
+/// Percent-encodes everything but ASCII letters and digits, for form bodies.
+pub fn urlencode(raw: &str) -> String {
+    raw.bytes()
+        .map(
+            |b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            },
+        )
+        .collect()
+}
+
 /// Seconds since the Unix epoch.
 pub fn now() -> u64 {
     std::time::SystemTime::now()

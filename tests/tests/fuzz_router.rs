@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode};
 use proptest::prelude::*;
-use tests::{TestApp, demo_app, send};
+use tests::{TestApp, demo_app, send, urlencode};
 
 struct Fixture {
     app: TestApp,
@@ -138,7 +138,7 @@ proptest! {
         let fixture = fixture();
         let legit = ["johndoe:secret", "alice:secret2", "janedoe:secret3", "bob:secret4"]
             .contains(&format!("{username}:{password}").as_str());
-        let mut form = format!("username={}&password={}", encode(&username), encode(&password));
+        let mut form = format!("username={}&password={}", urlencode(&username), urlencode(&password));
         if let Some(grant) = &grant {
             form.push_str(&format!("&grant_type={grant}"));
         }
@@ -149,20 +149,6 @@ proptest! {
         let reply = run(send(&fixture.app.router, request));
         check(reply.status, legit && grant.as_deref().is_none_or(|g| g == "password"))?;
     }
-}
-
-fn encode(raw: &str) -> String {
-    raw.bytes()
-        .map(
-            |b| {
-                if b.is_ascii_alphanumeric() {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            },
-        )
-        .collect()
 }
 
 #[test]

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use tests::{TEST_SECRET, demo_app, forge, get, login, now, send, token_request};
+use tests::{TEST_SECRET, demo_app, forge, get, login, now, send, token_request, urlencode};
 
 fn with_authorization(value: HeaderValue) -> Request<Body> {
     let mut request = get("/users/me", None);
@@ -131,20 +131,6 @@ async fn huge_and_sql_like_usernames() {
         let token = forge(r#"{"alg":"HS256"}"#, &claims(&name.replace('"', "\\\"")), TEST_SECRET);
         assert_invalid_token(&send(&app.router, get("/users/me", Some(&token))).await, name);
     }
-}
-
-fn urlencode(raw: &str) -> String {
-    raw.bytes()
-        .map(
-            |b| {
-                if b.is_ascii_alphanumeric() {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            },
-        )
-        .collect()
 }
 
 /// Over a real socket, where hyper's own limits apply too: the server answers
