@@ -111,10 +111,7 @@ impl Sessions {
         let entry = state.sessions.get_mut(session)?;
         entry.expires_at = now.saturating_add(REFRESH_LIFETIME.as_secs());
         if let Some(previous) = entry.current.replace(digest(&token)) {
-            if entry.used.len() == REMEMBERED_USED {
-                entry.used.pop_front();
-            }
-            entry.used.push_back(previous);
+            remember_used(entry, previous);
         }
         Some(token)
     }
@@ -134,7 +131,10 @@ impl Sessions {
         }
         match session.current {
             Some(current) if constant_time_eq(&current, &presented) => {
-                // Spent now; `issue` records it among the used ones.
+                // Spent under the same lock that checked it, so a concurrent
+                // second use of the same token is seen as reuse.
+                session.current = None;
+                remember_used(session, current);
                 Ok(Rotation { username: session.username.clone(), session: session_id.to_owned() })
             }
             _ => Err(RefreshError::Invalid),
@@ -196,6 +196,14 @@ impl Sessions {
     }
 }
 
+/// Keeps the digests of the last [`REMEMBERED_USED`] spent tokens.
+fn remember_used(session: &mut Session, spent: Digest32) {
+    if session.used.len() == REMEMBERED_USED {
+        session.used.pop_front();
+    }
+    session.used.push_back(spent);
+}
+
 impl State {
     fn revoke_session(&mut self, id: &str) {
         if let Some(session) = self.sessions.get_mut(id) {
@@ -246,6 +254,18 @@ mod tests {
         assert_eq!(sessions.rotate(&first, 120).expect_err("replay"), RefreshError::Reused);
         assert_eq!(sessions.rotate(&second, 120).expect_err("revoked"), RefreshError::Invalid);
         assert!(sessions.is_revoked("johndoe", "a2", Some(&session), 0));
+    }
+
+    #[test]
+    fn a_token_spent_twice_before_its_successor_exists_is_reuse() {
+        let sessions = Sessions::default();
+        let (session, token) = chain(&sessions);
+        assert!(sessions.rotate(&token, 110).is_ok());
+        // The same token again, racing the first rotation's `issue`.
+        assert_eq!(sessions.rotate(&token, 110).expect_err("second spend"), RefreshError::Reused);
+        assert!(
+            sessions.issue(&session, 110).is_some_and(|next| sessions.rotate(&next, 111).is_err())
+        );
     }
 
     #[test]
