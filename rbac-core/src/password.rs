@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::password_hash::PasswordHasher as _;
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
@@ -157,7 +157,7 @@ impl PasswordHasher {
         let target = hash.unwrap_or(&self.decoy);
         let parsed =
             argon2::PasswordHash::new(&target.0).map_err(|_| PasswordError::MalformedHash)?;
-        let matches = self.argon2().verify_password(password.as_bytes(), &parsed).is_ok();
+        let matches = verify_in_reused_memory(password.as_bytes(), &parsed)?;
         Ok(matches && hash.is_some())
     }
 
@@ -195,6 +195,48 @@ impl PasswordHasher {
             .map_err(|Busy| PasswordError::Busy)?
             .ok_or(PasswordError::Unavailable)?
     }
+}
+
+thread_local! {
+    /// Argon2's working memory (m_cost KiB), kept by each thread that
+    /// verifies: allocating and freeing 19 MiB per login fragments the
+    /// allocator's arenas, and RSS then grows far past what runs at once.
+    static WORKING_MEMORY: std::cell::RefCell<Vec<argon2::Block>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Recomputes the hash with the stored parameters and salt, in this thread's
+/// reusable working memory, and compares in constant time.
+fn verify_in_reused_memory(
+    password: &[u8],
+    hash: &argon2::PasswordHash,
+) -> Result<bool, PasswordError> {
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return Err(PasswordError::MalformedHash);
+    };
+    let algorithm =
+        Algorithm::try_from(hash.algorithm.as_str()).map_err(|_| PasswordError::MalformedHash)?;
+    let version = match hash.version {
+        Some(version) => Version::try_from(version).map_err(|_| PasswordError::MalformedHash)?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(hash).map_err(|_| PasswordError::MalformedHash)?;
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    let mut computed = Zeroizing::new(vec![0u8; expected.as_bytes().len()]);
+    WORKING_MEMORY
+        .with_borrow_mut(|memory| {
+            memory.resize(blocks, argon2::Block::new());
+            argon2.hash_password_into_with_memory(
+                password,
+                salt.as_ref(),
+                &mut computed,
+                &mut memory[..],
+            )
+        })
+        .map_err(|_| PasswordError::MalformedHash)?;
+    let difference = computed.iter().zip(expected.as_bytes()).fold(0u8, |d, (a, b)| d | (a ^ b));
+    Ok(difference == 0)
 }
 
 /// A well-formed hash with our parameters whose output is random bytes, so no
@@ -241,6 +283,38 @@ mod tests {
         let long = "x".repeat(MAX_PASSWORD_BYTES + 1);
         assert_eq!(cheap().hash_blocking(&long), Err(PasswordError::TooLong));
         assert_eq!(cheap().verify_blocking(&long, None), Err(PasswordError::TooLong));
+    }
+
+    #[test]
+    fn verification_matches_the_reference_implementation() {
+        use argon2::password_hash::PasswordVerifier as _;
+
+        let hasher = cheap();
+        for password in ["", "pw", "correct horse battery staple"] {
+            let hash = hasher.hash_blocking(password).expect("hash");
+            let parsed = argon2::PasswordHash::new(hash.as_phc()).expect("phc");
+            for attempt in ["", "pw", "correct horse battery staple", "PW"] {
+                let reference =
+                    Argon2::default().verify_password(attempt.as_bytes(), &parsed).is_ok();
+                assert_eq!(
+                    hasher.verify_blocking(attempt, Some(&hash)),
+                    Ok(reference),
+                    "{password:?} vs {attempt:?}"
+                );
+            }
+        }
+        // Hashes made elsewhere, with other parameters, verify too.
+        let foreign = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(32, 3, 2, Some(24)).expect("params"),
+        )
+        .hash_password(b"other")
+        .expect("hash")
+        .to_string();
+        let foreign = PasswordHash::from_phc(foreign).expect("phc");
+        assert_eq!(hasher.verify_blocking("other", Some(&foreign)), Ok(true));
+        assert_eq!(hasher.verify_blocking("wrong", Some(&foreign)), Ok(false));
     }
 
     #[test]
