@@ -57,6 +57,14 @@ pub struct Cli {
     #[arg(long, env = "DISABLE_LOGIN_THROTTLE")]
     pub disable_login_throttle: bool,
 
+    /// `iss` put in tokens and required of them.
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// `aud` put in tokens and required of them.
+    #[arg(long, env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
     /// Sign with EdDSA (Ed25519) using this PKCS#8 PEM private key instead of
     /// an HMAC secret. It must not be readable by other users.
     #[arg(long, env = "JWT_KEY_FILE")]

@@ -38,7 +38,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let users = MemoryUserStore::new();
-    let tokens = tokens.with_lifetime(cli.token_lifetime());
+    let mut tokens = tokens.with_lifetime(cli.token_lifetime());
+    if let Some(issuer) = &cli.jwt_issuer {
+        tokens = tokens.with_issuer(issuer);
+    }
+    if let Some(audience) = &cli.jwt_audience {
+        tokens = tokens.with_audience(audience);
+    }
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let hasher = PasswordHasher::default()
         .with_limits(cli.hash_concurrency.unwrap_or(cores), cli.hash_queue.unwrap_or(cores * 8));

@@ -88,7 +88,8 @@ pub use policy::{
 pub use session::REFRESH_LIFETIME;
 pub use store::{DuplicateUser, MemoryUserStore, StoreError, UserStore};
 pub use token::{
-    Claims, IssuedToken, JwtSecret, KeyError, MAX_TOKEN_BYTES, TokenError, Tokens, WeakSecret,
+    Audience, Claims, IssuedToken, JwtSecret, KeyError, MAX_TOKEN_BYTES, TokenError, Tokens,
+    WeakSecret,
 };
 pub use user::{InvalidRole, Role, User, UserRecord};
 

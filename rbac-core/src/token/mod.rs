@@ -104,6 +104,32 @@ pub struct Claims {
     /// the user to the next one, voiding every older token.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub generation: u64,
+    /// Issuer, when the issuing `Tokens` has one ([`Tokens::with_issuer`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Audience, when configured ([`Tokens::with_audience`]): one string or a list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<Audience>,
+}
+
+/// The `aud` claim: RFC 7519 allows a single string or an array.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// `"aud": "api"`
+    One(String),
+    /// `"aud": ["api", "admin"]`
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// Whether `audience` is among the values.
+    pub fn contains(&self, audience: &str) -> bool {
+        match self {
+            Self::One(one) => one == audience,
+            Self::Many(many) => many.iter().any(|a| a == audience),
+        }
+    }
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -153,6 +179,10 @@ pub enum TokenError {
     Expired,
     /// `nbf` or `iat` (minus leeway) is in the future.
     NotYetValid,
+    /// `iss` is missing or names another issuer.
+    WrongIssuer,
+    /// `aud` is missing or does not include this audience.
+    WrongAudience,
     /// Signing failed (never caused by client input).
     Signing,
 }
@@ -167,6 +197,8 @@ impl fmt::Display for TokenError {
             Self::BadSignature => "bad signature",
             Self::Expired => "token expired",
             Self::NotYetValid => "token not yet valid",
+            Self::WrongIssuer => "wrong issuer",
+            Self::WrongAudience => "wrong audience",
             Self::Signing => "token signing failed",
         })
     }
@@ -199,6 +231,8 @@ pub struct Tokens {
     header: Header,
     lifetime: Duration,
     leeway: Duration,
+    issuer: Option<String>,
+    audience: Option<String>,
 }
 
 impl fmt::Debug for Tokens {
@@ -207,6 +241,8 @@ impl fmt::Debug for Tokens {
             .field("algorithm", &self.header.alg)
             .field("lifetime", &self.lifetime)
             .field("leeway", &self.leeway)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
             .finish_non_exhaustive()
     }
 }
@@ -235,7 +271,21 @@ impl Tokens {
             header,
             lifetime: Self::DEFAULT_LIFETIME,
             leeway: Self::MAX_LEEWAY,
+            issuer: None,
+            audience: None,
         }
+    }
+
+    /// Sets `iss` on issued tokens and requires it on verified ones.
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Sets `aud` on issued tokens and requires verified ones to include it.
+    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
     }
 
     /// Sets how long issued tokens live (rounded down to whole seconds, at least one).
@@ -278,6 +328,8 @@ impl Tokens {
             jti: random_jti()?,
             sid: sid.map(str::to_owned),
             generation,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone().map(Audience::One),
         };
         let access_token = jsonwebtoken::encode(&self.header, &claims, &self.encoding)
             .map_err(|_| TokenError::Signing)?;
@@ -324,6 +376,16 @@ impl Tokens {
         }
         if claims.sub.is_empty() {
             return Err(TokenError::Malformed);
+        }
+        if let Some(issuer) = &self.issuer
+            && claims.iss.as_ref() != Some(issuer)
+        {
+            return Err(TokenError::WrongIssuer);
+        }
+        if let Some(audience) = &self.audience
+            && !claims.aud.as_ref().is_some_and(|aud| aud.contains(audience))
+        {
+            return Err(TokenError::WrongAudience);
         }
         Ok(claims)
     }

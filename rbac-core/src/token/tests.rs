@@ -191,3 +191,26 @@ fn non_keys_are_refused() {
     assert_eq!(Tokens::ed25519_from_pem(b"").map(|_| ()), Err(KeyError));
     assert_eq!(Tokens::ed25519_from_pem(SECRET).map(|_| ()), Err(KeyError));
 }
+
+#[test]
+fn issuer_and_audience_are_set_and_required() {
+    let strict = tokens().with_issuer("https://auth.example").with_audience("api");
+    let issued = strict.issue("johndoe").expect("issue");
+    assert_eq!(issued.claims.iss.as_deref(), Some("https://auth.example"));
+    assert!(strict.verify(&issued.access_token).is_ok());
+
+    let body =
+        |extra: &str| format!(r#"{{"sub":"u","exp":{},"iat":1,"jti":"j"{extra}}}"#, NOW + 60);
+    let check = |extra: &str| strict.verify_at(&forge(HS256, &body(extra), SECRET), NOW);
+    assert_eq!(check(r#","aud":"api""#), Err(TokenError::WrongIssuer), "no iss");
+    assert_eq!(check(r#","iss":"https://evil.example","aud":"api""#), Err(TokenError::WrongIssuer));
+    assert_eq!(check(r#","iss":"https://auth.example""#), Err(TokenError::WrongAudience), "no aud");
+    assert_eq!(
+        check(r#","iss":"https://auth.example","aud":"other""#),
+        Err(TokenError::WrongAudience)
+    );
+    assert!(check(r#","iss":"https://auth.example","aud":["other","api"]"#).is_ok());
+    assert_eq!(check(r#","iss":"https://auth.example","aud":7"#), Err(TokenError::Malformed));
+    // Without configuration, neither is required.
+    assert!(tokens().verify_at(&forge(HS256, &body(""), SECRET), NOW).is_ok());
+}
