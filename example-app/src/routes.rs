@@ -17,6 +17,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/token", oauth2::token_route())
         .route("/token/revoke", oauth2::revoke_route())
+        .route("/.well-known/jwks.json", get(oauth2::jwks))
         .route("/logout", axum::routing::post(oauth2::logout))
         .route("/admin/users/{username}/revoke-tokens", axum::routing::post(revoke_user_tokens))
         .route("/users/me", get(read_users_me))

@@ -169,3 +169,10 @@ where
 {
     post(revoke_token).layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT))
 }
+
+/// `GET /.well-known/jwks.json`: the public verification keys (RFC 7517), so
+/// other services can verify tokens without any secret. Empty with HS256.
+pub async fn jwks(State(auth): State<Auth>) -> impl IntoResponse {
+    let cache = HeaderValue::from_static("public, max-age=300");
+    ([(header::CACHE_CONTROL, cache)], axum::Json(auth.tokens().jwks()))
+}

@@ -177,3 +177,11 @@ async fn an_admin_can_log_a_user_out_everywhere() {
             .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_jwks_of_an_hmac_deployment_is_empty() {
+    let app = demo_app();
+    let reply = send(&app.router, get("/.well-known/jwks.json", None)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json, json!({"keys": []}), "an HMAC secret is never published");
+}

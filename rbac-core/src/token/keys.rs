@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 
 use super::Tokens;
@@ -42,8 +42,24 @@ impl Tokens {
     /// ```
     pub fn ed25519_from_pem(private_pem: &[u8]) -> Result<Self, KeyError> {
         let encoding = EncodingKey::from_ed_pem(private_pem).map_err(|_| KeyError)?;
-        let public = Jwk::from_encoding_key(&encoding, Algorithm::EdDSA).map_err(|_| KeyError)?;
+        let mut public =
+            Jwk::from_encoding_key(&encoding, Algorithm::EdDSA).map_err(|_| KeyError)?;
         let decoding = DecodingKey::from_jwk(&public).map_err(|_| KeyError)?;
-        Ok(Self::with_keys(encoding, decoding, Algorithm::EdDSA))
+        // The key id is the RFC 7638 thumbprint: stable for the key, derived
+        // from public material only.
+        let kid = public.thumbprint(ThumbprintHash::SHA256).map_err(|_| KeyError)?;
+        public.common.key_id = Some(kid.clone());
+        public.common.public_key_use = Some(PublicKeyUse::Signature);
+        let mut tokens = Self::with_keys(encoding, decoding, Algorithm::EdDSA);
+        tokens.header.kid = Some(kid);
+        tokens.public_jwk = Some(public);
+        Ok(tokens)
+    }
+
+    /// The public keys, as a JWKS document for `/.well-known/jwks.json`:
+    /// the asymmetric key's public half, or no keys at all for HS256 (an
+    /// HMAC secret is never published).
+    pub fn jwks(&self) -> JwkSet {
+        JwkSet { keys: self.public_jwk.iter().cloned().collect() }
     }
 }

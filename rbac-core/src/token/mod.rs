@@ -233,6 +233,8 @@ pub struct Tokens {
     leeway: Duration,
     issuer: Option<String>,
     audience: Option<String>,
+    /// The public half of an asymmetric key, as published in the JWKS.
+    public_jwk: Option<jsonwebtoken::jwk::Jwk>,
 }
 
 impl fmt::Debug for Tokens {
@@ -273,6 +275,7 @@ impl Tokens {
             leeway: Self::MAX_LEEWAY,
             issuer: None,
             audience: None,
+            public_jwk: None,
         }
     }
 

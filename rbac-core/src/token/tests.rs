@@ -172,9 +172,10 @@ MC4CAQAwBQYDK2VwBCIEIA2MQ6cp5Co/s64Z0kZKkdGuqAEaIETp11BX4XIlJTat
 fn eddsa_tokens_round_trip_and_pin_their_algorithm() {
     let ed = Tokens::ed25519_from_pem(ED25519_PEM).expect("key");
     let issued = ed.issue("johndoe").expect("issue");
-    assert!(
-        issued.access_token.starts_with(&URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT","alg":"EdDSA"}"#))
-    );
+    let header = issued.access_token.split('.').next().expect("header");
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("b64")).expect("json");
+    assert_eq!(header["alg"], "EdDSA");
     assert_eq!(ed.verify(&issued.access_token).map(|c| c.sub), Ok("johndoe".to_owned()));
     // An HS256 token is refused by the EdDSA verifier, whatever it was signed with.
     let hmac = forge(HS256, &payload(NOW + 60), SECRET);
@@ -213,4 +214,30 @@ fn issuer_and_audience_are_set_and_required() {
     assert_eq!(check(r#","iss":"https://auth.example","aud":7"#), Err(TokenError::Malformed));
     // Without configuration, neither is required.
     assert!(tokens().verify_at(&forge(HS256, &body(""), SECRET), NOW).is_ok());
+}
+
+#[test]
+fn the_jwks_publishes_public_keys_only() {
+    let ed = Tokens::ed25519_from_pem(ED25519_PEM).expect("key");
+    let jwks = serde_json::to_value(ed.jwks()).expect("json");
+    let keys = jwks["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 1);
+    let key = &keys[0];
+    assert_eq!((key["kty"].as_str(), key["crv"].as_str()), (Some("OKP"), Some("Ed25519")));
+    assert_eq!((key["alg"].as_str(), key["use"].as_str()), (Some("EdDSA"), Some("sig")));
+    assert!(key["x"].is_string());
+    for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
+        assert!(key.get(private).is_none(), "private field {private} in {key}");
+    }
+    // Issued tokens name the published key.
+    let issued = ed.issue("johndoe").expect("issue");
+    let header = issued.access_token.split('.').next().expect("header");
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("b64")).expect("json");
+    assert_eq!(header["kid"], key["kid"]);
+    // An HMAC secret is never published.
+    assert_eq!(
+        serde_json::to_value(tokens().jwks()).expect("json"),
+        serde_json::json!({"keys": []})
+    );
 }
