@@ -1,11 +1,78 @@
-//! Asymmetric signing keys.
+//! Signing keys: the HMAC secret and asymmetric keys.
 
 use std::fmt;
 
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 
+use zeroize::Zeroizing;
+
 use super::Tokens;
+
+/// The HMAC secret that signs and verifies tokens.
+///
+/// At least [`JwtSecret::MIN_LEN`] bytes (RFC 7518 §3.2 wants a key as long
+/// as the hash output). It is zeroed on drop and its `Debug` is redacted.
+///
+/// ```
+/// use rbac_core::JwtSecret;
+///
+/// assert!(JwtSecret::new(b"too short".to_vec()).is_err());
+/// let secret = JwtSecret::generate();
+/// assert_eq!(format!("{secret:?}"), "JwtSecret([redacted])");
+/// ```
+#[derive(Clone)]
+pub struct JwtSecret(pub(super) Zeroizing<Vec<u8>>);
+
+impl JwtSecret {
+    /// The shortest accepted secret, in bytes.
+    pub const MIN_LEN: usize = 32;
+
+    /// Wraps secret bytes, refusing ones shorter than [`JwtSecret::MIN_LEN`].
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, WeakSecret> {
+        let bytes = Zeroizing::new(bytes.into());
+        if bytes.len() < Self::MIN_LEN {
+            return Err(WeakSecret { len: bytes.len() });
+        }
+        Ok(Self(bytes))
+    }
+
+    /// 64 random bytes from the operating system. Tokens signed with it stop
+    /// verifying when the process restarts, which is what a dev server wants.
+    ///
+    /// # Panics
+    /// If the operating system's random number generator fails.
+    pub fn generate() -> Self {
+        let mut bytes = Zeroizing::new(vec![0u8; 64]);
+        getrandom::fill(&mut bytes).expect("the OS random number generator failed");
+        Self(bytes)
+    }
+}
+
+impl fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JwtSecret([redacted])")
+    }
+}
+
+/// A secret shorter than [`JwtSecret::MIN_LEN`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeakSecret {
+    pub(super) len: usize,
+}
+
+impl fmt::Display for WeakSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "JWT secret is {} bytes; at least {} are required (try `openssl rand -base64 48`)",
+            self.len,
+            JwtSecret::MIN_LEN
+        )
+    }
+}
+
+impl std::error::Error for WeakSecret {}
 
 /// A key file that is not a usable Ed25519 private key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 mod keys;
 mod strict;
 
-pub use keys::KeyError;
+pub use keys::{JwtSecret, KeyError, WeakSecret};
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,75 +12,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
 /// Tokens longer than this many bytes are refused before any decoding.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
-
-/// The HMAC secret that signs and verifies tokens.
-///
-/// At least [`JwtSecret::MIN_LEN`] bytes (RFC 7518 §3.2 wants a key as long
-/// as the hash output). It is zeroed on drop and its `Debug` is redacted.
-///
-/// ```
-/// use rbac_core::JwtSecret;
-///
-/// assert!(JwtSecret::new(b"too short".to_vec()).is_err());
-/// let secret = JwtSecret::generate();
-/// assert_eq!(format!("{secret:?}"), "JwtSecret([redacted])");
-/// ```
-#[derive(Clone)]
-pub struct JwtSecret(Zeroizing<Vec<u8>>);
-
-impl JwtSecret {
-    /// The shortest accepted secret, in bytes.
-    pub const MIN_LEN: usize = 32;
-
-    /// Wraps secret bytes, refusing ones shorter than [`JwtSecret::MIN_LEN`].
-    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, WeakSecret> {
-        let bytes = Zeroizing::new(bytes.into());
-        if bytes.len() < Self::MIN_LEN {
-            return Err(WeakSecret { len: bytes.len() });
-        }
-        Ok(Self(bytes))
-    }
-
-    /// 64 random bytes from the operating system. Tokens signed with it stop
-    /// verifying when the process restarts, which is what a dev server wants.
-    ///
-    /// # Panics
-    /// If the operating system's random number generator fails.
-    pub fn generate() -> Self {
-        let mut bytes = Zeroizing::new(vec![0u8; 64]);
-        getrandom::fill(&mut bytes).expect("the OS random number generator failed");
-        Self(bytes)
-    }
-}
-
-impl fmt::Debug for JwtSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JwtSecret([redacted])")
-    }
-}
-
-/// A secret shorter than [`JwtSecret::MIN_LEN`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WeakSecret {
-    len: usize,
-}
-
-impl fmt::Display for WeakSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "JWT secret is {} bytes; at least {} are required (try `openssl rand -base64 48`)",
-            self.len,
-            JwtSecret::MIN_LEN
-        )
-    }
-}
-
-impl std::error::Error for WeakSecret {}
 
 /// The claims of an access token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
