@@ -6,6 +6,7 @@
 //! blocking pool: each thread that ever hashed keeps its allocator arena (and
 //! the 19 MiB in it), so a bounded number of threads is what bounds memory.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -17,6 +18,21 @@ type Job = Box<dyn FnOnce() + Send>;
 #[derive(Debug)]
 pub(crate) struct HashingPool {
     jobs: SyncSender<Job>,
+    /// Jobs running or waiting. Counted here rather than left to the
+    /// channel, so an idle thread that has not yet parked in `recv` does not
+    /// make the pool look full.
+    admitted: Arc<AtomicUsize>,
+    capacity: usize,
+}
+
+/// One admitted job; gives its place back however the job ends (run,
+/// skipped, panicked, or never delivered).
+struct Admission(Arc<AtomicUsize>);
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// The pool is full; try again shortly.
@@ -25,22 +41,24 @@ pub(crate) struct Busy;
 
 impl HashingPool {
     pub(crate) fn new(concurrency: usize, queue: usize) -> Self {
-        let (jobs, inbox) = sync_channel::<Job>(queue);
+        let concurrency = concurrency.max(1);
+        let capacity = concurrency + queue;
+        let (jobs, inbox) = sync_channel::<Job>(capacity);
         let inbox = Arc::new(Mutex::new(inbox));
-        for index in 0..concurrency.max(1) {
+        for index in 0..concurrency {
             let inbox = Arc::clone(&inbox);
             // If the OS refuses a thread, the pool runs with fewer.
             let _ = std::thread::Builder::new()
                 .name(format!("rbac-hash-{index}"))
                 .spawn(move || work(&inbox));
         }
-        Self { jobs }
+        Self { jobs, admitted: Arc::new(AtomicUsize::new(0)), capacity }
     }
 
     /// One concurrent hash per core, and eight waiting per core.
-    pub(crate) fn sized_for_this_machine() -> Self {
+    pub(crate) fn default_limits() -> (usize, usize) {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Self::new(cores, cores * 8)
+        (cores, cores * 8)
     }
 
     /// Runs `job` on a pool thread once one is free. `Ok(None)` if the job
@@ -49,8 +67,14 @@ impl HashingPool {
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<Option<T>, Busy> {
+        if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.capacity {
+            self.admitted.fetch_sub(1, Ordering::AcqRel);
+            return Err(Busy);
+        }
+        let admission = Admission(Arc::clone(&self.admitted));
         let (reply, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
+            let _admission = admission;
             // The caller went away while waiting: skip the work.
             if !reply.is_closed() {
                 let _ = reply.send(job());
@@ -58,8 +82,9 @@ impl HashingPool {
         });
         match self.jobs.try_send(job) {
             Ok(()) => Ok(result.await.ok()),
-            Err(TrySendError::Full(_)) => Err(Busy),
-            Err(TrySendError::Disconnected(_)) => Ok(None),
+            // The channel holds `capacity` jobs, so only a pool without
+            // threads gets here.
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => Ok(None),
         }
     }
 }
