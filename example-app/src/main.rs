@@ -45,9 +45,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(audience) = &cli.jwt_audience {
         tokens = tokens.with_audience(audience);
     }
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let (concurrency, queue) = PasswordHasher::default_limits();
     let hasher = PasswordHasher::default()
-        .with_limits(cli.hash_concurrency.unwrap_or(cores), cli.hash_queue.unwrap_or(cores * 8));
+        .with_limits(cli.hash_concurrency.unwrap_or(concurrency), cli.hash_queue.unwrap_or(queue));
     let auth = Auth::with_hasher(tokens, users.clone(), hasher);
     let auth = if cli.disable_login_throttle {
         tracing::warn!("login throttling is off (--disable-login-throttle)");

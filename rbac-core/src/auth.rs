@@ -25,6 +25,8 @@ use crate::user::User;
 pub const MAX_USERNAME_BYTES: usize = 128;
 
 mod sessions;
+#[cfg(test)]
+mod tests;
 
 /// Audit events go to this `tracing` target.
 pub(crate) const AUDIT: &str = "rbac::audit";

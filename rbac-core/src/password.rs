@@ -93,7 +93,7 @@ pub struct PasswordHasher {
     /// Verified against when the user does not exist, so that an unknown
     /// username costs the same as a wrong password.
     decoy: PasswordHash,
-    pool: Arc<HashingPool>,
+    pub(crate) pool: Arc<HashingPool>,
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -116,7 +116,14 @@ impl PasswordHasher {
     /// A hasher with explicit argon2id parameters (used for new hashes and the decoy).
     pub fn new(params: Params) -> Self {
         let decoy = decoy_hash(&params);
-        Self { params, decoy, pool: Arc::new(HashingPool::sized_for_this_machine()) }
+        let (concurrency, queue) = Self::default_limits();
+        Self { params, decoy, pool: Arc::new(HashingPool::new(concurrency, queue)) }
+    }
+
+    /// The default `(concurrency, queue)` of [`PasswordHasher::with_limits`]:
+    /// one hash per core at once, eight per core waiting.
+    pub fn default_limits() -> (usize, usize) {
+        HashingPool::default_limits()
     }
 
     /// Bounds the async methods: at most `concurrency` hashes at once (each
