@@ -63,10 +63,10 @@ async fn revoke_user_tokens(
     State(users): State<MemoryUserStore>,
 ) -> Result<StatusCode, (StatusCode, Json<Value>)> {
     match users.find_user(&username).await {
-        Ok(Some(_)) => {
-            auth.revoke_all_tokens(&username);
-            Ok(StatusCode::NO_CONTENT)
-        }
+        Ok(Some(_)) => match auth.revoke_all_tokens(&username).await {
+            Ok(()) => Ok(StatusCode::NO_CONTENT),
+            Err(_) => Err(unavailable()),
+        },
         _ => Err(user_not_found()),
     }
 }
@@ -117,6 +117,10 @@ async fn update_user(
         Ok(Some(user)) if updated => Ok(Json(user)),
         _ => Err(user_not_found()),
     }
+}
+
+fn unavailable() -> (StatusCode, Json<Value>) {
+    (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "detail": "Service unavailable" })))
 }
 
 fn user_not_found() -> (StatusCode, Json<Value>) {

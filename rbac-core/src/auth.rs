@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use crate::denial::{AuthRejection, DenialResponder};
 use crate::error::AuthError;
 use crate::password::{MAX_PASSWORD_BYTES, PasswordError, PasswordHasher};
-use crate::session::Sessions;
+use crate::session::{DynSessionStore, MemorySessionStore, SessionStore};
 use crate::store::{DynUserStore, UserStore};
 use crate::throttle::{Attempt, DynLoginThrottle, LoginThrottle, MemoryThrottle, ThrottleError};
 use crate::token::{Claims, IssuedToken, TokenError, Tokens};
@@ -66,7 +66,7 @@ struct Inner {
     responder: Option<DenialResponder>,
     throttle: Option<Arc<dyn DynLoginThrottle>>,
     trusted_proxies: Arc<[IpAddr]>,
-    sessions: Arc<Sessions>,
+    sessions: Arc<dyn DynSessionStore>,
 }
 
 impl fmt::Debug for Auth {
@@ -93,7 +93,7 @@ impl Auth {
             responder: None,
             throttle: Some(Arc::new(MemoryThrottle::default())),
             trusted_proxies: Arc::from([]),
-            sessions: Arc::new(Sessions::default()),
+            sessions: Arc::new(MemorySessionStore::default()),
         }))
     }
 
@@ -108,6 +108,13 @@ impl Auth {
     /// see [`throttle`](crate::throttle) for the scheme.
     pub fn with_login_throttle(self, throttle: impl LoginThrottle) -> Self {
         self.with_inner(|inner| inner.throttle = Some(Arc::new(throttle)))
+    }
+
+    /// Replaces where sessions, refresh tokens and revocations live. The
+    /// default, [`MemorySessionStore`], is per process; a SQL store shares
+    /// them between instances and keeps them across restarts.
+    pub fn with_session_store(self, store: impl SessionStore) -> Self {
+        self.with_inner(|inner| inner.sessions = Arc::new(store))
     }
 
     /// Turns login throttling off (for tests that need many failed logins).
@@ -226,7 +233,7 @@ impl Auth {
         }
         match outcome {
             Ok(user) => {
-                let issued = self.start_session(&user.username)?;
+                let issued = self.start_session(&user.username).await?;
                 tracing::info!(target: AUDIT, username, %client_ip, jti = issued.claims.jti, "login succeeded");
                 Ok(issued)
             }
@@ -273,7 +280,7 @@ impl Auth {
     /// Fails with [`AuthError::InvalidToken`] for any bad token or a user
     /// that no longer exists, and [`AuthError::InactiveUser`] for a disabled one.
     pub async fn authenticate(&self, bearer_token: &str) -> Result<User, AuthError> {
-        let claims = self.verify_access(bearer_token)?;
+        let claims = self.verify_access(bearer_token).await?;
         let user = self.0.store.find_user(&claims.sub).await.map_err(|error| {
             tracing::error!(%error, "user store failed during authentication");
             AuthError::Unavailable
@@ -292,18 +299,25 @@ impl Auth {
 
 /// Verifies an access token: signature, claims, and that it was not revoked.
 impl Auth {
-    pub(crate) fn verify_access(&self, token: &str) -> Result<Claims, AuthError> {
+    pub(crate) async fn verify_access(&self, token: &str) -> Result<Claims, AuthError> {
         let claims = self.0.tokens.verify(token).map_err(|error: TokenError| {
             tracing::debug!(target: AUDIT, %error, "token rejected");
             AuthError::InvalidToken
         })?;
         let sid = claims.sid.as_deref();
-        if self.0.sessions.is_revoked(&claims.sub, &claims.jti, sid, claims.generation) {
+        let revoked = self.0.sessions.is_revoked(&claims.sub, &claims.jti, sid, claims.generation);
+        if revoked.await.map_err(session_store_failed)? {
             tracing::info!(target: AUDIT, username = claims.sub, jti = claims.jti, "revoked token refused");
             return Err(AuthError::InvalidToken);
         }
         Ok(claims)
     }
+}
+
+/// A session store failure: logged, answered with a 503.
+fn session_store_failed(error: crate::store::StoreError) -> AuthError {
+    tracing::error!(%error, "session store failed");
+    AuthError::Unavailable
 }
 
 /// The longest prefix of `text` within `max` bytes, on a character boundary.

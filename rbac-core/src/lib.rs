@@ -85,8 +85,15 @@ pub use policy::{
     AccessPolicy, Grants, HandlerRequirements, PermissionId, PolicyDescription, Requires,
     RoleDescription, RoleId,
 };
-pub use session::REFRESH_LIFETIME;
-pub use store::{DuplicateUser, MemoryUserStore, StoreError, UserStore};
+pub use session::{
+    MemorySessionStore, REFRESH_LIFETIME, REMEMBERED_USED, RefreshError, Rotation, SessionStore,
+};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod sql;
+pub use store::{
+    DuplicateUser, MemoryUserStore, StoreError, UserDirectory, UserStore, UserUpdate,
+    UserWriteError, WritableUserStore,
+};
 pub use token::{
     Audience, Claims, IssuedToken, JwtSecret, KeyError, MAX_TOKEN_BYTES, TokenError, Tokens,
     WeakSecret,

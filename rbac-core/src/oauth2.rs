@@ -126,7 +126,7 @@ pub async fn revoke_token(
     form: Result<Form<RevocationRequest>, FormRejection>,
 ) -> Result<impl IntoResponse, AuthError> {
     let Form(request) = form.map_err(form_error)?;
-    auth.revoke_token(&request.token);
+    auth.revoke_token(&request.token).await?;
     Ok((StatusCode::OK, [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))]))
 }
 
@@ -134,7 +134,7 @@ pub async fn revoke_token(
 /// siblings and its refresh tokens). 204 on success.
 pub async fn logout(State(auth): State<Auth>, request: Parts) -> Result<StatusCode, AuthRejection> {
     let token = bearer_token(&request.headers).map_err(|error| auth.reject(error, &request))?;
-    auth.logout(token).map_err(|error| auth.reject(error, &request))?;
+    auth.logout(token).await.map_err(|error| auth.reject(error, &request))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

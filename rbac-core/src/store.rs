@@ -8,6 +8,10 @@ use std::sync::{PoisonError, RwLock};
 
 use crate::user::{Role, User, UserRecord};
 
+mod write;
+
+pub use write::{UserDirectory, UserUpdate, UserWriteError, WritableUserStore};
+
 /// A store failure (connection lost, I/O error...). Requests that hit one get
 /// a 503; the cause is logged, never sent to the client.
 #[derive(Debug)]
@@ -122,6 +126,7 @@ impl<T: UserStore> DynUserStore for T {
 #[derive(Clone, Default, Debug)]
 pub struct MemoryUserStore {
     users: std::sync::Arc<RwLock<HashMap<String, UserRecord>>>,
+    case_insensitive: bool,
 }
 
 /// [`MemoryUserStore::insert`] found the username taken.
@@ -142,14 +147,24 @@ impl MemoryUserStore {
         Self::default()
     }
 
+    /// An empty store in which `JohnDoe` and `johndoe` are the same user:
+    /// lookups ignore case, and the name keeps the case it was created with.
+    pub fn case_insensitive() -> Self {
+        Self { case_insensitive: true, ..Self::default() }
+    }
+
+    fn key(&self, username: &str) -> String {
+        username_key(username, self.case_insensitive)
+    }
+
     /// Adds a user; refuses a username that is already taken.
     pub fn insert(&self, record: UserRecord) -> Result<(), DuplicateUser> {
         let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
-        let name = record.user.username.clone();
-        if users.contains_key(&name) {
-            return Err(DuplicateUser(name));
+        let key = self.key(&record.user.username);
+        if users.contains_key(&key) {
+            return Err(DuplicateUser(record.user.username));
         }
-        users.insert(name, record);
+        users.insert(key, record);
         Ok(())
     }
 
@@ -165,14 +180,18 @@ impl MemoryUserStore {
 
     /// Removes a user; `false` if there was no such user.
     pub fn remove(&self, username: &str) -> bool {
-        self.users.write().unwrap_or_else(PoisonError::into_inner).remove(username).is_some()
+        self.users
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.key(username))
+            .is_some()
     }
 
     /// Applies `change` to a user in place; `false` if there is no such user.
     /// The username is the key: changing it here is not supported.
     pub fn update(&self, username: &str, change: impl FnOnce(&mut User)) -> bool {
         let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
-        users.get_mut(username).map(|record| change(&mut record.user)).is_some()
+        users.get_mut(&self.key(username)).map(|record| change(&mut record.user)).is_some()
     }
 
     fn read<T>(&self, f: impl FnOnce(&HashMap<String, UserRecord>) -> T) -> T {
@@ -182,11 +201,11 @@ impl MemoryUserStore {
 
 impl UserStore for MemoryUserStore {
     async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError> {
-        Ok(self.read(|users| users.get(username).map(|record| record.user.clone())))
+        Ok(self.read(|users| users.get(&self.key(username)).map(|record| record.user.clone())))
     }
 
     async fn find_credentials(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
-        Ok(self.read(|users| users.get(username).cloned()))
+        Ok(self.read(|users| users.get(&self.key(username)).cloned()))
     }
 
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
@@ -194,4 +213,40 @@ impl UserStore for MemoryUserStore {
         all.sort_by(|a, b| a.username.cmp(&b.username));
         Ok(all)
     }
+}
+
+impl WritableUserStore for MemoryUserStore {
+    async fn create_user(&self, record: UserRecord) -> Result<(), UserWriteError> {
+        self.insert(record).map_err(|DuplicateUser(name)| UserWriteError::Duplicate(name))
+    }
+
+    async fn update_user(
+        &self,
+        username: &str,
+        update: UserUpdate,
+    ) -> Result<User, UserWriteError> {
+        let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
+        let record = users
+            .get_mut(&self.key(username))
+            .ok_or_else(|| UserWriteError::UnknownUser(username.to_owned()))?;
+        update.apply_to(&mut record.user);
+        if let Some(hash) = update.password_hash {
+            record.password_hash = hash;
+        }
+        Ok(record.user.clone())
+    }
+
+    async fn delete_user(&self, username: &str) -> Result<(), UserWriteError> {
+        if self.remove(username) {
+            Ok(())
+        } else {
+            Err(UserWriteError::UnknownUser(username.to_owned()))
+        }
+    }
+}
+
+/// The form of `username` that uniqueness and lookups use: the name itself,
+/// or its lowercase form in a case-insensitive store.
+pub(crate) fn username_key(username: &str, case_insensitive: bool) -> String {
+    if case_insensitive { username.to_lowercase() } else { username.to_owned() }
 }

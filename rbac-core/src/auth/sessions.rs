@@ -1,6 +1,6 @@
 //! Sessions on [`Auth`]: issuing refresh tokens, rotating them, revoking.
 
-use super::{AUDIT, Auth};
+use super::{AUDIT, Auth, session_store_failed};
 use crate::error::AuthError;
 use crate::session::RefreshError;
 use crate::token::{IssuedToken, unix_now};
@@ -8,14 +8,15 @@ use crate::token::{IssuedToken, unix_now};
 impl Auth {
     /// A new session for a user who just proved who they are: an access
     /// token and a refresh token.
-    pub(super) fn start_session(&self, username: &str) -> Result<IssuedToken, AuthError> {
-        let session = self.0.sessions.start(username, unix_now()).ok_or(AuthError::Unavailable)?;
-        self.issue_in(username, &session)
+    pub(super) async fn start_session(&self, username: &str) -> Result<IssuedToken, AuthError> {
+        let sessions = &self.0.sessions;
+        let session = sessions.start(username, unix_now()).await.map_err(session_store_failed)?;
+        self.issue_in(username, &session).await
     }
 
-    fn issue_in(&self, username: &str, session: &str) -> Result<IssuedToken, AuthError> {
+    async fn issue_in(&self, username: &str, session: &str) -> Result<IssuedToken, AuthError> {
         let sessions = &self.0.sessions;
-        let generation = sessions.generation(username);
+        let generation = sessions.generation(username).await.map_err(session_store_failed)?;
         let mut issued =
             self.0.tokens.issue_in_session(username, Some(session), generation).map_err(
                 |error| {
@@ -23,7 +24,8 @@ impl Auth {
                     AuthError::Unavailable
                 },
             )?;
-        issued.refresh_token = sessions.issue(session, unix_now());
+        issued.refresh_token =
+            sessions.issue(session, unix_now()).await.map_err(session_store_failed)?;
         Ok(issued)
     }
 
@@ -33,7 +35,8 @@ impl Auth {
     /// session (OAuth 2.0 Security BCP §4.14), as does a refresh for a user
     /// who has since been disabled or deleted.
     pub async fn refresh(&self, refresh_token: &str) -> Result<IssuedToken, AuthError> {
-        let rotation = self.0.sessions.rotate(refresh_token, unix_now()).map_err(|error| {
+        let rotated = self.0.sessions.rotate(refresh_token, unix_now()).await;
+        let rotation = rotated.map_err(session_store_failed)?.map_err(|error| {
             match error {
                 RefreshError::Reused => {
                     tracing::warn!(target: AUDIT, reason = "reuse", "refresh token reused; session revoked");
@@ -47,11 +50,12 @@ impl Auth {
             AuthError::Unavailable
         })?;
         if user.is_none_or(|user| user.disabled) {
-            self.0.sessions.revoke_session(&rotation.session);
+            let revoked = self.0.sessions.revoke_session(&rotation.session).await;
+            revoked.map_err(session_store_failed)?;
             tracing::info!(target: AUDIT, username = rotation.username, reason = "inactive", "refresh failed");
             return Err(AuthError::InvalidGrant);
         }
-        let issued = self.issue_in(&rotation.username, &rotation.session)?;
+        let issued = self.issue_in(&rotation.username, &rotation.session).await?;
         tracing::info!(target: AUDIT, username = rotation.username, jti = issued.claims.jti, "refresh succeeded");
         Ok(issued)
     }
@@ -59,31 +63,37 @@ impl Auth {
     /// Token revocation (RFC 7009): a refresh token revokes its session; a
     /// valid access token is refused from now until it would have expired.
     /// Unknown or invalid tokens change nothing, and the caller cannot tell.
-    pub fn revoke_token(&self, token: &str) {
-        if self.0.sessions.revoke_refresh(token) {
+    /// Fails only when the session store does.
+    pub async fn revoke_token(&self, token: &str) -> Result<(), AuthError> {
+        let sessions = &self.0.sessions;
+        if sessions.revoke_refresh(token).await.map_err(session_store_failed)? {
             tracing::info!(target: AUDIT, kind = "refresh_token", "token revoked");
         } else if let Ok(claims) = self.0.tokens.verify(token) {
-            self.0.sessions.deny(&claims.jti, claims.exp);
+            sessions.deny(&claims.jti, claims.exp).await.map_err(session_store_failed)?;
             tracing::info!(target: AUDIT, username = claims.sub, jti = claims.jti, kind = "access_token", "token revoked");
         }
+        Ok(())
     }
 
     /// Logs out the session of this access token: the token itself, the
     /// other access tokens and the refresh tokens of its session.
-    pub fn logout(&self, access_token: &str) -> Result<(), AuthError> {
-        let claims = self.verify_access(access_token)?;
-        self.0.sessions.deny(&claims.jti, claims.exp);
+    pub async fn logout(&self, access_token: &str) -> Result<(), AuthError> {
+        let claims = self.verify_access(access_token).await?;
+        let sessions = &self.0.sessions;
+        sessions.deny(&claims.jti, claims.exp).await.map_err(session_store_failed)?;
         if let Some(session) = &claims.sid {
-            self.0.sessions.revoke_session(session);
+            sessions.revoke_session(session).await.map_err(session_store_failed)?;
         }
         tracing::info!(target: AUDIT, username = claims.sub, jti = claims.jti, "logout");
         Ok(())
     }
 
     /// "Log out everywhere": every access and refresh token `username` holds
-    /// stops working at once; new logins work as usual.
-    pub fn revoke_all_tokens(&self, username: &str) {
-        self.0.sessions.revoke_user(username);
+    /// stops working at once; new logins work as usual. Fails only when the
+    /// session store does.
+    pub async fn revoke_all_tokens(&self, username: &str) -> Result<(), AuthError> {
+        self.0.sessions.revoke_user(username).await.map_err(session_store_failed)?;
         tracing::info!(target: AUDIT, username, "all tokens revoked");
+        Ok(())
     }
 }

@@ -1,0 +1,58 @@
+//! The PostgreSQL store, shared by many instances of a service.
+
+use std::borrow::Cow;
+use std::str::FromStr;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use super::SqlOptions;
+use crate::store::StoreError;
+
+type Db = sqlx::Postgres;
+type DbPool = sqlx::PgPool;
+
+/// Row locks serialize concurrent writers of one row in PostgreSQL.
+async fn begin_write(pool: &DbPool) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+    pool.begin().await
+}
+
+/// The versioned migrations, embedded (what `sqlx::migrate!` expands to,
+/// without needing sqlx's proc macros).
+fn migrator() -> Migrator {
+    Migrator {
+        migrations: Cow::Owned(vec![Migration::new(
+            1,
+            Cow::Borrowed("users and sessions"),
+            MigrationType::Simple,
+            Cow::Borrowed(include_str!("../../migrations/postgres/0001_users_and_sessions.sql")),
+            false,
+        )]),
+        ..Migrator::DEFAULT
+    }
+}
+
+mod store {
+    use super::{DbPool, begin_write, migrator};
+    include!("store_body.rs");
+}
+
+/// The PostgreSQL store; see [`sql`](crate::sql).
+pub use store::Store as PostgresStore;
+
+impl PostgresStore {
+    /// Connects to `url`, such as `postgres://postgres@127.0.0.1:5432/test`,
+    /// and runs the migrations (in [`SqlOptions::schema`] if set).
+    pub async fn connect(url: &str, options: SqlOptions) -> Result<Self, StoreError> {
+        let mut connect = PgConnectOptions::from_str(url).map_err(StoreError::new)?;
+        if let Some(schema) = &options.schema {
+            connect = connect.options([("search_path", schema.as_str())]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .connect_with(connect)
+            .await
+            .map_err(StoreError::new)?;
+        Self::open(pool, &options).await
+    }
+}

@@ -1,0 +1,64 @@
+//! The SQLite store: one file, WAL mode, created if missing.
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::SqlOptions;
+use crate::store::StoreError;
+
+type Db = sqlx::Sqlite;
+type DbPool = sqlx::SqlitePool;
+
+/// Writes take the database lock up front (`BEGIN IMMEDIATE`): a transaction
+/// that read first and then had to wait for the lock would fail instead.
+async fn begin_write(pool: &DbPool) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// The versioned migrations, embedded (what `sqlx::migrate!` expands to,
+/// without needing sqlx's proc macros).
+fn migrator() -> Migrator {
+    Migrator {
+        migrations: Cow::Owned(vec![Migration::new(
+            1,
+            Cow::Borrowed("users and sessions"),
+            MigrationType::Simple,
+            Cow::Borrowed(include_str!("../../migrations/sqlite/0001_users_and_sessions.sql")),
+            false,
+        )]),
+        ..Migrator::DEFAULT
+    }
+}
+
+mod store {
+    use super::{DbPool, begin_write, migrator};
+    include!("store_body.rs");
+}
+
+/// The SQLite store; see [`sql`](crate::sql).
+pub use store::Store as SqliteStore;
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the database at `url`, such as
+    /// `sqlite://rbac.db`, in WAL mode with full fsync on commit, and runs
+    /// the migrations.
+    pub async fn connect(url: &str, options: SqlOptions) -> Result<Self, StoreError> {
+        let connect = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::new)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(options.max_connections)
+            .connect_with(connect)
+            .await
+            .map_err(StoreError::new)?;
+        Self::open(pool, &options).await
+    }
+}
