@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests: a seeded app with a known
 //! secret, request builders, and a token forger for hostile cases.
 
+pub mod conformance;
+pub mod stores;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};

@@ -35,6 +35,7 @@ fn migrator() -> Migrator {
 mod store {
     use super::{DbPool, begin_write, migrator};
     include!("store_body.rs");
+    include!("session_body.rs");
 }
 
 /// The PostgreSQL store; see [`sql`](crate::sql).

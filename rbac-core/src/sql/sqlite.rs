@@ -37,6 +37,7 @@ fn migrator() -> Migrator {
 mod store {
     use super::{DbPool, begin_write, migrator};
     include!("store_body.rs");
+    include!("session_body.rs");
 }
 
 /// The SQLite store; see [`sql`](crate::sql).

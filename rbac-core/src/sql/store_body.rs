@@ -35,6 +35,15 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// PostgreSQL text cannot hold NUL; no stored name contains one, so a name
+/// that does is answered without asking the database.
+fn storable(text: &str) -> bool {
+    !text.contains('\0')
+}
+
+/// A [`UserRow`] followed by the password hash.
+type CredentialsRow = (String, Option<String>, Option<String>, bool, String, String);
+
 const USER_COLUMNS: &str = "username, email, full_name, disabled, roles";
 
 impl Store {
@@ -104,6 +113,9 @@ impl Store {
 
 impl UserStore for Store {
     async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError> {
+        if !storable(username) {
+            return Ok(None);
+        }
         let key = self.key(username);
         if let Some(user) = self.users.get(&key) {
             return Ok(user);
@@ -115,8 +127,11 @@ impl UserStore for Store {
     }
 
     async fn find_credentials(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        if !storable(username) {
+            return Ok(None);
+        }
         let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username_key = $1");
-        let row: Option<(String, Option<String>, Option<String>, bool, String, String)> =
+        let row: Option<CredentialsRow> =
             sqlx::query_as(&sql)
                 .bind(self.key(username))
                 .fetch_optional(&self.pool)
@@ -139,6 +154,9 @@ impl UserStore for Store {
 impl WritableUserStore for Store {
     async fn create_user(&self, record: UserRecord) -> Result<(), UserWriteError> {
         let user = &record.user;
+        if ![Some(&user.username), user.email.as_ref(), user.full_name.as_ref()].into_iter().flatten().all(|text| storable(text)) {
+            return Err(UserWriteError::Store(StoreError::new("text with a NUL character cannot be stored")));
+        }
         let key = self.key(&user.username);
         let inserted = sqlx::query(
             "INSERT INTO users (username_key, username, email, full_name, disabled, roles, password_hash) \
@@ -164,6 +182,13 @@ impl WritableUserStore for Store {
     }
 
     async fn update_user(&self, username: &str, update: UserUpdate) -> Result<User, UserWriteError> {
+        if !storable(username) {
+            return Err(UserWriteError::UnknownUser(username.to_owned()));
+        }
+        let texts = [&update.email, &update.full_name];
+        if !texts.into_iter().flatten().flatten().all(|text| storable(text)) {
+            return Err(UserWriteError::Store(StoreError::new("text with a NUL character cannot be stored")));
+        }
         let key = self.key(username);
         let sql = format!(
             "UPDATE users SET roles = COALESCE($2, roles), disabled = COALESCE($3, disabled), \
@@ -190,6 +215,9 @@ impl WritableUserStore for Store {
     }
 
     async fn delete_user(&self, username: &str) -> Result<(), UserWriteError> {
+        if !storable(username) {
+            return Err(UserWriteError::UnknownUser(username.to_owned()));
+        }
         let key = self.key(username);
         let deleted = sqlx::query("DELETE FROM users WHERE username_key = $1")
             .bind(&key)
@@ -201,194 +229,5 @@ impl WritableUserStore for Store {
             return Err(UserWriteError::UnknownUser(username.to_owned()));
         }
         Ok(())
-    }
-}
-
-impl SessionStore for Store {
-    async fn generation(&self, username: &str) -> Result<u64, StoreError> {
-        let found: Option<(i64,)> =
-            sqlx::query_as("SELECT generation FROM token_generations WHERE username_key = $1")
-                .bind(self.key(username))
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(store_error)?;
-        Ok(found.map_or(0, |(generation,)| u64::try_from(generation).unwrap_or(0)))
-    }
-
-    async fn start(&self, username: &str, now: u64) -> Result<String, StoreError> {
-        self.prune_sometimes(now).await?;
-        let id = crate::token::random_id(16).ok_or_else(|| StoreError::new("no randomness"))?;
-        let expires_at = now.saturating_add(crate::REFRESH_LIFETIME.as_secs());
-        sqlx::query(
-            "INSERT INTO sessions (id, username, username_key, revoked, expires_at, rotations) \
-             VALUES ($1, $2, $3, FALSE, $4, 0)",
-        )
-        .bind(&id)
-        .bind(username)
-        .bind(self.key(username))
-        .bind(seconds(expires_at))
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(id)
-    }
-
-    async fn issue(&self, session: &str, now: u64) -> Result<Option<String>, StoreError> {
-        let token = new_refresh_token(session).ok_or_else(|| StoreError::new("no randomness"))?;
-        let expires_at = now.saturating_add(crate::REFRESH_LIFETIME.as_secs());
-        let updated =
-            sqlx::query("UPDATE sessions SET current_digest = $2, expires_at = $3 WHERE id = $1")
-                .bind(session)
-                .bind(&digest(&token)[..])
-                .bind(seconds(expires_at))
-                .execute(&self.pool)
-                .await
-                .map_err(store_error)?;
-        Ok((updated.rows_affected() == 1).then_some(token))
-    }
-
-    async fn rotate(
-        &self,
-        presented: &str,
-        now: u64,
-    ) -> Result<Result<Rotation, RefreshError>, StoreError> {
-        let Some(session) = session_of(presented) else { return Ok(Err(RefreshError::Invalid)) };
-        let presented = digest(presented);
-        let mut tx = begin_write(&self.pool).await.map_err(store_error)?;
-        // Check and spend in one statement: of two concurrent uses, the
-        // second finds the digest already gone (and then spent: reuse).
-        let spent: Option<(String, i64)> = sqlx::query_as(
-            "UPDATE sessions SET current_digest = NULL, rotations = rotations + 1 \
-             WHERE id = $1 AND current_digest = $2 AND NOT revoked AND expires_at >= $3 \
-             RETURNING username, rotations",
-        )
-        .bind(session)
-        .bind(&presented[..])
-        .bind(seconds(now))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        let outcome = if let Some((username, seq)) = spent {
-            sqlx::query("INSERT INTO spent_refresh_tokens (digest, session_id, seq) VALUES ($1, $2, $3)")
-                .bind(&presented[..])
-                .bind(session)
-                .bind(seq)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            let forget_before = seq.saturating_sub(i64::try_from(REMEMBERED_USED).unwrap_or(i64::MAX));
-            sqlx::query("DELETE FROM spent_refresh_tokens WHERE session_id = $1 AND seq <= $2")
-                .bind(session)
-                .bind(forget_before)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            Ok(Rotation { username, session: session.to_owned() })
-        } else {
-            let reused = sqlx::query(
-                "UPDATE sessions SET revoked = TRUE WHERE id = $1 AND NOT revoked AND expires_at >= $3 \
-                 AND EXISTS (SELECT 1 FROM spent_refresh_tokens WHERE digest = $2 AND session_id = $1)",
-            )
-            .bind(session)
-            .bind(&presented[..])
-            .bind(seconds(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
-            Err(if reused.rows_affected() == 1 { RefreshError::Reused } else { RefreshError::Invalid })
-        };
-        tx.commit().await.map_err(store_error)?;
-        if outcome == Err(RefreshError::Reused) {
-            self.revocations.clear();
-        }
-        Ok(outcome)
-    }
-
-    async fn revoke_refresh(&self, presented: &str) -> Result<bool, StoreError> {
-        let Some(session) = session_of(presented) else { return Ok(false) };
-        let presented = digest(presented);
-        let revoked = sqlx::query(
-            "UPDATE sessions SET revoked = TRUE WHERE id = $1 AND (current_digest = $2 OR EXISTS \
-             (SELECT 1 FROM spent_refresh_tokens WHERE digest = $2 AND session_id = $1))",
-        )
-        .bind(session)
-        .bind(&presented[..])
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        self.revocations.clear();
-        Ok(revoked.rows_affected() == 1)
-    }
-
-    async fn revoke_session(&self, session: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET revoked = TRUE WHERE id = $1")
-            .bind(session)
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-        self.revocations.clear();
-        Ok(())
-    }
-
-    async fn deny(&self, jti: &str, exp: u64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO denied_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
-        )
-        .bind(jti)
-        .bind(seconds(exp))
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        self.revocations.invalidate(jti);
-        Ok(())
-    }
-
-    async fn revoke_user(&self, username: &str) -> Result<(), StoreError> {
-        let key = self.key(username);
-        let mut tx = begin_write(&self.pool).await.map_err(store_error)?;
-        sqlx::query(
-            "INSERT INTO token_generations (username_key, generation) VALUES ($1, 1) \
-             ON CONFLICT (username_key) DO UPDATE SET generation = token_generations.generation + 1",
-        )
-        .bind(&key)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        sqlx::query("UPDATE sessions SET revoked = TRUE WHERE username_key = $1")
-            .bind(&key)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
-        self.revocations.clear();
-        Ok(())
-    }
-
-    async fn is_revoked(
-        &self,
-        sub: &str,
-        jti: &str,
-        sid: Option<&str>,
-        generation: u64,
-    ) -> Result<bool, StoreError> {
-        if let Some(revoked) = self.revocations.get(jti) {
-            return Ok(revoked);
-        }
-        let ticket = self.revocations.ticket();
-        let (denied, current, live_sessions): (i64, Option<i64>, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM denied_access_tokens WHERE jti = $1), \
-             (SELECT generation FROM token_generations WHERE username_key = $2), \
-             (SELECT COUNT(*) FROM sessions WHERE id = $3 AND NOT revoked)",
-        )
-        .bind(jti)
-        .bind(self.key(sub))
-        .bind(sid.unwrap_or(""))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(store_error)?;
-        let current = current.map_or(0, |generation| u64::try_from(generation).unwrap_or(0));
-        let revoked = denied > 0 || current != generation || (sid.is_some() && live_sessions == 0);
-        self.revocations.fill(jti, ticket, revoked);
-        Ok(revoked)
     }
 }

@@ -1,0 +1,232 @@
+//! The store contract, one `async fn` per rule, run against every
+//! [`Backend`] by `tests/store_conformance.rs`.
+
+use rbac_core::{
+    PasswordHash, PasswordHasher, REFRESH_LIFETIME, RefreshError, Role, SessionStore, User,
+    UserRecord, UserStore, UserUpdate, UserWriteError, WritableUserStore,
+};
+
+use crate::stores::Backend;
+
+const NOW: u64 = 1_000_000;
+
+fn hash(password: &str) -> PasswordHash {
+    // Cheap parameters: these tests are about storage, not hashing.
+    let params = argon2_params();
+    PasswordHasher::new(params).hash_blocking(password).expect("hash")
+}
+
+fn argon2_params() -> argon2::Params {
+    argon2::Params::new(8, 1, 1, None).expect("params")
+}
+
+fn record(name: &str, role: &str) -> UserRecord {
+    let mut user = User::new(name);
+    user.email = Some(format!("{name}@example.com"));
+    user.full_name = Some(format!("{name} Example"));
+    user.roles = vec![Role::new(role).expect("role")];
+    UserRecord { user, password_hash: hash("correct horse") }
+}
+
+/// Created users are found, with and without credentials, and listed in order.
+pub async fn created_users_are_found<B: Backend>() {
+    let (users, _) = B::open(false).await;
+    users.create_user(record("zed", "viewer")).await.expect("create");
+    users.create_user(record("amy", "admin")).await.expect("create");
+    let amy = users.find_user("amy").await.expect("store").expect("amy");
+    assert_eq!(amy, record("amy", "admin").user);
+    let credentials = users.find_credentials("amy").await.expect("store").expect("amy");
+    let verified = PasswordHasher::new(argon2_params())
+        .verify_blocking("correct horse", Some(&credentials.password_hash))
+        .expect("verify");
+    assert!(verified, "the stored hash verifies the password");
+    let names: Vec<_> =
+        users.list_users().await.expect("list").into_iter().map(|u| u.username).collect();
+    assert_eq!(names, ["amy", "zed"]);
+    assert_eq!(users.find_user("nobody").await.expect("store"), None);
+}
+
+/// A taken name is a distinct error, and the first user is untouched.
+pub async fn duplicates_are_refused_and_nothing_changes<B: Backend>() {
+    let (users, _) = B::open(false).await;
+    users.create_user(record("bob", "viewer")).await.expect("create");
+    let again = users.create_user(record("bob", "admin")).await;
+    assert!(matches!(again, Err(UserWriteError::Duplicate(name)) if name == "bob"));
+    let bob = users.find_user("bob").await.expect("store").expect("bob");
+    assert!(bob.has_role("viewer") && !bob.has_role("admin"));
+}
+
+/// Case-insensitive stores treat `Bob` and `bob` as one user; exact ones do not.
+pub async fn username_case_follows_the_configuration<B: Backend>() {
+    let (insensitive, _) = B::open(true).await;
+    insensitive.create_user(record("Bob", "viewer")).await.expect("create");
+    let found = insensitive.find_user("bOB").await.expect("store").expect("any case finds Bob");
+    assert_eq!(found.username, "Bob", "the name keeps its case");
+    assert!(matches!(
+        insensitive.create_user(record("BOB", "viewer")).await,
+        Err(UserWriteError::Duplicate(_))
+    ));
+    let (exact, _) = B::open(false).await;
+    exact.create_user(record("Bob", "viewer")).await.expect("create");
+    exact.create_user(record("bob", "viewer")).await.expect("another user");
+    assert_eq!(exact.find_user("BOB").await.expect("store"), None);
+}
+
+/// An update changes exactly the fields it names.
+pub async fn updates_change_only_the_given_fields<B: Backend>() {
+    let (users, _) = B::open(false).await;
+    users.create_user(record("carol", "viewer")).await.expect("create");
+    let update = UserUpdate {
+        roles: Some(vec![Role::new("editor").expect("role"), Role::new("admin").expect("role")]),
+        disabled: Some(true),
+        email: Some(None),
+        ..UserUpdate::default()
+    };
+    let carol = users.update_user("carol", update).await.expect("update");
+    assert_eq!(carol.roles.len(), 2);
+    assert!(carol.disabled && carol.email.is_none());
+    assert_eq!(carol.full_name.as_deref(), Some("carol Example"), "not named, not changed");
+    assert_eq!(users.find_user("carol").await.expect("store"), Some(carol));
+    let password =
+        UserUpdate { password_hash: Some(hash("new password")), ..UserUpdate::default() };
+    users.update_user("carol", password).await.expect("passwd");
+    let stored = users.find_credentials("carol").await.expect("store").expect("carol");
+    let hasher = PasswordHasher::new(argon2_params());
+    assert!(hasher.verify_blocking("new password", Some(&stored.password_hash)).expect("verify"));
+    let unknown = users.update_user("nobody", UserUpdate::default()).await;
+    assert!(matches!(unknown, Err(UserWriteError::UnknownUser(_))));
+}
+
+/// Deleted users are gone; deleting twice is an unknown user.
+pub async fn deleted_users_are_gone<B: Backend>() {
+    let (users, _) = B::open(false).await;
+    users.create_user(record("dave", "viewer")).await.expect("create");
+    users.delete_user("dave").await.expect("delete");
+    assert_eq!(users.find_user("dave").await.expect("store"), None);
+    assert!(matches!(users.delete_user("dave").await, Err(UserWriteError::UnknownUser(_))));
+}
+
+/// Hostile names are just names: no error, no match.
+pub async fn hostile_usernames_find_nothing<B: Backend>() {
+    let (users, sessions) = B::open(false).await;
+    users.create_user(record("erin", "viewer")).await.expect("create");
+    for name in
+        ["x' OR '1'='1", "erin'; DROP TABLE users; --", "%", "_", "\0", &"a".repeat(100_000)]
+    {
+        assert_eq!(users.find_user(name).await.expect("store"), None, "{name:.20}");
+        assert_eq!(sessions.rotate(name, NOW).await.expect("store"), Err(RefreshError::Invalid));
+    }
+    assert!(users.find_user("erin").await.expect("store").is_some());
+}
+
+/// Rotation: each token works once; a spent one presented again revokes the
+/// session, and every token of that session with it.
+pub async fn reuse_revokes_the_session<B: Backend>() {
+    let (_, sessions) = B::open(false).await;
+    let session = sessions.start("frank", NOW).await.expect("start");
+    let first = sessions.issue(&session, NOW).await.expect("store").expect("token");
+    assert_eq!(first.split_once('.').map(|(sid, _)| sid), Some(session.as_str()));
+    let rotation = sessions.rotate(&first, NOW + 1).await.expect("store").expect("first use");
+    assert_eq!(
+        (rotation.username.as_str(), rotation.session.as_str()),
+        ("frank", session.as_str())
+    );
+    let second = sessions.issue(&session, NOW + 1).await.expect("store").expect("token");
+    assert!(!sessions.is_revoked("frank", "jti-1", Some(&session), 0).await.expect("store"));
+    assert_eq!(sessions.rotate(&first, NOW + 2).await.expect("store"), Err(RefreshError::Reused));
+    assert_eq!(sessions.rotate(&second, NOW + 2).await.expect("store"), Err(RefreshError::Invalid));
+    assert!(sessions.is_revoked("frank", "jti-2", Some(&session), 0).await.expect("store"));
+}
+
+/// Four concurrent uses of one token: exactly one wins, and the session is
+/// revoked as a reuse.
+pub async fn a_concurrent_double_spend_is_reuse<B: Backend>() {
+    let (_, sessions) = B::open(false).await;
+    let session = sessions.start("grace", NOW).await.expect("start");
+    let token = sessions.issue(&session, NOW).await.expect("store").expect("token");
+    let spend = || sessions.rotate(&token, NOW + 1);
+    let (a, b, c, d) = tokio::join!(spend(), spend(), spend(), spend());
+    let outcomes: Vec<_> =
+        [a, b, c, d].into_iter().map(|outcome| outcome.expect("store")).collect();
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+    assert!(outcomes.contains(&Err(RefreshError::Reused)), "{outcomes:?}");
+    assert!(sessions.is_revoked("grace", "jti", Some(&session), 0).await.expect("store"));
+}
+
+/// Forged, garbage and expired tokens are invalid, and do not revoke anything.
+pub async fn forged_and_expired_tokens_are_invalid<B: Backend>() {
+    let (_, sessions) = B::open(false).await;
+    let session = sessions.start("heidi", NOW).await.expect("start");
+    let token = sessions.issue(&session, NOW).await.expect("store").expect("token");
+    let forged = format!("{session}.{}", "A".repeat(43));
+    assert_eq!(sessions.rotate(&forged, NOW).await.expect("store"), Err(RefreshError::Invalid));
+    assert!(!sessions.revoke_refresh(&forged).await.expect("store"));
+    assert_eq!(sessions.rotate("no-dot", NOW).await.expect("store"), Err(RefreshError::Invalid));
+    let later = NOW + REFRESH_LIFETIME.as_secs() + 1;
+    assert_eq!(sessions.rotate(&token, later).await.expect("store"), Err(RefreshError::Invalid));
+    assert!(
+        sessions.rotate(&token, NOW + 1).await.expect("store").is_ok(),
+        "the real chain goes on"
+    );
+}
+
+/// Revoking a refresh token (current or spent) revokes its session.
+pub async fn revoking_a_refresh_token_revokes_its_session<B: Backend>() {
+    let (_, sessions) = B::open(false).await;
+    let session = sessions.start("ivan", NOW).await.expect("start");
+    let token = sessions.issue(&session, NOW).await.expect("store").expect("token");
+    assert!(!sessions.is_revoked("ivan", "j", Some(&session), 0).await.expect("store"));
+    assert!(sessions.revoke_refresh(&token).await.expect("store"));
+    assert!(sessions.is_revoked("ivan", "j", Some(&session), 0).await.expect("store"));
+    assert_eq!(sessions.rotate(&token, NOW).await.expect("store"), Err(RefreshError::Invalid));
+    let other = sessions.start("ivan", NOW).await.expect("start");
+    sessions.revoke_session(&other).await.expect("revoke");
+    assert!(sessions.is_revoked("ivan", "k", Some(&other), 0).await.expect("store"));
+    assert!(sessions.is_revoked("ivan", "k", Some("no-such-session"), 0).await.expect("store"));
+}
+
+/// A denied `jti` is revoked; others are not.
+pub async fn denied_access_tokens_are_revoked<B: Backend>() {
+    let (_, sessions) = B::open(false).await;
+    assert!(!sessions.is_revoked("judy", "jti-a", None, 0).await.expect("store"));
+    sessions.deny("jti-a", NOW + 60).await.expect("deny");
+    sessions.deny("jti-a", NOW + 60).await.expect("denying twice is fine");
+    assert!(sessions.is_revoked("judy", "jti-a", None, 0).await.expect("store"));
+    assert!(!sessions.is_revoked("judy", "jti-b", None, 0).await.expect("store"));
+}
+
+/// "Log out everywhere" bumps the generation and revokes the user's sessions only.
+pub async fn revoking_a_user_voids_older_generations<B: Backend>() {
+    let (_, sessions) = B::open(false).await;
+    let session = sessions.start("kim", NOW).await.expect("start");
+    let token = sessions.issue(&session, NOW).await.expect("store").expect("token");
+    let other = sessions.start("lee", NOW).await.expect("start");
+    assert_eq!(sessions.generation("kim").await.expect("store"), 0);
+    sessions.revoke_user("kim").await.expect("revoke");
+    assert_eq!(sessions.generation("kim").await.expect("store"), 1);
+    assert!(sessions.is_revoked("kim", "x", None, 0).await.expect("store"));
+    assert!(!sessions.is_revoked("kim", "y", None, 1).await.expect("store"));
+    assert_eq!(sessions.rotate(&token, NOW).await.expect("store"), Err(RefreshError::Invalid));
+    assert!(
+        !sessions.is_revoked("lee", "z", Some(&other), 0).await.expect("store"),
+        "others untouched"
+    );
+    sessions.revoke_user("kim").await.expect("revoke again");
+    assert_eq!(sessions.generation("kim").await.expect("store"), 2);
+}
+
+/// A spent token stays recognised (as reuse) for the last
+/// [`rbac_core::REMEMBERED_USED`] rotations.
+pub async fn a_long_chain_keeps_detecting_recent_reuse<B: Backend>() {
+    let (_, sessions) = B::open(false).await;
+    let session = sessions.start("mia", NOW).await.expect("start");
+    let mut token = sessions.issue(&session, NOW).await.expect("store").expect("token");
+    let mut spent = Vec::new();
+    for step in 1..=40 {
+        sessions.rotate(&token, NOW + step).await.expect("store").expect("rotate");
+        spent.push(token);
+        token = sessions.issue(&session, NOW + step).await.expect("store").expect("token");
+    }
+    let recent = &spent[spent.len() - 2];
+    assert_eq!(sessions.rotate(recent, NOW + 50).await.expect("store"), Err(RefreshError::Reused));
+}

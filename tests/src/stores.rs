@@ -1,0 +1,105 @@
+//! Opening each store for the conformance suite: memory, SQLite (a fresh
+//! temporary file) and PostgreSQL (a fresh schema, so tests run in parallel).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rbac_core::sql::{PostgresStore, SqlOptions, SqliteStore};
+use rbac_core::{MemorySessionStore, MemoryUserStore, SessionStore, WritableUserStore};
+
+/// A store under test: its users and its sessions (one object for the SQL
+/// stores, two for memory).
+pub trait Backend {
+    /// The user side.
+    type Users: WritableUserStore + Clone;
+    /// The session side.
+    type Sessions: SessionStore;
+    /// A fresh, empty store.
+    fn open(case_insensitive: bool) -> impl Future<Output = (Self::Users, Self::Sessions)> + Send;
+}
+
+/// The in-memory stores.
+#[derive(Debug)]
+pub enum Memory {}
+
+impl Backend for Memory {
+    type Users = MemoryUserStore;
+    type Sessions = MemorySessionStore;
+    async fn open(case_insensitive: bool) -> (MemoryUserStore, MemorySessionStore) {
+        let users = if case_insensitive {
+            MemoryUserStore::case_insensitive()
+        } else {
+            MemoryUserStore::new()
+        };
+        (users, MemorySessionStore::default())
+    }
+}
+
+/// SQLite in a new temporary file.
+#[derive(Debug)]
+pub enum Sqlite {}
+
+impl Backend for Sqlite {
+    type Users = SqliteStore;
+    type Sessions = SqliteStore;
+    async fn open(case_insensitive: bool) -> (SqliteStore, SqliteStore) {
+        let options =
+            SqlOptions { case_insensitive_usernames: case_insensitive, ..SqlOptions::default() };
+        let store =
+            SqliteStore::connect(&sqlite_url(&temp_db_path()), options).await.expect("sqlite");
+        (store.clone(), store)
+    }
+}
+
+/// PostgreSQL, in a new schema of [`postgres_url`]'s database.
+#[derive(Debug)]
+pub enum Postgres {}
+
+impl Backend for Postgres {
+    type Users = PostgresStore;
+    type Sessions = PostgresStore;
+    async fn open(case_insensitive: bool) -> (PostgresStore, PostgresStore) {
+        let options = SqlOptions {
+            case_insensitive_usernames: case_insensitive,
+            schema: Some(new_postgres_schema().await),
+            ..SqlOptions::default()
+        };
+        let store = PostgresStore::connect(&postgres_url(), options).await.expect("postgres");
+        (store.clone(), store)
+    }
+}
+
+/// A name no other test in any process uses.
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    format!("{prefix}_{}_{nanos}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A path for a new SQLite database in the temporary directory.
+pub fn temp_db_path() -> PathBuf {
+    std::env::temp_dir().join(format!("{}.db", unique_name("rbac_test")))
+}
+
+/// The `sqlite://` URL of a file.
+pub fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+/// `RBAC_TEST_POSTGRES_URL`, or the CI database.
+pub fn postgres_url() -> String {
+    std::env::var("RBAC_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Creates an empty schema for one test and returns its name.
+pub async fn new_postgres_schema() -> String {
+    use sqlx::Connection as _;
+    let schema = unique_name("rbac_test");
+    let mut connection =
+        sqlx::PgConnection::connect(&postgres_url()).await.expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut connection).await.expect("schema");
+    schema
+}
