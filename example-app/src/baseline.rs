@@ -15,12 +15,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use rbac_core::{Auth, CurrentUser, MemoryUserStore, User, UserStore, requires_role};
+use rbac_core::{Auth, CurrentUser, User, UserDirectory, UserStore, requires_role};
 use serde::Deserialize;
 
 #[derive(Clone)]
 struct Baseline {
-    users: MemoryUserStore,
+    users: UserDirectory,
     key: Arc<DecodingKey>,
     validation: Arc<Validation>,
     auth: Auth,
@@ -36,7 +36,7 @@ impl axum::extract::FromRef<Baseline> for Auth {
 ///
 /// # Panics
 /// If `secret` is empty.
-pub fn router(secret: &[u8], auth: Auth, users: MemoryUserStore) -> Router {
+pub fn router(secret: &[u8], auth: Auth, users: UserDirectory) -> Router {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 30;
     validation.set_required_spec_claims(&["exp", "sub"]);

@@ -77,6 +77,26 @@ pub struct Cli {
     /// Deployment environment; `production` is the same as `--production`.
     #[arg(long = "app-env", env = "APP_ENV", value_enum, default_value_t = AppEnv::Development)]
     pub app_env: AppEnv,
+
+    /// Where users and sessions live: `sqlite://PATH` (created if missing),
+    /// `postgres://...` (with the `postgres` feature), or `memory:`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://rbac.db", global = true)]
+    pub database_url: String,
+
+    /// Usernames differing only in case are the same user. Fixed when the
+    /// database is created.
+    #[arg(long, env = "CASE_INSENSITIVE_USERNAMES", global = true)]
+    pub case_insensitive_usernames: bool,
+
+    /// How long, in milliseconds, a user or revocation answer read from a
+    /// SQL database is reused: the most a change made elsewhere (another
+    /// instance, the CLI) takes to be seen here. 0 reads on every request.
+    #[arg(long, env = "USER_CACHE_TTL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub user_cache_ttl_ms: u64,
+
+    /// Manage users instead of serving (`example-app users --help`).
+    #[command(subcommand)]
+    pub command: Option<crate::users_cli::Command>,
 }
 
 /// The value of `LOG_FORMAT`.
@@ -101,6 +121,14 @@ impl Cli {
     /// Production if either `--production` or `APP_ENV=production` says so.
     pub fn mode(&self) -> AppEnv {
         if self.production { AppEnv::Production } else { self.app_env }
+    }
+
+    /// Store settings for [`Database::open`](crate::db::Database::open).
+    pub fn store_options(&self) -> crate::db::StoreOptions {
+        crate::db::StoreOptions {
+            case_insensitive_usernames: self.case_insensitive_usernames,
+            cache_ttl: Duration::from_millis(self.user_cache_ttl_ms),
+        }
     }
 
     /// The access-token lifetime.

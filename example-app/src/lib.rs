@@ -5,17 +5,24 @@
 //! [`app`] builds the router, so tests drive it in-process with
 //! `tower::ServiceExt::oneshot`; `main.rs` only adds configuration and a socket.
 
+mod admin;
 #[cfg(feature = "baseline")]
 pub mod baseline;
 pub mod config;
+pub mod db;
 pub mod posts;
 mod routes;
 pub mod server;
+pub mod users_cli;
+pub mod validate;
 
 use axum::Router;
 use axum::extract::FromRef;
 use axum::http::StatusCode;
-use rbac_core::{Auth, MemoryUserStore, PasswordError, PasswordHasher, Role, User, UserRecord};
+use rbac_core::{
+    Auth, MemoryUserStore, PasswordError, PasswordHasher, Role, User, UserDirectory, UserRecord,
+    UserStore, WritableUserStore,
+};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 pub use posts::{Post, Posts};
@@ -37,15 +44,20 @@ rbac_core::policy! {
 pub struct AppState {
     /// Token keys, user store and password hasher.
     pub auth: Auth,
-    /// The same users `auth` reads, for the admin listing and profiles.
-    pub users: MemoryUserStore,
+    /// The same users `auth` reads, for the admin routes and profiles.
+    pub users: UserDirectory,
     /// The posts resource.
     pub posts: Posts,
 }
 
 impl AppState {
-    /// State over `users`, with no posts yet.
-    pub fn new(auth: Auth, users: MemoryUserStore) -> Self {
+    /// State over `users` (the store `auth` reads), with no posts yet.
+    pub fn new(auth: Auth, users: impl WritableUserStore) -> Self {
+        Self::with_directory(auth, UserDirectory::new(users))
+    }
+
+    /// Like [`AppState::new`] with a store already behind a [`UserDirectory`].
+    pub fn with_directory(auth: Auth, users: UserDirectory) -> Self {
         Self { auth, users, posts: Posts::default() }
     }
 }
@@ -62,8 +74,8 @@ impl FromRef<AppState> for Posts {
     }
 }
 
-impl FromRef<AppState> for MemoryUserStore {
-    fn from_ref(state: &AppState) -> MemoryUserStore {
+impl FromRef<AppState> for UserDirectory {
+    fn from_ref(state: &AppState) -> UserDirectory {
         state.users.clone()
     }
 }
@@ -76,6 +88,7 @@ impl FromRef<AppState> for MemoryUserStore {
 /// | `POST /token/revoke` | public (RFC 7009; the token is the credential) |
 /// | `POST /logout` | a valid access token |
 /// | `POST /admin/users/{username}/revoke-tokens` | role `admin` |
+/// | `POST /admin/users`, `PATCH`, `DELETE /admin/users/{username}` | role `admin` |
 /// | `GET /users/me` | any active user |
 /// | `GET /users/me/items` | any active user |
 /// | `GET /admin/users` | role `admin` |
@@ -143,6 +156,29 @@ pub fn seed_demo_users(store: &MemoryUserStore, hasher: &PasswordHasher) -> Resu
         store.insert(UserRecord { user, password_hash }).map_err(|_| SeedError)?;
     }
     Ok(())
+}
+
+/// Adds [`DEMO_USERS`] to `store` if it has no users at all (a fresh
+/// database in development mode); `Ok(false)` if it already had some.
+pub async fn seed_demo_users_if_empty(
+    store: &UserDirectory,
+    hasher: &PasswordHasher,
+) -> Result<bool, SeedError> {
+    if !store.list_users().await.map_err(|_| SeedError)?.is_empty() {
+        return Ok(false);
+    }
+    for (username, password, role, email, full_name, disabled) in DEMO_USERS {
+        let user = User {
+            username: username.to_owned(),
+            email: Some(email.to_owned()),
+            full_name: Some(full_name.to_owned()),
+            disabled,
+            roles: vec![Role::new(role).map_err(|_| SeedError)?],
+        };
+        let password_hash = hasher.hash(password.to_owned()).await.map_err(|_| SeedError)?;
+        store.create_user(UserRecord { user, password_hash }).await.map_err(|_| SeedError)?;
+    }
+    Ok(true)
 }
 
 /// Seeding failed: the store already held a demo user, or hashing failed.

@@ -5,16 +5,26 @@ use std::str::FromStr;
 
 use clap::Parser;
 use example_app::config::{AppEnv, Cli, LogFormat, signing_keys};
+use example_app::db::Database;
 use example_app::server::ConnectionLimits;
-use example_app::{AppState, seed_demo_users};
-use rbac_core::{Auth, MemoryUserStore, PasswordHasher};
+use example_app::{AppState, seed_demo_users_if_empty, users_cli};
+use rbac_core::PasswordHasher;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     init_tracing(cli.log_format);
+    if let Some(command) = cli.command.take() {
+        return match Database::open(&cli.database_url, cli.store_options()).await {
+            Ok(database) => users_cli::run(command, &database, &PasswordHasher::default()).await,
+            Err(error) => {
+                tracing::error!("{error}");
+                ExitCode::from(69) // EX_UNAVAILABLE
+            }
+        };
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -37,7 +47,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             "JWT_SECRET is not set: signing with a random secret; tokens stop working on restart"
         );
     }
-    let users = MemoryUserStore::new();
+    let database = Database::open(&cli.database_url, cli.store_options()).await?;
+    let users = database.users();
     let mut tokens = tokens.with_lifetime(cli.token_lifetime());
     if let Some(issuer) = &cli.jwt_issuer {
         tokens = tokens.with_issuer(issuer);
@@ -48,7 +59,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let (concurrency, queue) = PasswordHasher::default_limits();
     let hasher = PasswordHasher::default()
         .with_limits(cli.hash_concurrency.unwrap_or(concurrency), cli.hash_queue.unwrap_or(queue));
-    let auth = Auth::with_hasher(tokens, users.clone(), hasher);
+    let auth = database.auth(tokens, hasher);
     let auth = if cli.disable_login_throttle {
         tracing::warn!("login throttling is off (--disable-login-throttle)");
         auth.without_login_throttle()
@@ -66,15 +77,15 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         None => auth,
     };
     if mode == AppEnv::Development {
-        let (store, hasher) = (users.clone(), auth.password_hasher().clone());
-        tokio::task::spawn_blocking(move || seed_demo_users(&store, &hasher)).await??;
-        tracing::info!(
-            "development mode: seeded demo users johndoe, alice (disabled), janedoe (admin)"
-        );
+        if seed_demo_users_if_empty(&users, auth.password_hasher()).await? {
+            tracing::info!(
+                "development mode: empty database, seeded demo users johndoe, alice (disabled), janedoe (admin), bob (editor)"
+            );
+        }
     }
     let listener = tokio::net::TcpListener::bind(cli.bind).await?;
     tracing::info!(address = %listener.local_addr()?, ?mode, "listening");
-    let routes = example_app::routes(AppState::new(auth.clone(), users.clone()));
+    let routes = example_app::routes(AppState::with_directory(auth.clone(), users.clone()));
     // Bench-only routes, one of them unauthenticated: never in production.
     // Merged before the limits, so they pay exactly what the real routes pay.
     #[cfg(feature = "baseline")]

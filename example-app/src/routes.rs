@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use rbac_core::{
-    Auth, AuthError, CurrentUser, MemoryUserStore, User, UserStore, authenticated, oauth2,
-    requires, requires_role,
+    Auth, AuthError, CurrentUser, User, UserDirectory, UserStore, UserUpdate, UserWriteError,
+    WritableUserStore, authenticated, oauth2, requires, requires_role,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -22,7 +22,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/users/{username}/revoke-tokens", axum::routing::post(revoke_user_tokens))
         .route("/users/me", get(read_users_me))
         .route("/users/me/items", get(read_own_items))
-        .route("/admin/users", get(list_users))
+        .route("/admin/users", get(list_users).post(crate::admin::create_user))
+        .route(
+            "/admin/users/{username}",
+            axum::routing::patch(crate::admin::update_user).delete(crate::admin::delete_user),
+        )
         .route("/users/{username}", get(read_user).patch(update_user))
         .route("/health", get(health))
         .merge(crate::posts::router())
@@ -51,7 +55,7 @@ async fn read_own_items(user: CurrentUser) -> Json<Vec<Item>> {
 
 /// Every user; admins only. Never includes password hashes: `User` has none.
 #[requires_role("admin")]
-async fn list_users(State(users): State<MemoryUserStore>) -> Result<Json<Vec<User>>, AuthError> {
+async fn list_users(State(users): State<UserDirectory>) -> Result<Json<Vec<User>>, AuthError> {
     users.list_users().await.map(Json).map_err(|_| AuthError::Unavailable)
 }
 
@@ -60,7 +64,7 @@ async fn list_users(State(users): State<MemoryUserStore>) -> Result<Json<Vec<Use
 async fn revoke_user_tokens(
     Path(username): Path<String>,
     State(auth): State<Auth>,
-    State(users): State<MemoryUserStore>,
+    State(users): State<UserDirectory>,
 ) -> Result<StatusCode, (StatusCode, Json<Value>)> {
     match users.find_user(&username).await {
         Ok(Some(_)) => match auth.revoke_all_tokens(&username).await {
@@ -75,7 +79,7 @@ async fn revoke_user_tokens(
 #[requires(any(role("admin"), owner(username)))]
 async fn read_user(
     Path(username): Path<String>,
-    State(users): State<MemoryUserStore>,
+    State(users): State<UserDirectory>,
 ) -> Result<Json<User>, (StatusCode, Json<Value>)> {
     match users.find_user(&username).await {
         Ok(Some(user)) => Ok(Json(user)),
@@ -97,7 +101,7 @@ struct ProfilePatch {
 #[requires(any(role("admin"), owner(username)))]
 async fn update_user(
     Path(username): Path<String>,
-    State(users): State<MemoryUserStore>,
+    State(users): State<UserDirectory>,
     Json(patch): Json<ProfilePatch>,
 ) -> Result<Json<User>, (StatusCode, Json<Value>)> {
     let too_long = |field: &Option<String>| field.as_ref().is_some_and(|v| v.chars().count() > 200);
@@ -105,25 +109,26 @@ async fn update_user(
         let detail = "email and full_name are at most 200 characters";
         return Err((StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "detail": detail }))));
     }
-    let updated = users.update(&username, |user| {
-        if patch.email.is_some() {
-            user.email = patch.email;
+    let update = UserUpdate {
+        email: patch.email.map(Some),
+        full_name: patch.full_name.map(Some),
+        ..UserUpdate::default()
+    };
+    match users.update_user(&username, update).await {
+        Ok(user) => Ok(Json(user)),
+        Err(UserWriteError::Store(error)) => {
+            tracing::error!(%error, "user store failed during a profile update");
+            Err(unavailable())
         }
-        if patch.full_name.is_some() {
-            user.full_name = patch.full_name;
-        }
-    });
-    match users.find_user(&username).await {
-        Ok(Some(user)) if updated => Ok(Json(user)),
-        _ => Err(user_not_found()),
+        Err(_) => Err(user_not_found()),
     }
 }
 
-fn unavailable() -> (StatusCode, Json<Value>) {
+pub(crate) fn unavailable() -> (StatusCode, Json<Value>) {
     (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "detail": "Service unavailable" })))
 }
 
-fn user_not_found() -> (StatusCode, Json<Value>) {
+pub(crate) fn user_not_found() -> (StatusCode, Json<Value>) {
     (StatusCode::NOT_FOUND, Json(json!({ "detail": "User not found" })))
 }
 

@@ -1,0 +1,183 @@
+//! The admin API: create, change and delete users. Admins only; bodies are
+//! validated whole before anything is written, so a refused request changes
+//! nothing.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use rbac_core::{
+    Auth, CurrentUser, User, UserDirectory, UserRecord, UserStore, UserUpdate, UserWriteError,
+    WritableUserStore, requires_role,
+};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+use crate::routes::{unavailable, user_not_found};
+use crate::validate;
+
+type Refusal = (StatusCode, Json<Value>);
+
+const AUDIT: &str = "rbac::audit";
+
+/// `POST /admin/users`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewUser {
+    username: String,
+    password: String,
+    #[serde(default)]
+    roles: Vec<String>,
+    email: Option<String>,
+    full_name: Option<String>,
+    #[serde(default)]
+    disabled: bool,
+}
+
+/// `PATCH /admin/users/{username}`: absent fields stay; `null` clears
+/// `email` or `full_name`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserPatch {
+    roles: Option<Vec<String>>,
+    disabled: Option<bool>,
+    password: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    full_name: Option<Option<String>>,
+}
+
+/// A field that is present (possibly `null`), as opposed to absent.
+fn present<'de, D: Deserializer<'de>>(field: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(field).map(Some)
+}
+
+fn invalid(detail: impl Into<String>) -> Refusal {
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "detail": detail.into() })))
+}
+
+fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, Refusal> {
+    parsed.map(|Json(value)| value).map_err(|rejection| {
+        let status = match rejection {
+            JsonRejection::JsonDataError(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        (status, Json(json!({ "detail": rejection.body_text() })))
+    })
+}
+
+fn optional_text(field: &str, value: Option<&String>) -> Result<(), Refusal> {
+    value.map_or(Ok(()), |value| validate::text(field, value)).map_err(invalid)
+}
+
+fn store_failed(error: UserWriteError) -> Refusal {
+    match error {
+        UserWriteError::Duplicate(_) => {
+            (StatusCode::CONFLICT, Json(json!({ "detail": "User already exists" })))
+        }
+        UserWriteError::UnknownUser(_) => user_not_found(),
+        UserWriteError::Store(error) => {
+            tracing::error!(%error, "user store failed during an admin change");
+            unavailable()
+        }
+    }
+}
+
+async fn hash(auth: &Auth, password: String) -> Result<rbac_core::PasswordHash, Refusal> {
+    auth.password_hasher().hash(password).await.map_err(|error| {
+        tracing::warn!(?error, "could not hash a new password");
+        unavailable()
+    })
+}
+
+/// Creates a user: 201 with the user, 409 if the name is taken, 422 for an
+/// invalid field.
+#[requires_role("admin")]
+pub(crate) async fn create_user(
+    CurrentUser(admin): CurrentUser,
+    State(auth): State<Auth>,
+    State(users): State<UserDirectory>,
+    new: Result<Json<NewUser>, JsonRejection>,
+) -> Result<(StatusCode, Json<User>), Refusal> {
+    let new = body(new)?;
+    validate::username(&new.username).map_err(invalid)?;
+    validate::password(&new.password).map_err(invalid)?;
+    let roles = validate::roles(&new.roles).map_err(invalid)?;
+    optional_text("email", new.email.as_ref())?;
+    optional_text("full_name", new.full_name.as_ref())?;
+    let user = User {
+        username: new.username,
+        email: new.email,
+        full_name: new.full_name,
+        disabled: new.disabled,
+        roles,
+    };
+    let password_hash = hash(&auth, new.password).await?;
+    users
+        .create_user(UserRecord { user: user.clone(), password_hash })
+        .await
+        .map_err(store_failed)?;
+    tracing::info!(target: AUDIT, admin = admin.username, username = user.username, "user created");
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// Changes a user: 200 with the result, 404 if unknown, 422 for an invalid
+/// field. A new password also revokes every token the user holds.
+#[requires_role("admin")]
+pub(crate) async fn update_user(
+    CurrentUser(admin): CurrentUser,
+    Path(username): Path<String>,
+    State(auth): State<Auth>,
+    State(users): State<UserDirectory>,
+    patch: Result<Json<UserPatch>, JsonRejection>,
+) -> Result<Json<User>, Refusal> {
+    let patch = body(patch)?;
+    validate::username(&username).map_err(|_| user_not_found())?;
+    let roles = patch.roles.as_deref().map(validate::roles).transpose().map_err(invalid)?;
+    if let Some(password) = &patch.password {
+        validate::password(password).map_err(invalid)?;
+    }
+    optional_text("email", patch.email.as_ref().and_then(Option::as_ref))?;
+    optional_text("full_name", patch.full_name.as_ref().and_then(Option::as_ref))?;
+    if users.find_user(&username).await.map_err(|e| store_failed(e.into()))?.is_none() {
+        return Err(user_not_found());
+    }
+    let new_password = patch.password.is_some();
+    let password_hash = match patch.password {
+        Some(password) => Some(hash(&auth, password).await?),
+        None => None,
+    };
+    let update = UserUpdate {
+        roles,
+        disabled: patch.disabled,
+        password_hash,
+        email: patch.email,
+        full_name: patch.full_name,
+    };
+    let user = users.update_user(&username, update).await.map_err(store_failed)?;
+    if new_password {
+        auth.revoke_all_tokens(&user.username).await.map_err(|_| unavailable())?;
+    }
+    tracing::info!(target: AUDIT, admin = admin.username, username = user.username, "user changed");
+    Ok(Json(user))
+}
+
+/// Deletes a user: 204, or 404 if unknown. Their tokens are revoked first,
+/// so a user later created with the same name inherits none of them.
+#[requires_role("admin")]
+pub(crate) async fn delete_user(
+    CurrentUser(admin): CurrentUser,
+    Path(username): Path<String>,
+    State(auth): State<Auth>,
+    State(users): State<UserDirectory>,
+) -> Result<StatusCode, Refusal> {
+    validate::username(&username).map_err(|_| user_not_found())?;
+    let user = users.find_user(&username).await.map_err(|e| store_failed(e.into()))?;
+    let user = user.ok_or_else(user_not_found)?;
+    auth.revoke_all_tokens(&user.username).await.map_err(|_| unavailable())?;
+    users.delete_user(&user.username).await.map_err(store_failed)?;
+    tracing::info!(target: AUDIT, admin = admin.username, username = user.username, "user deleted");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,291 @@
+//! `example-app users ...`: user management against `DATABASE_URL`.
+//!
+//! Passwords are read from the terminal without echo (asked twice), or from
+//! the first line of standard input with `--password-stdin`; never from the
+//! command line, where `ps` and shell history would show them.
+//!
+//! Exit codes follow `sysexits.h`: 0 done, 2 bad command line (clap),
+//! 65 invalid data (bad name, password or unknown role), 67 unknown user,
+//! 69 database unavailable, 73 user already exists, 74 password not read.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use rbac_core::{
+    PasswordHasher, User, UserDirectory, UserRecord, UserStore, UserUpdate, UserWriteError,
+    WritableUserStore,
+};
+use zeroize::Zeroizing;
+
+use crate::db::Database;
+use crate::validate;
+
+/// Subcommands of `example-app`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage users in the database named by `DATABASE_URL`.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+/// `example-app users ...`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user; the password is prompted for (or read with --password-stdin).
+    Add {
+        /// The username.
+        name: String,
+        /// Roles declared by the policy (repeat, or list several).
+        #[arg(long = "role", required = true, num_args = 1..)]
+        roles: Vec<String>,
+        /// Contact address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Display name.
+        #[arg(long)]
+        full_name: Option<String>,
+        /// Where the password comes from.
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// List users as a table.
+    List,
+    /// Replace a user's roles.
+    SetRoles {
+        /// The username.
+        name: String,
+        /// Roles declared by the policy.
+        #[arg(long = "role", required = true, num_args = 1..)]
+        roles: Vec<String>,
+    },
+    /// Disable a user: their tokens are refused until enabled again.
+    Disable {
+        /// The username.
+        name: String,
+    },
+    /// Enable a disabled user.
+    Enable {
+        /// The username.
+        name: String,
+    },
+    /// Set a new password; every token the user holds is revoked.
+    Passwd {
+        /// The username.
+        name: String,
+        /// Where the password comes from.
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Revoke every access and refresh token the user holds.
+    RevokeTokens {
+        /// The username.
+        name: String,
+    },
+    /// Delete a user (their tokens are revoked first).
+    Delete {
+        /// The username.
+        name: String,
+    },
+}
+
+/// Where a new password comes from.
+#[derive(Debug, Args)]
+pub struct PasswordSource {
+    /// Read the password from the first line of standard input instead of
+    /// prompting on the terminal.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+/// A failed command: what to print and the exit status.
+#[derive(Debug)]
+pub struct Failure {
+    /// The `sysexits.h` status.
+    pub code: u8,
+    /// For standard error.
+    pub message: String,
+}
+
+fn fail(code: u8, message: impl Into<String>) -> Failure {
+    Failure { code, message: message.into() }
+}
+
+const EX_DATAERR: u8 = 65;
+const EX_NOUSER: u8 = 67;
+const EX_UNAVAILABLE: u8 = 69;
+const EX_CANTCREAT: u8 = 73;
+const EX_IOERR: u8 = 74;
+
+fn write_failed(error: UserWriteError) -> Failure {
+    match error {
+        UserWriteError::Duplicate(name) => {
+            fail(EX_CANTCREAT, format!("user `{name}` already exists"))
+        }
+        UserWriteError::UnknownUser(name) => fail(EX_NOUSER, format!("no user `{name}`")),
+        UserWriteError::Store(error) => fail(EX_UNAVAILABLE, error.to_string()),
+    }
+}
+
+/// Runs `command` and maps the outcome to an exit status, printing errors
+/// to standard error.
+pub async fn run(command: Command, database: &Database, hasher: &PasswordHasher) -> ExitCode {
+    let Command::Users(command) = command;
+    match run_users(command, database, hasher).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let _ = writeln!(std::io::stderr(), "error: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+async fn existing(users: &UserDirectory, name: &str) -> Result<User, Failure> {
+    let found = users.find_user(name).await.map_err(|e| fail(EX_UNAVAILABLE, e.to_string()))?;
+    found.ok_or_else(|| fail(EX_NOUSER, format!("no user `{}`", name.escape_debug())))
+}
+
+async fn run_users(
+    command: UsersCommand,
+    database: &Database,
+    hasher: &PasswordHasher,
+) -> Result<(), Failure> {
+    let users = database.users();
+    let mut out = std::io::stdout().lock();
+    let done = |out: &mut std::io::StdoutLock<'_>, text: String| {
+        writeln!(out, "{text}").map_err(|e| fail(EX_IOERR, e.to_string()))
+    };
+    match command {
+        UsersCommand::Add { name, roles, email, full_name, password } => {
+            validate::username(&name).map_err(|e| fail(EX_DATAERR, e))?;
+            let roles = validate::roles(&roles).map_err(|e| fail(EX_DATAERR, e))?;
+            for (field, value) in [("email", &email), ("full_name", &full_name)] {
+                if let Some(value) = value {
+                    validate::text(field, value).map_err(|e| fail(EX_DATAERR, e))?;
+                }
+            }
+            let password_hash = new_password_hash(&password, hasher).await?;
+            let user = User { username: name.clone(), email, full_name, disabled: false, roles };
+            users.create_user(UserRecord { user, password_hash }).await.map_err(write_failed)?;
+            done(&mut out, format!("created user {name}"))
+        }
+        UsersCommand::List => {
+            let all = users.list_users().await.map_err(|e| fail(EX_UNAVAILABLE, e.to_string()))?;
+            done(&mut out, table(&all))
+        }
+        UsersCommand::SetRoles { name, roles } => {
+            let roles = validate::roles(&roles).map_err(|e| fail(EX_DATAERR, e))?;
+            let update = UserUpdate { roles: Some(roles), ..UserUpdate::default() };
+            let user = users.update_user(&name, update).await.map_err(write_failed)?;
+            done(&mut out, format!("{}: roles {}", user.username, role_list(&user)))
+        }
+        UsersCommand::Disable { name } => set_disabled(&users, &name, true, &mut out).await,
+        UsersCommand::Enable { name } => set_disabled(&users, &name, false, &mut out).await,
+        UsersCommand::Passwd { name, password } => {
+            let user = existing(&users, &name).await?;
+            let password_hash = new_password_hash(&password, hasher).await?;
+            let update = UserUpdate { password_hash: Some(password_hash), ..UserUpdate::default() };
+            users.update_user(&user.username, update).await.map_err(write_failed)?;
+            revoke(database, &user.username).await?;
+            done(&mut out, format!("{}: password changed; tokens revoked", user.username))
+        }
+        UsersCommand::RevokeTokens { name } => {
+            let user = existing(&users, &name).await?;
+            revoke(database, &user.username).await?;
+            done(&mut out, format!("{}: tokens revoked", user.username))
+        }
+        UsersCommand::Delete { name } => {
+            let user = existing(&users, &name).await?;
+            revoke(database, &user.username).await?;
+            users.delete_user(&user.username).await.map_err(write_failed)?;
+            done(&mut out, format!("deleted user {}", user.username))
+        }
+    }
+}
+
+async fn set_disabled(
+    users: &UserDirectory,
+    name: &str,
+    disabled: bool,
+    out: &mut std::io::StdoutLock<'_>,
+) -> Result<(), Failure> {
+    let update = UserUpdate { disabled: Some(disabled), ..UserUpdate::default() };
+    let user = users.update_user(name, update).await.map_err(write_failed)?;
+    let state = if user.disabled { "disabled" } else { "enabled" };
+    writeln!(out, "{}: {state}", user.username).map_err(|e| fail(EX_IOERR, e.to_string()))
+}
+
+async fn revoke(database: &Database, username: &str) -> Result<(), Failure> {
+    database.revoke_tokens(username).await.map_err(|e| fail(EX_UNAVAILABLE, e.to_string()))
+}
+
+async fn new_password_hash(
+    source: &PasswordSource,
+    hasher: &PasswordHasher,
+) -> Result<rbac_core::PasswordHash, Failure> {
+    let password = read_password(source.password_stdin)?;
+    validate::password(&password).map_err(|e| fail(EX_DATAERR, e))?;
+    hasher
+        .hash(String::clone(&password))
+        .await
+        .map_err(|error| fail(EX_UNAVAILABLE, format!("could not hash the password: {error:?}")))
+}
+
+fn read_password(from_stdin: bool) -> Result<Zeroizing<String>, Failure> {
+    if from_stdin {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| fail(EX_IOERR, e.to_string()))?;
+        let trimmed = line.trim_end_matches(['\n', '\r']).len();
+        line.truncate(trimmed);
+        return Ok(line);
+    }
+    let no_terminal =
+        || fail(EX_IOERR, "no terminal to ask for the password on; use --password-stdin");
+    if !std::io::stderr().is_terminal() && !std::io::stdin().is_terminal() {
+        return Err(no_terminal());
+    }
+    let first =
+        Zeroizing::new(rpassword::prompt_password("New password: ").map_err(|_| no_terminal())?);
+    let again =
+        Zeroizing::new(rpassword::prompt_password("Repeat it: ").map_err(|_| no_terminal())?);
+    if first != again {
+        return Err(fail(EX_DATAERR, "the passwords differ"));
+    }
+    Ok(first)
+}
+
+fn role_list(user: &User) -> String {
+    user.roles.iter().map(|role| role.as_str()).collect::<Vec<_>>().join(",")
+}
+
+/// Users as an aligned table: username, roles, status, email, full name.
+fn table(users: &[User]) -> String {
+    let rows: Vec<[String; 5]> = users
+        .iter()
+        .map(|user| {
+            [
+                user.username.clone(),
+                role_list(user),
+                if user.disabled { "disabled" } else { "active" }.to_owned(),
+                user.email.clone().unwrap_or_default(),
+                user.full_name.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let header = ["USERNAME", "ROLES", "STATUS", "EMAIL", "FULL NAME"].map(str::to_owned);
+    let mut widths = header.clone().map(|title| title.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    std::iter::once(&header)
+        .chain(&rows)
+        .map(|row| {
+            let cells: Vec<String> =
+                row.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+            cells.join("  ").trim_end().to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
