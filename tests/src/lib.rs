@@ -40,6 +40,29 @@ pub fn demo_app() -> TestApp {
     TestApp { router: example_app::app(state), users, tokens, posts }
 }
 
+/// The example app over `database` (seeded with the demo users if empty),
+/// and a handle on its users.
+pub async fn demo_app_on(
+    database: example_app::db::Database,
+) -> (Router, rbac_core::UserDirectory) {
+    let tokens = Tokens::hs256(JwtSecret::new(TEST_SECRET.to_vec()).expect("test secret is long"));
+    let auth = database.auth(tokens, PasswordHasher::default());
+    let users = database.users();
+    example_app::seed_demo_users_if_empty(&users, auth.password_hasher()).await.expect("seed");
+    let state = example_app::AppState::with_directory(auth, users.clone());
+    (example_app::app(state), users)
+}
+
+/// [`demo_app_on`] a new SQLite file.
+pub async fn sqlite_demo_app() -> (Router, rbac_core::UserDirectory) {
+    let url = stores::sqlite_url(&stores::temp_db_path());
+    let options = example_app::db::StoreOptions {
+        case_insensitive_usernames: false,
+        cache_ttl: std::time::Duration::from_secs(1),
+    };
+    demo_app_on(example_app::db::Database::open(&url, options).await.expect("sqlite")).await
+}
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Reply {

@@ -1,0 +1,186 @@
+//! The admin API (`POST /admin/users`, `PATCH` and `DELETE
+//! /admin/users/{username}`) through the real router, on the memory store
+//! and on SQLite: status codes, validation, and nothing written on failure.
+
+use axum::Router;
+use axum::http::StatusCode;
+use rbac_core::{UserDirectory, UserStore};
+use serde_json::{Value, json};
+use tests::{demo_app, login, request, send, sqlite_demo_app, token_request};
+
+async fn apps() -> Vec<(&'static str, Router, UserDirectory)> {
+    let memory = demo_app();
+    let (sqlite, sqlite_users) = sqlite_demo_app().await;
+    vec![
+        ("memory", memory.router, UserDirectory::new(memory.users)),
+        ("sqlite", sqlite, sqlite_users),
+    ]
+}
+
+async fn call(
+    router: &Router,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let reply = send(router, request(method, path, Some(token), body.as_ref())).await;
+    (reply.status, reply.json)
+}
+
+async fn names(users: &UserDirectory) -> Vec<String> {
+    users.list_users().await.expect("list").into_iter().map(|user| user.username).collect()
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_user_who_can_then_log_in() {
+    for (store, router, _) in apps().await {
+        let admin = login(&router, "janedoe", "secret3").await;
+        let body = json!({"username": "newbie", "password": "long enough", "roles": ["editor"], "email": "n@example.com"});
+        let (status, user) = call(&router, "POST", "/admin/users", &admin, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{store}: {user}");
+        assert_eq!(user["roles"], json!(["editor"]), "{store}");
+        assert!(user.get("password").is_none() && user.get("password_hash").is_none());
+        let token = login(&router, "newbie", "long%20enough").await;
+        let me = send(&router, tests::get("/users/me", Some(&token))).await;
+        assert_eq!(me.json["email"], "n@example.com", "{store}");
+    }
+}
+
+#[tokio::test]
+async fn a_duplicate_is_409_and_changes_nothing() {
+    for (store, router, users) in apps().await {
+        let admin = login(&router, "janedoe", "secret3").await;
+        let body = json!({"username": "johndoe", "password": "whatever123", "roles": ["admin"]});
+        let (status, reply) = call(&router, "POST", "/admin/users", &admin, Some(body)).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{store}: {reply}");
+        let johndoe = users.find_user("johndoe").await.expect("store").expect("johndoe");
+        assert!(!johndoe.has_role("admin"), "{store}: the existing user is untouched");
+        login(&router, "johndoe", "secret").await;
+    }
+}
+
+#[tokio::test]
+async fn invalid_fields_are_422_and_nothing_is_written() {
+    let long_password = "p".repeat(129);
+    let cases = [
+        json!({"username": "", "password": "long enough"}),
+        json!({"username": "has space", "password": "long enough"}),
+        json!({"username": "x'; DROP TABLE users; --", "password": "long enough"}),
+        json!({"username": "a".repeat(65), "password": "long enough"}),
+        json!({"username": "shorty", "password": "1234567"}),
+        json!({"username": "longpw", "password": long_password}),
+        json!({"username": "badrole", "password": "long enough", "roles": ["root"]}),
+        json!({"username": "ctrl", "password": "long enough", "full_name": "a\u{7}b"}),
+        json!({"username": "extra", "password": "long enough", "is_admin": true}),
+        json!({"username": "typed", "password": 12345678}),
+    ];
+    for (store, router, users) in apps().await {
+        let admin = login(&router, "janedoe", "secret3").await;
+        let before = names(&users).await;
+        for body in &cases {
+            let (status, reply) =
+                call(&router, "POST", "/admin/users", &admin, Some(body.clone())).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{store}: {body} -> {reply}");
+            assert!(reply["detail"].is_string(), "{store}: {reply}");
+        }
+        assert_eq!(names(&users).await, before, "{store}: nothing was created");
+    }
+}
+
+#[tokio::test]
+async fn patch_changes_roles_disabled_and_password() {
+    for (store, router, users) in apps().await {
+        let admin = login(&router, "janedoe", "secret3").await;
+        let old_token = login(&router, "johndoe", "secret").await;
+        let body = json!({"roles": ["editor"], "full_name": null});
+        let (status, user) =
+            call(&router, "PATCH", "/admin/users/johndoe", &admin, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{store}: {user}");
+        assert_eq!(
+            (user["roles"].clone(), user["full_name"].clone()),
+            (json!(["editor"]), Value::Null)
+        );
+        assert_eq!(user["email"], "johndoe@example.com", "{store}: absent fields stay");
+        let body = json!({"password": "a new password"});
+        let (status, _) = call(&router, "PATCH", "/admin/users/johndoe", &admin, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{store}");
+        let me = send(&router, tests::get("/users/me", Some(&old_token))).await;
+        assert_eq!(
+            me.status,
+            StatusCode::UNAUTHORIZED,
+            "{store}: a new password revokes old tokens"
+        );
+        let refused = send(&router, token_request("username=johndoe&password=secret")).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{store}");
+        login(&router, "johndoe", "a%20new%20password").await;
+        let (status, _) =
+            call(&router, "PATCH", "/admin/users/johndoe", &admin, Some(json!({"disabled": true})))
+                .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            users.find_user("johndoe").await.expect("store").expect("user").disabled,
+            "{store}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn patch_refusals_write_nothing() {
+    for (store, router, users) in apps().await {
+        let admin = login(&router, "janedoe", "secret3").await;
+        let before = users.find_user("johndoe").await.expect("store");
+        for body in [
+            json!({"roles": ["editor"], "password": "short"}),
+            json!({"disabled": true, "roles": ["nope"]}),
+            json!({"email": "x".repeat(201), "disabled": true}),
+            json!({"username": "renamed"}),
+        ] {
+            let (status, reply) =
+                call(&router, "PATCH", "/admin/users/johndoe", &admin, Some(body.clone())).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{store}: {body} -> {reply}");
+        }
+        assert_eq!(users.find_user("johndoe").await.expect("store"), before, "{store}");
+        let (status, _) =
+            call(&router, "PATCH", "/admin/users/nobody", &admin, Some(json!({"disabled": true})))
+                .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{store}");
+    }
+}
+
+#[tokio::test]
+async fn delete_removes_the_user_and_their_tokens() {
+    for (store, router, users) in apps().await {
+        let admin = login(&router, "janedoe", "secret3").await;
+        let token = login(&router, "johndoe", "secret").await;
+        let (status, _) = call(&router, "DELETE", "/admin/users/johndoe", &admin, None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{store}");
+        assert_eq!(users.find_user("johndoe").await.expect("store"), None, "{store}");
+        let (status, _) = call(&router, "DELETE", "/admin/users/johndoe", &admin, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{store}");
+        // Re-created under the same name, the old token still does not work.
+        let body = json!({"username": "johndoe", "password": "brand new one", "roles": ["user"]});
+        let (status, _) = call(&router, "POST", "/admin/users", &admin, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{store}");
+        let me = send(&router, tests::get("/users/me", Some(&token))).await;
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{store}");
+    }
+}
+
+#[tokio::test]
+async fn only_admins_reach_the_admin_api_and_bodies_are_not_read_before() {
+    for (store, router, users) in apps().await {
+        let editor = login(&router, "bob", "secret4").await;
+        let body = json!({"username": "sneaky", "password": "long enough", "roles": ["admin"]});
+        let (status, _) = call(&router, "POST", "/admin/users", &editor, Some(body)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{store}");
+        let (status, _) = call(&router, "DELETE", "/admin/users/johndoe", &editor, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{store}");
+        let anonymous =
+            send(&router, request("POST", "/admin/users", None, Some(&json!("not an object"))))
+                .await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{store}: 401 before the body");
+        assert!(users.find_user("sneaky").await.expect("store").is_none(), "{store}");
+        assert!(users.find_user("johndoe").await.expect("store").is_some(), "{store}");
+    }
+}
