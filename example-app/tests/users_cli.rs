@@ -1,0 +1,145 @@
+//! `example-app users ...`, run as a process against a temporary SQLite file.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+struct Db(PathBuf);
+
+impl Db {
+    fn new(name: &str) -> Self {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let path = dir.join(format!("users_cli_{name}_{}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        Self(path)
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_example-app"))
+            .args(args)
+            .env("DATABASE_URL", format!("sqlite://{}", self.0.display()))
+            .env("RUST_LOG", "warn")
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run example-app");
+        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(input.as_bytes()).expect("stdin");
+        }
+        child.wait_with_output().expect("wait")
+    }
+
+    fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let output = self.run(args, stdin);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn fails(&self, args: &[&str], stdin: Option<&str>, code: i32, message: &str) {
+        let output = self.run(args, stdin);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr:?} should say {message:?}");
+    }
+}
+
+#[test]
+fn add_list_change_and_delete_a_user() {
+    let db = Db::new("lifecycle");
+    let added = db.ok(
+        &[
+            "users",
+            "add",
+            "carol",
+            "--role",
+            "editor",
+            "--role",
+            "user",
+            "--email",
+            "c@example.com",
+            "--full-name",
+            "Carol C",
+            "--password-stdin",
+        ],
+        Some("correct horse battery\n"),
+    );
+    assert!(added.contains("created user carol"), "{added}");
+    let table = db.ok(&["users", "list"], None);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("USERNAME") && lines[0].contains("ROLES"), "{table}");
+    assert!(
+        lines[1].starts_with("carol")
+            && lines[1].contains("editor,user")
+            && lines[1].contains("active")
+    );
+    assert!(lines[1].contains("c@example.com") && lines[1].contains("Carol C"), "{table}");
+
+    db.ok(&["users", "set-roles", "carol", "--role", "admin"], None);
+    db.ok(&["users", "disable", "carol"], None);
+    let table = db.ok(&["users", "list"], None);
+    assert!(
+        table.contains("admin") && table.contains("disabled") && !table.contains("editor"),
+        "{table}"
+    );
+    db.ok(&["users", "enable", "carol"], None);
+    assert!(db.ok(&["users", "list"], None).contains("active"));
+    db.ok(&["users", "passwd", "carol", "--password-stdin"], Some("another long one\n"));
+    db.ok(&["users", "revoke-tokens", "carol"], None);
+    db.ok(&["users", "delete", "carol"], None);
+    assert!(!db.ok(&["users", "list"], None).contains("carol"));
+}
+
+#[test]
+fn errors_have_clear_messages_and_unix_exit_codes() {
+    let db = Db::new("errors");
+    db.ok(&["users", "add", "dave", "--role", "viewer", "--password-stdin"], Some("long enough\n"));
+    db.fails(
+        &["users", "add", "dave", "--role", "viewer", "--password-stdin"],
+        Some("long enough\n"),
+        73,
+        "already exists",
+    );
+    db.fails(
+        &["users", "add", "erin", "--role", "admn", "--password-stdin"],
+        Some("long enough\n"),
+        65,
+        "unknown role `admn`",
+    );
+    db.fails(&["users", "set-roles", "dave", "--role", "root"], None, 65, "unknown role `root`");
+    db.fails(
+        &["users", "add", "bad name", "--role", "viewer", "--password-stdin"],
+        Some("long enough\n"),
+        65,
+        "username",
+    );
+    db.fails(
+        &["users", "add", "frank", "--role", "viewer", "--password-stdin"],
+        Some("short\n"),
+        65,
+        "password: 8 to 128 bytes",
+    );
+    for command in ["disable", "enable", "revoke-tokens", "delete"] {
+        db.fails(&["users", command, "nobody"], None, 67, "no user `nobody`");
+    }
+    db.fails(
+        &["users", "passwd", "nobody", "--password-stdin"],
+        Some("long enough\n"),
+        67,
+        "no user",
+    );
+    db.fails(&["users", "add", "gina", "--role", "viewer"], None, 74, "use --password-stdin");
+    db.fails(&["users", "add", "gina"], None, 2, "--role");
+    let table = db.ok(&["users", "list"], None);
+    assert_eq!(table.lines().count(), 2, "only dave was ever created: {table}");
+}
+
+#[test]
+fn the_password_never_comes_from_the_command_line() {
+    let db = Db::new("argv");
+    let output =
+        db.run(&["users", "add", "hank", "--role", "viewer", "--password", "hunter22"], None);
+    assert_eq!(output.status.code(), Some(2), "there is no --password flag");
+}
