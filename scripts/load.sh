@@ -8,26 +8,34 @@
 #                                              concurrent wrong-password logins; server RSS
 #   scripts/load.sh timing [ROUNDS]            median login time, unknown user vs wrong
 #                                              password, with throttling off and on
+#   scripts/load.sh stores [SECONDS] [ROUNDS]  /users/me on each user store, interleaved:
+#                                              memory, SQLite and PostgreSQL (cached, 1 s
+#                                              bound) and both SQL stores uncached
+#
+# guard, storm and timing run on the memory store unless DATABASE_URL says otherwise.
+# PostgreSQL (for `stores`): postgres://postgres@127.0.0.1:5432/test, schema rbac_load.
 #
 # Needs: wrk (apt-get install wrk) for `guard`, curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MODE=guard
-case "${1:-}" in guard|storm|timing) MODE=$1; shift ;; esac
+case "${1:-}" in guard|storm|timing|stores) MODE=$1; shift ;; esac
 PORT=${PORT:-18080}
 BASE="http://127.0.0.1:$PORT"
 SERVER=
 
-cargo build --release -q -p example-app --features baseline
+TARGET=${CARGO_TARGET_DIR:-./target}
+cargo build --release -q -p example-app --features baseline,postgres
 cargo build --release -q -p tests --bin loadgen
-LOADGEN=./target/release/loadgen
+LOADGEN=$TARGET/release/loadgen
+export DATABASE_URL=${DATABASE_URL:-memory:}
 JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
 export JWT_SECRET
 
 start_server() {
   stop_server
-  BIND_ADDR="127.0.0.1:$PORT" RUST_LOG=warn ./target/release/example-app "$@" &
+  BIND_ADDR="127.0.0.1:$PORT" RUST_LOG=warn "$TARGET/release/example-app" "$@" &
   SERVER=$!
   for _ in $(seq 100); do curl -fs "$BASE/health" >/dev/null && break; sleep 0.1; done
   TOKEN=$(curl -fs -X POST "$BASE/token" -d 'username=johndoe&password=secret' \
@@ -100,6 +108,55 @@ timing() {
   start_server
   echo "== throttling on (after the burst, both get 429 before any hashing)"
   "$LOADGEN" "127.0.0.1:$PORT" timing "$rounds"
+}
+
+stores() {
+  local duration=${1:-10} rounds=${2:-3}
+  command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
+  local dir results clk_tck pg
+  dir=$(mktemp -d)
+  results=$(mktemp)
+  clk_tck=$(getconf CLK_TCK)
+  pg="postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Drbac_load"
+  psql -q -h 127.0.0.1 -U postgres test -c "DROP SCHEMA IF EXISTS rbac_load CASCADE; CREATE SCHEMA rbac_load" >/dev/null
+  # name, DATABASE_URL, USER_CACHE_TTL_MS
+  local variants=("memory memory: 1000" "sqlite sqlite://$dir/load.db 1000" "postgres $pg 1000"
+    "sqlite_uncached sqlite://$dir/load.db 0" "postgres_uncached $pg 0")
+  for round in $(seq "$rounds"); do
+    for variant in "${variants[@]}"; do
+      read -r name url ttl <<<"$variant"
+      export DATABASE_URL=$url USER_CACHE_TTL_MS=$ttl
+      start_server
+      local before after out requests rps errors cpu_us
+      before=$(awk '{ print $14 + $15 }' "/proc/$SERVER/stat")
+      out=$(wrk -t2 -c64 -d"${duration}s" -H "Authorization: Bearer $TOKEN" "$BASE/users/me")
+      after=$(awk '{ print $14 + $15 }' "/proc/$SERVER/stat")
+      requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+      rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+      errors=$(awk '/Non-2xx/ { print $5 }' <<<"$out")
+      cpu_us=$(awk -v t=$((after - before)) -v hz="$clk_tck" -v n="$requests" \
+        'BEGIN { printf "%.2f", t / hz / n * 1e6 }')
+      echo "$name $rps $cpu_us" >>"$results"
+      printf 'round %d %-18s %10s req/s %8s us CPU/req  non-2xx=%s\n' \
+        "$round" "$name" "$rps" "$cpu_us" "${errors:-0}"
+    done
+  done
+  stop_server
+  echo
+  echo "median over $rounds rounds of ${duration}s (wrk -t2 -c64, loopback, GET /users/me):"
+  printf '%-18s %12s %14s\n' store "req/s" "CPU us/req"
+  median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  for variant in "${variants[@]}"; do
+    read -r name _ <<<"$variant"
+    local rps cpu
+    rps=$(awk -v n="$name" '$1 == n { print $2 }' "$results" | median)
+    cpu=$(awk -v n="$name" '$1 == n { print $3 }' "$results" | median)
+    printf '%-18s %12s %14s\n' "$name" "$rps" "$cpu"
+    eval "RPS_$name=$rps"
+  done
+  awk -v s="$RPS_sqlite" -v m="$RPS_memory" -v p="$RPS_postgres" \
+    'BEGIN { printf "\nSQLite %.1f%% of memory req/s (target >= 80%%); PostgreSQL %.1f%%\n", 100 * s / m, 100 * p / m }'
+  rm -rf "$dir" "$results"
 }
 
 "$MODE" "$@"

@@ -14,6 +14,8 @@ PORT=${PORT:-18081}
 BASE="http://127.0.0.1:$PORT"
 cargo build --release -q -p example-app
 cargo build --release -q -p tests --bin loadgen
+# The in-memory store, as when these figures were first taken; DATABASE_URL overrides.
+export DATABASE_URL=${DATABASE_URL:-memory:}
 JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n') BIND_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
   ./target/release/example-app &
 SERVER=$!

@@ -84,8 +84,8 @@ pub struct Rotation {
 /// token exactly one succeeds and the other is seen as reuse.
 ///
 /// [`is_revoked`](SessionStore::is_revoked) runs on every guarded request;
-/// stores backed by a database answer it from a bounded cache (see
-/// [`sql`](crate::sql) when a database feature is on).
+/// stores backed by a database answer it from a bounded cache (see the
+/// `sql` module, with the `sqlite` or `postgres` feature).
 pub trait SessionStore: Send + Sync + 'static {
     /// The user's current token generation (0 until the first
     /// [`revoke_user`](SessionStore::revoke_user)).
