@@ -26,7 +26,7 @@ fn router_and_token() -> (Router, String) {
     let login = auth.login("johndoe", "secret".to_owned(), std::net::Ipv4Addr::LOCALHOST.into());
     let token = runtime.block_on(login).expect("login").access_token;
     let routes = example_app::routes(AppState::new(auth.clone(), users.clone()))
-        .merge(baseline::router(SECRET, auth, users));
+        .merge(baseline::router(SECRET, auth, rbac_core::UserDirectory::new(users)));
     let router = example_app::with_request_limits(routes);
     (router, token)
 }

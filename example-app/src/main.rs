@@ -76,12 +76,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         None => auth,
     };
-    if mode == AppEnv::Development {
-        if seed_demo_users_if_empty(&users, auth.password_hasher()).await? {
-            tracing::info!(
-                "development mode: empty database, seeded demo users johndoe, alice (disabled), janedoe (admin), bob (editor)"
-            );
-        }
+    if mode == AppEnv::Development
+        && seed_demo_users_if_empty(&users, auth.password_hasher()).await?
+    {
+        tracing::info!(
+            "development mode: empty database, seeded demo users johndoe, alice (disabled), janedoe (admin), bob (editor)"
+        );
     }
     let listener = tokio::net::TcpListener::bind(cli.bind).await?;
     tracing::info!(address = %listener.local_addr()?, ?mode, "listening");
