@@ -86,6 +86,22 @@ pub struct Rotation {
 /// [`is_revoked`](SessionStore::is_revoked) runs on every guarded request;
 /// stores backed by a database answer it from a bounded cache (see the
 /// `sql` module, with the `sqlite` or `postgres` feature).
+///
+/// ```
+/// use rbac_core::{MemorySessionStore, RefreshError, SessionStore};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let sessions = MemorySessionStore::default();
+/// let now = 1_700_000_000;
+/// let session = sessions.start("johndoe", now).await.unwrap();
+/// let token = sessions.issue(&session, now).await.unwrap().unwrap();
+/// assert!(sessions.rotate(&token, now).await.unwrap().is_ok());
+/// // Presented again: reuse, and the session is revoked.
+/// assert_eq!(sessions.rotate(&token, now).await.unwrap(), Err(RefreshError::Reused));
+/// assert!(sessions.is_revoked("johndoe", "some-jti", Some(&session), 0).await.unwrap());
+/// # }
+/// ```
 pub trait SessionStore: Send + Sync + 'static {
     /// The user's current token generation (0 until the first
     /// [`revoke_user`](SessionStore::revoke_user)).

@@ -44,6 +44,20 @@ pub use store::Store as PostgresStore;
 impl PostgresStore {
     /// Connects to `url`, such as `postgres://postgres@127.0.0.1:5432/test`,
     /// and runs the migrations (in [`SqlOptions::schema`] if set).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), rbac_core::StoreError> {
+    /// use rbac_core::sql::{PostgresStore, SqlOptions};
+    /// use rbac_core::{Auth, JwtSecret, Tokens};
+    ///
+    /// let store =
+    ///     PostgresStore::connect("postgres://postgres@127.0.0.1:5432/test", SqlOptions::default())
+    ///         .await?;
+    /// let auth = Auth::new(Tokens::hs256(JwtSecret::generate()), store.clone())
+    ///     .with_session_store(store);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(url: &str, options: SqlOptions) -> Result<Self, StoreError> {
         let mut connect = PgConnectOptions::from_str(url).map_err(StoreError::new)?;
         if let Some(schema) = &options.schema {

@@ -92,6 +92,25 @@ impl UserUpdate {
 /// Each call is atomic: it is written whole or not at all. Revoking a user's
 /// tokens is a [`SessionStore`](crate::SessionStore) operation
 /// ([`Auth::revoke_all_tokens`](crate::Auth::revoke_all_tokens)).
+///
+/// ```
+/// use rbac_core::{MemoryUserStore, PasswordHasher, User, UserRecord, UserStore, UserUpdate};
+/// use rbac_core::{UserWriteError, WritableUserStore};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let store = MemoryUserStore::new();
+/// let password_hash = PasswordHasher::default().hash("correct horse".into()).await.unwrap();
+/// let record = UserRecord { user: User::new("carol"), password_hash };
+/// store.create_user(record.clone()).await.unwrap();
+/// assert!(matches!(store.create_user(record).await, Err(UserWriteError::Duplicate(_))));
+///
+/// let disable = UserUpdate { disabled: Some(true), ..UserUpdate::default() };
+/// assert!(store.update_user("carol", disable).await.unwrap().disabled);
+/// store.delete_user("carol").await.unwrap();
+/// assert!(store.find_user("carol").await.unwrap().is_none());
+/// # }
+/// ```
 pub trait WritableUserStore: UserStore {
     /// Adds a user; [`UserWriteError::Duplicate`] if the name is taken.
     fn create_user(
