@@ -143,3 +143,39 @@ fn the_password_never_comes_from_the_command_line() {
         db.run(&["users", "add", "hank", "--role", "viewer", "--password", "hunter22"], None);
     assert_eq!(output.status.code(), Some(2), "there is no --password flag");
 }
+
+/// Runs `users add` on a pseudo-terminal (util-linux `script`), typing each
+/// of `typed` after a pause, as a person answering the prompts would.
+fn add_on_a_terminal(db: &Db, name: &str, typed: [&str; 2]) -> (Option<i32>, String) {
+    let command = format!("{} users add {name} --role viewer", env!("CARGO_BIN_EXE_example-app"));
+    let typing = format!(
+        "sleep 1; printf '%s\\n' '{}'; sleep 0.5; printf '%s\\n' '{}'; sleep 0.5",
+        typed[0], typed[1]
+    );
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!("({typing}) | script -qec \"$0\" /dev/null"))
+        .arg(command)
+        .env("DATABASE_URL", format!("sqlite://{}", db.0.display()))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("sh and script (util-linux)");
+    (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn the_terminal_prompt_does_not_echo_the_password() {
+    let db = Db::new("tty");
+    let (status, screen) = add_on_a_terminal(&db, "tina", ["terminal-pw-1", "terminal-pw-1"]);
+    assert_eq!(status, Some(0), "{screen}");
+    assert!(screen.contains("New password:") && screen.contains("Repeat it:"), "{screen}");
+    assert!(!screen.contains("terminal-pw-1"), "the password was echoed: {screen:?}");
+    assert!(db.ok(&["users", "list"], None).contains("tina"));
+
+    let (status, screen) = add_on_a_terminal(&db, "tom", ["terminal-pw-1", "terminal-pw-2"]);
+    assert_ne!(status, Some(0), "{screen}");
+    assert!(
+        !db.ok(&["users", "list"], None).contains("tom"),
+        "mismatched passwords create nothing"
+    );
+}

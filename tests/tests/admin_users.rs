@@ -184,3 +184,27 @@ async fn only_admins_reach_the_admin_api_and_bodies_are_not_read_before() {
         assert!(users.find_user("johndoe").await.expect("store").is_some(), "{store}");
     }
 }
+
+#[tokio::test]
+async fn case_insensitive_usernames_when_configured() {
+    let url = tests::stores::sqlite_url(&tests::stores::temp_db_path());
+    let options = example_app::db::StoreOptions {
+        case_insensitive_usernames: true,
+        cache_ttl: std::time::Duration::from_secs(1),
+    };
+    let database = example_app::db::Database::open(&url, options).await.expect("sqlite");
+    let (router, _) = tests::demo_app_on(database).await;
+    let admin = login(&router, "JaneDoe", "secret3").await;
+    let body = json!({"username": "Carol", "password": "long enough", "roles": ["viewer"]});
+    let (status, _) = call(&router, "POST", "/admin/users", &admin, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let body = json!({"username": "carol", "password": "long enough", "roles": ["admin"]});
+    let (status, _) = call(&router, "POST", "/admin/users", &admin, Some(body)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "Carol and carol are one user");
+    let token = login(&router, "CAROL", "long%20enough").await;
+    let me = send(&router, tests::get("/users/me", Some(&token))).await;
+    assert_eq!(me.json["username"], "Carol", "the name keeps the case it was created with");
+    // The setting is fixed with the database: opening it the other way fails.
+    let exact = example_app::db::StoreOptions { case_insensitive_usernames: false, ..options };
+    assert!(example_app::db::Database::open(&url, exact).await.is_err());
+}
