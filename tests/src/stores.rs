@@ -78,9 +78,25 @@ pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}_{}_{nanos}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// A path for a new SQLite database in the temporary directory.
+/// A path for a new SQLite database in `$TMPDIR/rbac-tests`. The first call
+/// in a process removes what earlier runs left there over an hour ago, so
+/// test databases do not pile up.
 pub fn temp_db_path() -> PathBuf {
-    std::env::temp_dir().join(format!("{}.db", unique_name("rbac_test")))
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    let dir = std::env::temp_dir().join("rbac-tests");
+    SWEEP.call_once(|| {
+        let _ = std::fs::create_dir_all(&dir);
+        let old = |entry: &std::fs::DirEntry| {
+            let modified = entry.metadata().and_then(|meta| meta.modified());
+            modified.is_ok_and(|at| at.elapsed().is_ok_and(|age| age.as_secs() > 3600))
+        };
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if old(&entry) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    });
+    dir.join(format!("{}.db", unique_name("rbac_test")))
 }
 
 /// The `sqlite://` URL of a file.
@@ -94,12 +110,33 @@ pub fn postgres_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
-/// Creates an empty schema for one test and returns its name.
+/// Creates an empty schema for one test and returns its name,
+/// `rbac_test_<unix seconds>_...`. The first call in a process drops the
+/// schemas earlier runs left over an hour ago.
 pub async fn new_postgres_schema() -> String {
     use sqlx::Connection as _;
-    let schema = unique_name("rbac_test");
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
     let mut connection =
         sqlx::PgConnection::connect(&postgres_url()).await.expect("connect to PostgreSQL");
+    if !SWEPT.swap(true, Ordering::Relaxed) {
+        let names: Vec<(String,)> = sqlx::query_as(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'rbac_test_')",
+        )
+        .fetch_all(&mut connection)
+        .await
+        .unwrap_or_default();
+        for (name,) in names {
+            let created = name.split('_').nth(2).and_then(|secs| secs.parse::<u64>().ok());
+            if created.is_some_and(|secs| secs.saturating_add(3600) < now) {
+                let drop = format!("DROP SCHEMA {name} CASCADE");
+                let _ = sqlx::query(&drop).execute(&mut connection).await;
+            }
+        }
+    }
+    let schema = unique_name(&format!("rbac_test_{now}"));
     sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut connection).await.expect("schema");
     schema
 }
