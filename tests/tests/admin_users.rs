@@ -208,3 +208,50 @@ async fn case_insensitive_usernames_when_configured() {
     let exact = example_app::db::StoreOptions { case_insensitive_usernames: false, ..options };
     assert!(example_app::db::Database::open(&url, exact).await.is_err());
 }
+
+#[tokio::test]
+async fn hostile_paths_and_bodies_get_a_4xx() {
+    for (store, router, users) in apps().await {
+        let admin = login(&router, "janedoe", "secret3").await;
+        let before = names(&users).await;
+        let huge = "u".repeat(100_000);
+        let paths = [
+            "/admin/users/%00",
+            "/admin/users/%FF%FE",
+            "/admin/users/..%2F..%2Fetc",
+            "/admin/users/x'%20OR%20'1'='1",
+        ];
+        for path in paths {
+            for method in ["PATCH", "DELETE"] {
+                let body = (method == "PATCH").then(|| json!({"disabled": true}));
+                let (status, reply) = call(&router, method, path, &admin, body).await;
+                assert!(status.is_client_error(), "{store}: {method} {path} -> {status} {reply}");
+            }
+        }
+        // (The real server refuses heads over 16 KiB before routing.)
+        let path = format!("/admin/users/{}", &huge[..10_000]);
+        let (status, _) = call(&router, "DELETE", &path, &admin, None).await;
+        assert!(status.is_client_error(), "{store}: {status}");
+        for body in [
+            json!({"username": huge, "password": "long enough"}),
+            json!({"username": "nul\u{0}byte", "password": "long enough"}),
+            json!({"username": "deep", "password": "long enough", "roles": [[[[[["admin"]]]]]]}),
+            json!([1, 2, 3]),
+            json!(null),
+        ] {
+            let (status, reply) = call(&router, "POST", "/admin/users", &admin, Some(body)).await;
+            assert!(status.is_client_error(), "{store}: {status} {reply}");
+        }
+        let not_json = send(
+            &router,
+            axum::http::Request::post("/admin/users")
+                .header("authorization", format!("Bearer {admin}"))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(&b"{\"username\": \xff\xfe"[..]))
+                .expect("request"),
+        )
+        .await;
+        assert_eq!(not_json.status, StatusCode::BAD_REQUEST, "{store}");
+        assert_eq!(names(&users).await, before, "{store}: nothing was written");
+    }
+}
