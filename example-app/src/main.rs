@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use clap::Parser;
-use example_app::config::{AppEnv, Cli, LogFormat, signing_keys};
+use example_app::config::{AppEnv, Cli, KeySources, LogFormat, signing_keys};
 use example_app::server::ConnectionLimits;
 use example_app::{AppState, seed_demo_users};
 use rbac_core::{Auth, MemoryUserStore, PasswordHasher};
@@ -26,12 +26,15 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let mode = cli.mode();
-    let (tokens, generated) = signing_keys(
-        mode,
-        cli.jwt_key_file.as_deref(),
-        cli.jwt_secret_file.as_deref(),
-        std::env::var_os("JWT_SECRET"),
-    )?;
+    let sources = KeySources {
+        key_file: cli.jwt_key_file.as_deref(),
+        private_key: std::env::var_os("JWT_PRIVATE_KEY"),
+        secret_file: cli.jwt_secret_file.as_deref(),
+        secret: std::env::var_os("JWT_SECRET"),
+        previous_key_files: &cli.jwt_previous_key_files,
+        previous_secret_file: cli.jwt_previous_secret_file.as_deref(),
+    };
+    let (tokens, generated) = signing_keys(mode, sources)?;
     if generated {
         tracing::warn!(
             "JWT_SECRET is not set: signing with a random secret; tokens stop working on restart"
@@ -48,7 +51,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let (concurrency, queue) = PasswordHasher::default_limits();
     let hasher = PasswordHasher::default()
         .with_limits(cli.hash_concurrency.unwrap_or(concurrency), cli.hash_queue.unwrap_or(queue));
-    let auth = Auth::with_hasher(tokens, users.clone(), hasher);
+    let auth = Auth::with_hasher(tokens, users.clone(), hasher)
+        .with_scopes(example_app::scope_policy(cli.refuse_excess_scopes));
     let auth = if cli.disable_login_throttle {
         tracing::warn!("login throttling is off (--disable-login-throttle)");
         auth.without_login_throttle()

@@ -41,6 +41,8 @@ fn constant_time_eq(a: &Digest32, b: &Digest32) -> bool {
 #[derive(Debug)]
 struct Session {
     username: String,
+    /// The scopes granted at login; refreshes never widen them.
+    scope: String,
     revoked: bool,
     expires_at: u64,
     current: Option<Digest32>,
@@ -68,6 +70,7 @@ pub(crate) enum RefreshError {
 #[derive(Debug)]
 pub(crate) struct Rotation {
     pub(crate) username: String,
+    pub(crate) scope: String,
     pub(crate) session: String,
 }
 
@@ -88,13 +91,14 @@ impl Sessions {
     }
 
     /// A new session for `username`; returns its id.
-    pub(crate) fn start(&self, username: &str, now: u64) -> Option<String> {
+    pub(crate) fn start(&self, username: &str, scope: &str, now: u64) -> Option<String> {
         let id = random_id(16)?;
         let mut state = self.write();
         state.prune_sometimes(now);
         let expires_at = now.saturating_add(REFRESH_LIFETIME.as_secs());
         let session = Session {
             username: username.to_owned(),
+            scope: scope.to_owned(),
             revoked: false,
             expires_at,
             current: None,
@@ -135,10 +139,25 @@ impl Sessions {
                 // second use of the same token is seen as reuse.
                 session.current = None;
                 remember_used(session, current);
-                Ok(Rotation { username: session.username.clone(), session: session_id.to_owned() })
+                Ok(Rotation {
+                    username: session.username.clone(),
+                    scope: session.scope.clone(),
+                    session: session_id.to_owned(),
+                })
             }
             _ => Err(RefreshError::Invalid),
         }
+    }
+
+    /// The scopes first granted to the session of `presented`, if it is the
+    /// session's current refresh token. Spends nothing.
+    pub(crate) fn granted_scope(&self, presented: &str) -> Option<String> {
+        let (session_id, _) = presented.split_once('.')?;
+        let presented = digest(presented);
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        let session = state.sessions.get(session_id)?;
+        let current = session.current.as_ref()?;
+        constant_time_eq(current, &presented).then(|| session.scope.clone())
     }
 
     /// Revokes the session of a refresh token; `false` if it is not one.
@@ -227,7 +246,7 @@ mod tests {
     use super::*;
 
     fn chain(sessions: &Sessions) -> (String, String) {
-        let session = sessions.start("johndoe", 100).expect("session");
+        let session = sessions.start("johndoe", "", 100).expect("session");
         let token = sessions.issue(&session, 100).expect("token");
         (session, token)
     }

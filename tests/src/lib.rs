@@ -30,7 +30,8 @@ pub struct TestApp {
 pub fn demo_app() -> TestApp {
     let users = MemoryUserStore::new();
     let tokens = Tokens::hs256(JwtSecret::new(TEST_SECRET.to_vec()).expect("test secret is long"));
-    let auth = Auth::new(tokens.clone(), users.clone());
+    let auth =
+        Auth::new(tokens.clone(), users.clone()).with_scopes(example_app::scope_policy(false));
     example_app::seed_demo_users(&users, &PasswordHasher::default()).expect("seed");
     let state = example_app::AppState::new(auth, users.clone());
     let posts = state.posts.clone();
