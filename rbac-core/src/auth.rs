@@ -254,6 +254,10 @@ impl Auth {
         if self.0.users_from_claims {
             return Err(AuthError::UnsupportedGrantType);
         }
+        // A malformed scope is refused before it costs a password hash.
+        if let Some(scope) = scope {
+            crate::scope::check_syntax(scope)?;
+        }
         let password = Zeroizing::new(password);
         let attempt = Attempt { account: truncate(username, MAX_USERNAME_BYTES), ip: client_ip };
         if let Some(throttle) = &self.0.throttle {
@@ -384,6 +388,10 @@ impl Auth {
             tracing::debug!(target: AUDIT, %error, "token rejected");
             AuthError::InvalidToken
         })?;
+        if self.0.users_from_claims {
+            // Sessions live at the issuer; a resource server cannot see them.
+            return Ok(claims);
+        }
         let sid = claims.sid.as_deref();
         if self.0.sessions.is_revoked(&claims.sub, &claims.jti, sid, claims.generation) {
             tracing::info!(target: AUDIT, username = claims.sub, jti = claims.jti, "revoked token refused");

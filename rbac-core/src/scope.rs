@@ -123,6 +123,11 @@ impl ScopePolicy {
     }
 }
 
+/// Fails with `invalid_scope` if `scope` is not a valid `scope` parameter.
+pub(crate) fn check_syntax(scope: &str) -> Result<(), AuthError> {
+    parse(scope).map(drop)
+}
+
 /// Fails with `invalid_scope` unless `requested` (if any) is within `original`.
 pub(crate) fn check_narrowing(original: &str, requested: Option<&str>) -> Result<(), AuthError> {
     let Some(requested) = requested else { return Ok(()) };

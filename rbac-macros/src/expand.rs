@@ -253,7 +253,7 @@ fn predicate(
         Term::Scope(name) => {
             // Scopes are the policy's permission names: the lookup makes a
             // typo a compile error; the check reads the token.
-            let lookup = name_lookup(policy, "permission", name);
+            let lookup = name_lookup(policy, "scope", name);
             quote!((#lookup != 0 && #claims.has_scope(#name)))
         }
         Term::Any(terms) => {

@@ -11,6 +11,8 @@ use rbac_core::{Auth, JwtSecret, MemoryUserStore, PasswordHasher, Tokens};
 use serde_json::Value;
 use tower::ServiceExt as _;
 
+pub mod net;
+
 /// Test-only signing key; production code never has a fixed secret.
 pub const TEST_SECRET: &[u8] = b"integration-tests-only-secret-0123456789";
 
