@@ -65,6 +65,15 @@ pub struct Cli {
     #[arg(long, env = "JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
 
+    /// Clock leeway for `exp`, `nbf` and `iat`, in seconds (0 to 30).
+    #[arg(
+        long,
+        env = "JWT_LEEWAY_SECONDS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(0..=30)
+    )]
+    pub jwt_leeway_seconds: u64,
+
     /// Sign with this PKCS#8 PEM private key instead of an HMAC secret:
     /// Ed25519 (EdDSA), P-256 (ES256) or RSA ≥ 2048 bits (RS256), recognized
     /// by type. It must not be readable by other users. `JWT_PRIVATE_KEY`

@@ -41,7 +41,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let users = MemoryUserStore::new();
-    let mut tokens = tokens.with_lifetime(cli.token_lifetime());
+    let mut tokens = tokens
+        .with_lifetime(cli.token_lifetime())
+        .with_leeway(std::time::Duration::from_secs(cli.jwt_leeway_seconds));
     if let Some(issuer) = &cli.jwt_issuer {
         tokens = tokens.with_issuer(issuer);
     }
