@@ -401,9 +401,13 @@ impl Tokens {
     pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
         let parts = strict::split(token)?;
         let header: strict::JoseHeader = strict::decode_json(parts.header)?;
-        let keys = match &self.keys {
-            KeyRing::Fixed(keys) => Arc::clone(keys),
-            KeyRing::Remote(remote) => remote.keys(),
+        let fetched;
+        let keys: &[VerificationKey] = match &self.keys {
+            KeyRing::Fixed(keys) => keys,
+            KeyRing::Remote(remote) => {
+                fetched = remote.keys();
+                &fetched
+            }
         };
         let key = match header.kid.as_deref() {
             Some(kid) => keys.iter().find(|key| key.kid == kid),
