@@ -65,10 +65,36 @@ pub struct Cli {
     #[arg(long, env = "JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
 
-    /// Sign with EdDSA (Ed25519) using this PKCS#8 PEM private key instead of
-    /// an HMAC secret. It must not be readable by other users.
+    /// Clock leeway for `exp`, `nbf` and `iat`, in seconds (0 to 30).
+    #[arg(
+        long,
+        env = "JWT_LEEWAY_SECONDS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(0..=30)
+    )]
+    pub jwt_leeway_seconds: u64,
+
+    /// Sign with this PKCS#8 PEM private key instead of an HMAC secret:
+    /// Ed25519 (EdDSA), P-256 (ES256) or RSA ≥ 2048 bits (RS256), recognized
+    /// by type. It must not be readable by other users. `JWT_PRIVATE_KEY`
+    /// can hold the PEM itself instead.
     #[arg(long, env = "JWT_KEY_FILE")]
     pub jwt_key_file: Option<std::path::PathBuf>,
+
+    /// Keys retired from signing but still accepted, for rotation without
+    /// downtime: PEM public (or private) keys, comma-separated in the
+    /// environment. Drop one once the tokens it signed have expired.
+    #[arg(long = "jwt-previous-key-file", env = "JWT_PREVIOUS_KEY_FILES", value_delimiter = ',')]
+    pub jwt_previous_key_files: Vec<std::path::PathBuf>,
+
+    /// A previous HMAC secret, still accepted during an HS256 secret rotation.
+    #[arg(long, env = "JWT_PREVIOUS_SECRET_FILE")]
+    pub jwt_previous_secret_file: Option<std::path::PathBuf>,
+
+    /// Answer `/token` requests for scopes the user may not hold with
+    /// `invalid_scope` instead of narrowing them.
+    #[arg(long, env = "REFUSE_EXCESS_SCOPES")]
+    pub refuse_excess_scopes: bool,
 
     /// Log format: human-readable `text`, or one JSON object per line.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -162,10 +188,11 @@ pub enum ConfigError {
     MissingSecret,
     /// `JWT_SECRET` is too short (in any mode: a weak secret is never silently replaced).
     WeakSecret(WeakSecret),
-    /// More than one of `JWT_SECRET`, `JWT_SECRET_FILE` and `JWT_KEY_FILE` is set.
+    /// More than one of `JWT_SECRET`, `JWT_SECRET_FILE`, `JWT_KEY_FILE` and
+    /// `JWT_PRIVATE_KEY` is set.
     AmbiguousSecret,
-    /// `JWT_KEY_FILE` is not an Ed25519 private key.
-    BadKey(std::path::PathBuf),
+    /// A key file (or `JWT_PRIVATE_KEY`) is not a usable key.
+    BadKey(String, rbac_core::KeyError),
     /// The secret file could not be read.
     SecretFile(std::path::PathBuf, String),
     /// The secret file is readable by every user on the machine.
@@ -179,15 +206,10 @@ impl fmt::Display for ConfigError {
                 "production mode requires JWT_SECRET (at least 32 bytes; try `openssl rand -base64 48`)",
             ),
             Self::WeakSecret(weak) => write!(f, "JWT_SECRET rejected: {weak}"),
-            Self::AmbiguousSecret => {
-                f.write_str("set one of JWT_SECRET, JWT_SECRET_FILE and JWT_KEY_FILE")
-            }
-            Self::BadKey(path) => write!(
-                f,
-                "JWT_KEY_FILE {}: {}",
-                path.display(),
-                rbac_core::KeyError
+            Self::AmbiguousSecret => f.write_str(
+                "set one of JWT_SECRET, JWT_SECRET_FILE, JWT_KEY_FILE and JWT_PRIVATE_KEY",
             ),
+            Self::BadKey(source, error) => write!(f, "{source}: {error}"),
             Self::SecretFile(path, error) => {
                 write!(f, "cannot read JWT_SECRET_FILE {}: {error}", path.display())
             }
@@ -219,27 +241,84 @@ pub fn jwt_secret_from(
     }
 }
 
-/// Token keys from the configuration: EdDSA with `JWT_KEY_FILE`, else HS256
-/// with the secret [`jwt_secret_from`] chooses. Several sources at once are
-/// refused.
+/// Where the signing key comes from.
+#[derive(Debug, Default)]
+pub struct KeySources<'a> {
+    /// `JWT_KEY_FILE`: a PKCS#8 PEM private key.
+    pub key_file: Option<&'a std::path::Path>,
+    /// `JWT_PRIVATE_KEY`: the PEM itself.
+    pub private_key: Option<OsString>,
+    /// `JWT_SECRET_FILE`.
+    pub secret_file: Option<&'a std::path::Path>,
+    /// `JWT_SECRET`.
+    pub secret: Option<OsString>,
+    /// `JWT_PREVIOUS_KEY_FILES`: retired keys still accepted.
+    pub previous_key_files: &'a [std::path::PathBuf],
+    /// `JWT_PREVIOUS_SECRET_FILE`: a retired HMAC secret still accepted.
+    pub previous_secret_file: Option<&'a std::path::Path>,
+}
+
+/// Token keys from the configuration: an asymmetric key from `JWT_KEY_FILE`
+/// or `JWT_PRIVATE_KEY`, else HS256 with the secret [`jwt_secret_from`]
+/// chooses; plus the previous keys still accepted. Several signing-key
+/// sources at once are refused. The flag says whether the secret was generated.
 pub fn signing_keys(
     mode: AppEnv,
-    key_file: Option<&std::path::Path>,
-    secret_file: Option<&std::path::Path>,
-    secret: Option<OsString>,
+    sources: KeySources<'_>,
 ) -> Result<(rbac_core::Tokens, bool), ConfigError> {
-    let Some(path) = key_file else {
-        let source = jwt_secret_from(mode, secret_file, secret)?;
-        let generated = matches!(source, SecretSource::Generated(_));
-        return Ok((rbac_core::Tokens::hs256(source.into_secret()), generated));
+    let asymmetric = match (sources.key_file, sources.private_key) {
+        (Some(_), Some(_)) => return Err(ConfigError::AmbiguousSecret),
+        (Some(path), None) => {
+            Some((path.display().to_string(), zeroize::Zeroizing::new(read_secret_file(path)?)))
+        }
+        (None, Some(pem)) => {
+            Some(("JWT_PRIVATE_KEY".to_owned(), zeroize::Zeroizing::new(pem.into_encoded_bytes())))
+        }
+        (None, None) => None,
     };
-    if secret_file.is_some() || secret.is_some() {
-        return Err(ConfigError::AmbiguousSecret);
+    let (mut tokens, generated) = match asymmetric {
+        None => {
+            let source = jwt_secret_from(mode, sources.secret_file, sources.secret)?;
+            let generated = matches!(source, SecretSource::Generated(_));
+            (rbac_core::Tokens::hs256(source.into_secret()), generated)
+        }
+        Some(_) if sources.secret_file.is_some() || sources.secret.is_some() => {
+            return Err(ConfigError::AmbiguousSecret);
+        }
+        Some((name, pem)) => {
+            let key = rbac_core::SigningKey::from_pem(&pem)
+                .map_err(|error| ConfigError::BadKey(name, error))?;
+            (rbac_core::Tokens::new(key), false)
+        }
+    };
+    for path in sources.previous_key_files {
+        tokens = tokens.with_verification_key(previous_key(path)?);
     }
-    let pem = zeroize::Zeroizing::new(read_secret_file(path)?);
-    let tokens = rbac_core::Tokens::ed25519_from_pem(&pem)
-        .map_err(|_| ConfigError::BadKey(path.to_owned()))?;
-    Ok((tokens, false))
+    if let Some(path) = sources.previous_secret_file {
+        let secret = JwtSecret::new(read_secret_file(path)?).map_err(ConfigError::WeakSecret)?;
+        let key = rbac_core::SigningKey::hs256(&secret).verification_key();
+        tokens = tokens.with_verification_key(key);
+    }
+    Ok((tokens, generated))
+}
+
+/// A retired key: a PEM public key of any supported type, or a private key
+/// reduced to its public half.
+fn previous_key(path: &std::path::Path) -> Result<rbac_core::VerificationKey, ConfigError> {
+    use rbac_core::{SigningAlgorithm, SigningKey, VerificationKey};
+
+    let failed =
+        |error: std::io::Error| ConfigError::SecretFile(path.to_owned(), error.to_string());
+    let pem = zeroize::Zeroizing::new(std::fs::read(path).map_err(failed)?);
+    let public = [SigningAlgorithm::EdDSA, SigningAlgorithm::ES256, SigningAlgorithm::RS256]
+        .into_iter()
+        .find_map(|algorithm| VerificationKey::from_public_pem(&pem, algorithm).ok());
+    match public {
+        Some(key) => Ok(key),
+        None => SigningKey::from_pem(&pem)
+            .map(|key| key.verification_key())
+            .map_err(|error| ConfigError::BadKey(path.display().to_string(), error)),
+    }
 }
 
 /// The file's bytes minus one trailing newline, refusing world-readable files.

@@ -32,11 +32,19 @@ rbac_core::policy! {
     /// Who may do what: `admin` > `editor` > `viewer`; `user` is another
     /// name for `viewer`, so the tutorial's users keep their role.
     pub mod policy {
-        role "viewer";
+        role "viewer" grants "items:read";
         role "editor": "viewer" grants "posts:write";
-        role "admin": "editor" grants "users:manage";
+        role "admin": "editor" grants "users:manage", "tokens:introspect";
         alias "user" = "viewer";
     }
+}
+
+/// The app's OAuth2 scopes: the permissions of the policy. `/token` grants
+/// a user at most what their roles allow; with `refuse_excess`, asking for
+/// more is `invalid_scope` instead of being narrowed.
+pub fn scope_policy(refuse_excess: bool) -> rbac_core::ScopePolicy {
+    let scopes = rbac_core::ScopePolicy::from_policy::<policy::Policy>();
+    if refuse_excess { scopes.refuse_excess() } else { scopes }
 }
 
 /// Everything the handlers share.
@@ -86,11 +94,13 @@ impl FromRef<AppState> for UserDirectory {
 /// |---|---|
 /// | `POST /token` | public (OAuth2 password and refresh grants) |
 /// | `POST /token/revoke` | public (RFC 7009; the token is the credential) |
+/// | `POST /token/introspect` | permission `tokens:introspect` (RFC 7662) |
+/// | `GET /.well-known/jwks.json` | public (empty with HS256) |
 /// | `POST /logout` | a valid access token |
 /// | `POST /admin/users/{username}/revoke-tokens` | role `admin` |
 /// | `POST /admin/users`, `PATCH`, `DELETE /admin/users/{username}` | role `admin` |
 /// | `GET /users/me` | any active user |
-/// | `GET /users/me/items` | any active user |
+/// | `GET /users/me/items` | scope `items:read` in the token |
 /// | `GET /admin/users` | role `admin` |
 /// | `GET`, `PATCH /users/{username}` | that user, or role `admin` |
 /// | `GET /posts` | role `viewer` (or any role inheriting it) |

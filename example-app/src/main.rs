@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use clap::Parser;
-use example_app::config::{AppEnv, Cli, LogFormat, signing_keys};
+use example_app::config::{AppEnv, Cli, KeySources, LogFormat, signing_keys};
 use example_app::db::Database;
 use example_app::server::ConnectionLimits;
 use example_app::{AppState, seed_demo_users_if_empty, users_cli};
@@ -36,12 +36,15 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let mode = cli.mode();
-    let (tokens, generated) = signing_keys(
-        mode,
-        cli.jwt_key_file.as_deref(),
-        cli.jwt_secret_file.as_deref(),
-        std::env::var_os("JWT_SECRET"),
-    )?;
+    let sources = KeySources {
+        key_file: cli.jwt_key_file.as_deref(),
+        private_key: std::env::var_os("JWT_PRIVATE_KEY"),
+        secret_file: cli.jwt_secret_file.as_deref(),
+        secret: std::env::var_os("JWT_SECRET"),
+        previous_key_files: &cli.jwt_previous_key_files,
+        previous_secret_file: cli.jwt_previous_secret_file.as_deref(),
+    };
+    let (tokens, generated) = signing_keys(mode, sources)?;
     if generated {
         tracing::warn!(
             "JWT_SECRET is not set: signing with a random secret; tokens stop working on restart"
@@ -49,7 +52,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     let database = Database::open(&cli.database_url, cli.store_options()).await?;
     let users = database.users();
-    let mut tokens = tokens.with_lifetime(cli.token_lifetime());
+    let mut tokens = tokens
+        .with_lifetime(cli.token_lifetime())
+        .with_leeway(std::time::Duration::from_secs(cli.jwt_leeway_seconds));
     if let Some(issuer) = &cli.jwt_issuer {
         tokens = tokens.with_issuer(issuer);
     }
@@ -59,7 +64,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let (concurrency, queue) = PasswordHasher::default_limits();
     let hasher = PasswordHasher::default()
         .with_limits(cli.hash_concurrency.unwrap_or(concurrency), cli.hash_queue.unwrap_or(queue));
-    let auth = database.auth(tokens, hasher);
+    let auth = database
+        .auth(tokens, hasher)
+        .with_scopes(example_app::scope_policy(cli.refuse_excess_scopes));
     let auth = if cli.disable_login_throttle {
         tracing::warn!("login throttling is off (--disable-login-throttle)");
         auth.without_login_throttle()

@@ -6,7 +6,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use rbac_core::{
     Auth, AuthError, CurrentUser, User, UserDirectory, UserStore, UserUpdate, UserWriteError,
-    WritableUserStore, authenticated, oauth2, requires, requires_role,
+    WritableUserStore, authenticated, oauth2, requires, requires_permission, requires_role,
+    requires_scope,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -17,6 +18,11 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/token", oauth2::token_route())
         .route("/token/revoke", oauth2::revoke_route())
+        .route(
+            "/token/introspect",
+            axum::routing::post(introspect)
+                .layer(axum::extract::DefaultBodyLimit::max(oauth2::TOKEN_BODY_LIMIT)),
+        )
         .route("/.well-known/jwks.json", get(oauth2::jwks))
         .route("/logout", axum::routing::post(oauth2::logout))
         .route("/admin/users/{username}/revoke-tokens", axum::routing::post(revoke_user_tokens))
@@ -47,10 +53,20 @@ pub struct Item {
     pub owner: String,
 }
 
-/// The current user's items.
-#[authenticated]
+/// The current user's items; the token must carry scope `items:read`, as
+/// FastAPI's `Security(get_current_active_user, scopes=["items"])`.
+#[requires_scope("items:read")]
 async fn read_own_items(user: CurrentUser) -> Json<Vec<Item>> {
     Json(vec![Item { item_id: "Foo", owner: user.username.clone() }])
+}
+
+/// RFC 7662 token introspection, for callers allowed to ask.
+#[requires_permission("tokens:introspect")]
+async fn introspect(
+    State(auth): State<Auth>,
+    form: Result<axum::Form<oauth2::IntrospectionRequest>, axum::extract::rejection::FormRejection>,
+) -> Result<oauth2::Introspection, AuthError> {
+    oauth2::introspect(&auth, form).await
 }
 
 /// Every user; admins only. Never includes password hashes: `User` has none.

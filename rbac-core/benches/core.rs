@@ -1,14 +1,16 @@
-//! Token issue and verify, and the role check.
+//! Token issue and verify (per algorithm), and the role check.
 //!
 //! `cargo bench -p rbac-core`. `verify/jsonwebtoken_decode` is the plain
 //! crate call with HS256 pinned, for comparison with our stricter verifier.
+//! `verify_by_algorithm/*` verifies the same claims signed with each
+//! supported algorithm (test-only keys from `testdata/keys`).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rbac_core::__private::Requirement;
-use rbac_core::{Claims, JwtSecret, Role, Tokens, User, requires};
+use rbac_core::{Claims, JwtSecret, Role, SigningKey, Tokens, User, requires};
 
 rbac_core::policy! {
     /// 20 roles: a 10-deep chain and two branches, with permissions spread over them.
@@ -63,15 +65,36 @@ fn tokens(c: &mut Criterion) {
     group.finish();
 }
 
+fn verify_by_algorithm(c: &mut Criterion) {
+    let keys = [
+        ("HS256", SigningKey::hs256(&JwtSecret::new(SECRET.to_vec()).expect("secret"))),
+        ("EdDSA", pem_key(include_bytes!("../../testdata/keys/ed25519-a.pem"))),
+        ("ES256", pem_key(include_bytes!("../../testdata/keys/es256-a.pem"))),
+        ("RS256", pem_key(include_bytes!("../../testdata/keys/rs256-a.pem"))),
+    ];
+    let mut group = c.benchmark_group("token/verify_by_algorithm");
+    for (name, key) in keys {
+        let tokens = Tokens::new(key);
+        let token = tokens.issue("johndoe").expect("issue").access_token;
+        group.bench_function(name, |b| b.iter(|| tokens.verify(black_box(&token))));
+    }
+    group.finish();
+}
+
+fn pem_key(pem: &[u8]) -> SigningKey {
+    SigningKey::from_pem(pem).expect("test key")
+}
+
 fn policy_check(c: &mut Criterion) {
     let mut user = User::new("u");
     // Admitted through the third branch only, so every branch is evaluated.
     user.roles = ["c4", "b5"].map(|r| Role::new(r).expect("role")).to_vec();
-    assert!(__rbac_requirement_nested::is_met_by(&user));
+    let claims = Tokens::hs256(JwtSecret::generate()).issue("u").expect("issue").claims;
+    assert!(__rbac_requirement_nested::decide(&user, &claims).is_ok());
     let mut group = c.benchmark_group("policy_check");
     group.bench_function("grants", |b| b.iter(|| policy::grants(black_box(&user))));
     group.bench_function("nested_combinator", |b| {
-        b.iter(|| __rbac_requirement_nested::is_met_by(black_box(&user)))
+        b.iter(|| __rbac_requirement_nested::decide(black_box(&user), black_box(&claims)))
     });
     group.finish();
 }
@@ -85,5 +108,5 @@ fn role_check(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tokens, role_check, policy_check);
+criterion_group!(benches, tokens, verify_by_algorithm, role_check, policy_check);
 criterion_main!(benches);

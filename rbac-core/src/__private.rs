@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::{AUDIT, Auth};
 use crate::denial::AuthRejection;
 use crate::error::AuthError;
-use crate::extract::current_user;
+use crate::extract::current_principal;
 use crate::policy::HandlerRequirements;
+use crate::token::Claims;
 use crate::user::User;
 
 pub use axum;
@@ -23,10 +24,13 @@ pub trait Annotated {
     const REQUIREMENTS: HandlerRequirements;
 }
 
-/// A requirement that depends on the user alone (no handler arguments).
+/// A requirement that depends on the user and token alone (no handler arguments).
 pub trait Requirement: Annotated + 'static {
-    /// Whether `user` (already authenticated and active) satisfies it.
-    fn is_met_by(user: &User) -> bool;
+    /// `Ok` if `user` (already authenticated and active), holding a token
+    /// with `claims`, satisfies it; otherwise the refusal:
+    /// [`AuthError::InsufficientScope`] when only scopes are missing,
+    /// [`AuthError::Forbidden`] otherwise.
+    fn decide(user: &User, claims: &Claims) -> Result<(), AuthError>;
 }
 
 /// The extractor the macros put first in a handler's parameters, so it runs
@@ -42,32 +46,42 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthRejection> {
-        let (auth, user) = authenticate(parts, state).await?;
-        if R::is_met_by(&user) {
-            Ok(Guard(PhantomData))
-        } else {
-            Err(deny::<R>(&auth, parts, &user))
+        let (auth, user, claims) = authenticate(parts, state).await?;
+        match R::decide(&user, &claims) {
+            Ok(()) => Ok(Guard(PhantomData)),
+            Err(error) => Err(deny::<R>(&auth, parts, &user, error)),
         }
     }
 }
 
-/// The authenticated user, or the rendered refusal.
+/// The authenticated user and their token's claims, or the rendered refusal.
 pub async fn authenticate<S>(
     parts: &mut Parts,
     state: &S,
-) -> Result<(Auth, Arc<User>), AuthRejection>
+) -> Result<(Auth, Arc<User>, Arc<Claims>), AuthRejection>
 where
     Auth: FromRef<S>,
 {
     let auth = Auth::from_ref(state);
-    match current_user(parts, &auth).await {
-        Ok(user) => Ok((auth, user)),
+    match current_principal(parts, &auth).await {
+        Ok((user, claims)) => Ok((auth, user, claims)),
         Err(error) => Err(auth.reject(error, parts)),
     }
 }
 
+/// The refusal for a failed requirement: insufficient scope when the
+/// requirement holds once scopes are ignored, plain 403 otherwise.
+pub fn refusal(holds_without_scopes: bool, scopes: &'static str) -> AuthError {
+    if holds_without_scopes { AuthError::InsufficientScope(scopes) } else { AuthError::Forbidden }
+}
+
 /// Logs the denial and renders the 403.
-pub fn deny<A: Annotated>(auth: &Auth, parts: &Parts, user: &User) -> AuthRejection {
+pub fn deny<A: Annotated>(
+    auth: &Auth,
+    parts: &Parts,
+    user: &User,
+    error: AuthError,
+) -> AuthRejection {
     tracing::info!(
         target: AUDIT,
         username = user.username,
@@ -76,7 +90,7 @@ pub fn deny<A: Annotated>(auth: &Auth, parts: &Parts, user: &User) -> AuthReject
         requirement = %A::REQUIREMENTS.requires,
         "access denied"
     );
-    auth.reject(AuthError::Forbidden, parts)
+    auth.reject(error, parts)
 }
 
 /// Runs a handler argument's extractor inside a check, before the body is read.

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use crate::denial::{AuthRejection, DenialResponder};
 use crate::error::AuthError;
 use crate::password::{MAX_PASSWORD_BYTES, PasswordError, PasswordHasher};
+use crate::scope::ScopePolicy;
 use crate::session::{DynSessionStore, MemorySessionStore, SessionStore};
 use crate::store::{DynUserStore, UserStore};
 use crate::throttle::{Attempt, DynLoginThrottle, LoginThrottle, MemoryThrottle, ThrottleError};
@@ -67,6 +68,9 @@ struct Inner {
     throttle: Option<Arc<dyn DynLoginThrottle>>,
     trusted_proxies: Arc<[IpAddr]>,
     sessions: Arc<dyn DynSessionStore>,
+    scopes: Option<ScopePolicy>,
+    /// A resource server: users come from token claims, not a store.
+    users_from_claims: bool,
 }
 
 impl fmt::Debug for Auth {
@@ -94,7 +98,36 @@ impl Auth {
             throttle: Some(Arc::new(MemoryThrottle::default())),
             trusted_proxies: Arc::from([]),
             sessions: Arc::new(MemorySessionStore::default()),
+            scopes: None,
+            users_from_claims: false,
         }))
+    }
+
+    /// A resource server: it verifies tokens another service issued (with
+    /// [`Tokens::verifier`] or [`Tokens::remote`]) and takes the user from
+    /// the token's claims (`sub`, `roles`, `scope`), since it has no user
+    /// store. It cannot log anyone in. Revocation at the issuer reaches it
+    /// when the access token expires, so keep token lifetimes short.
+    ///
+    /// ```no_run
+    /// use rbac_core::{Auth, RemoteJwks, Tokens};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let jwks = RemoteJwks::http("http://127.0.0.1:8000/.well-known/jwks.json")?;
+    /// jwks.refresh().await?;
+    /// let auth = Auth::resource_server(Tokens::remote(jwks));
+    /// # Ok(()) }
+    /// ```
+    pub fn resource_server(tokens: Tokens) -> Self {
+        let auth = Self::new(tokens, crate::store::MemoryUserStore::new()).without_login_throttle();
+        auth.with_inner(|inner| inner.users_from_claims = true)
+    }
+
+    /// Grants OAuth2 scopes at `/token` by `policy`; see [`ScopePolicy`].
+    /// Without one, tokens carry no scopes and `scope(...)` requirements
+    /// always fail.
+    pub fn with_scopes(self, policy: ScopePolicy) -> Self {
+        self.with_inner(|inner| inner.scopes = Some(policy))
     }
 
     fn with_inner(self, change: impl FnOnce(&mut Inner)) -> Self {
@@ -213,6 +246,25 @@ impl Auth {
         password: String,
         client_ip: IpAddr,
     ) -> Result<IssuedToken, AuthError> {
+        self.login_with_scope(username, password, None, client_ip).await
+    }
+
+    /// [`Auth::login`] asking for `scope` (space-separated); what is granted
+    /// follows the [`ScopePolicy`] and is in the token's `scope` claim.
+    pub async fn login_with_scope(
+        &self,
+        username: &str,
+        password: String,
+        scope: Option<&str>,
+        client_ip: IpAddr,
+    ) -> Result<IssuedToken, AuthError> {
+        if self.0.users_from_claims {
+            return Err(AuthError::UnsupportedGrantType);
+        }
+        // A malformed scope is refused before it costs a password hash.
+        if let Some(scope) = scope {
+            crate::scope::check_syntax(scope)?;
+        }
         let password = Zeroizing::new(password);
         let attempt = Attempt { account: truncate(username, MAX_USERNAME_BYTES), ip: client_ip };
         if let Some(throttle) = &self.0.throttle {
@@ -233,7 +285,7 @@ impl Auth {
         }
         match outcome {
             Ok(user) => {
-                let issued = self.start_session(&user.username).await?;
+                let issued = self.start_session(&user, scope).await?;
                 tracing::info!(target: AUDIT, username, %client_ip, jti = issued.claims.jti, "login succeeded");
                 Ok(issued)
             }
@@ -280,7 +332,19 @@ impl Auth {
     /// Fails with [`AuthError::InvalidToken`] for any bad token or a user
     /// that no longer exists, and [`AuthError::InactiveUser`] for a disabled one.
     pub async fn authenticate(&self, bearer_token: &str) -> Result<User, AuthError> {
-        let claims = self.verify_access(bearer_token).await?;
+        self.authenticate_with_claims(bearer_token).await.map(|(user, _)| user)
+    }
+
+    /// [`Auth::authenticate`], also returning the token's verified claims.
+    pub async fn authenticate_with_claims(
+        &self,
+        bearer_token: &str,
+    ) -> Result<(User, Claims), AuthError> {
+        let claims = self.verify_bearer(bearer_token).await?;
+        if self.0.users_from_claims {
+            let user = user_from_claims(&claims)?;
+            return Ok((user, claims));
+        }
         let user = self.0.store.find_user(&claims.sub).await.map_err(|error| {
             tracing::error!(%error, "user store failed during authentication");
             AuthError::Unavailable
@@ -293,8 +357,35 @@ impl Auth {
             tracing::info!(target: AUDIT, username = user.username, "inactive user refused");
             return Err(AuthError::InactiveUser);
         }
-        Ok(user)
+        Ok((user, claims))
     }
+
+    /// Verifies a bearer token; with remote keys, refetches them (rate
+    /// limited) when stale or when the token names a key not yet known.
+    async fn verify_bearer(&self, token: &str) -> Result<Claims, AuthError> {
+        let Some(remote) = self.0.tokens.remote_jwks() else {
+            return self.verify_access(token).await;
+        };
+        if remote.is_stale() {
+            remote.refetch_rate_limited().await;
+        }
+        match self.0.tokens.verify(token) {
+            Err(TokenError::UnknownKey) if remote.refetch_rate_limited().await => {
+                self.verify_access(token).await
+            }
+            _ => self.verify_access(token).await,
+        }
+    }
+}
+
+/// A resource server's user: who the issuer said, with the roles it listed.
+fn user_from_claims(claims: &Claims) -> Result<User, AuthError> {
+    let mut user = User::new(claims.sub.clone());
+    for role in &claims.roles {
+        let role = crate::user::Role::new(role).map_err(|_| AuthError::InvalidToken)?;
+        user.roles.push(role);
+    }
+    Ok(user)
 }
 
 /// Verifies an access token: signature, claims, and that it was not revoked.
@@ -304,6 +395,10 @@ impl Auth {
             tracing::debug!(target: AUDIT, %error, "token rejected");
             AuthError::InvalidToken
         })?;
+        if self.0.users_from_claims {
+            // Sessions live at the issuer; a resource server cannot see them.
+            return Ok(claims);
+        }
         let sid = claims.sid.as_deref();
         let revoked = self.0.sessions.is_revoked(&claims.sub, &claims.jti, sid, claims.generation);
         if revoked.await.map_err(session_store_failed)? {

@@ -19,7 +19,8 @@ use serde::Serialize;
 /// | `IncorrectCredentials` | 401 | `Bearer` |
 /// | `InactiveUser` | 400 | |
 /// | `Forbidden` | 403 | `Bearer error="insufficient_scope"` |
-/// | `UnsupportedGrantType`, `InvalidGrant` | 400 | |
+/// | `InsufficientScope(s)` | 403 | `Bearer error="insufficient_scope", scope="s"` |
+/// | `UnsupportedGrantType`, `InvalidGrant`, `InvalidScope` | 400 | |
 /// | `InvalidRequest` | 400 | |
 /// | `PayloadTooLarge` | 413 | |
 /// | `Throttled` | 429 + `Retry-After` | |
@@ -49,10 +50,15 @@ pub enum AuthError {
     InactiveUser,
     /// The user lacks a required role.
     Forbidden,
+    /// The token was not granted the scopes a route requires (space-separated).
+    InsufficientScope(&'static str),
     /// `/token` with a `grant_type` other than `password` or `refresh_token`.
     UnsupportedGrantType,
     /// A refresh token that is unknown, expired, spent or revoked.
     InvalidGrant,
+    /// `/token` asked for a malformed scope, or (when so configured) for
+    /// scopes the user may not hold.
+    InvalidScope,
     /// A malformed `/token` request; the message is a fixed hint for the client.
     InvalidRequest(&'static str),
     /// A request body over the configured limit.
@@ -75,8 +81,9 @@ impl AuthError {
             Self::InactiveUser
             | Self::UnsupportedGrantType
             | Self::InvalidGrant
+            | Self::InvalidScope
             | Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable | Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
@@ -90,11 +97,12 @@ impl AuthError {
             Self::InvalidToken => "Could not validate credentials",
             Self::IncorrectCredentials => "Incorrect username or password",
             Self::InactiveUser => "Inactive user",
-            Self::Forbidden => "Not enough permissions",
+            Self::Forbidden | Self::InsufficientScope(_) => "Not enough permissions",
             Self::UnsupportedGrantType => {
                 "Unsupported grant_type: use `password` or `refresh_token`"
             }
             Self::InvalidGrant => "Invalid refresh token",
+            Self::InvalidScope => "Invalid scope",
             Self::InvalidRequest(hint) => hint,
             Self::PayloadTooLarge => "Request body too large",
             Self::Unavailable => "Service temporarily unavailable",
@@ -108,18 +116,28 @@ impl AuthError {
         match self {
             Self::UnsupportedGrantType => Some("unsupported_grant_type"),
             Self::InvalidGrant => Some("invalid_grant"),
+            Self::InvalidScope => Some("invalid_scope"),
             Self::InvalidRequest(_) => Some("invalid_request"),
             _ => None,
         }
     }
 
-    fn www_authenticate(&self) -> Option<&'static str> {
-        match self {
-            Self::NotAuthenticated | Self::IncorrectCredentials => Some("Bearer"),
-            Self::InvalidToken => Some(r#"Bearer error="invalid_token""#),
-            Self::Forbidden => Some(r#"Bearer error="insufficient_scope""#),
-            _ => None,
-        }
+    fn www_authenticate(&self) -> Option<HeaderValue> {
+        let fixed = match self {
+            Self::NotAuthenticated | Self::IncorrectCredentials => "Bearer",
+            Self::InvalidToken => r#"Bearer error="invalid_token""#,
+            Self::Forbidden => r#"Bearer error="insufficient_scope""#,
+            Self::InsufficientScope(scope) => {
+                // Scope names are checked at compile time to be printable
+                // ASCII without `"` or `\`, so this quoting is exact.
+                let challenge = format!(r#"Bearer error="insufficient_scope", scope="{scope}""#);
+                return Some(HeaderValue::from_str(&challenge).unwrap_or_else(|_| {
+                    HeaderValue::from_static(r#"Bearer error="insufficient_scope""#)
+                }));
+            }
+            _ => return None,
+        };
+        Some(HeaderValue::from_static(fixed))
     }
 }
 
@@ -144,7 +162,7 @@ impl IntoResponse for AuthError {
         let mut response = (self.status(), axum::Json(body)).into_response();
         let headers = response.headers_mut();
         if let Some(challenge) = self.www_authenticate() {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
         if matches!(self, Self::Unavailable | Self::Overloaded) {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use crate::auth::Auth;
 use crate::denial::AuthRejection;
 use crate::error::AuthError;
+use crate::token::Claims;
 use crate::user::User;
 
 /// The authenticated, active user of this request.
@@ -103,19 +104,35 @@ struct Authenticated {
     /// with another key or store must verify again.
     auth: usize,
     user: Arc<User>,
+    claims: Arc<Claims>,
 }
 
 /// Verifies the bearer token and loads the user, once per request.
 pub(crate) async fn current_user(parts: &mut Parts, auth: &Auth) -> Result<Arc<User>, AuthError> {
+    current_principal(parts, auth).await.map(|(user, _)| user)
+}
+
+/// The user and the claims of the token that authenticated them, verified
+/// once per request.
+pub(crate) async fn current_principal(
+    parts: &mut Parts,
+    auth: &Auth,
+) -> Result<(Arc<User>, Arc<Claims>), AuthError> {
     if let Some(cached) = parts.extensions.get::<Authenticated>()
         && cached.auth == auth.id()
     {
-        return Ok(Arc::clone(&cached.user));
+        return Ok((Arc::clone(&cached.user), Arc::clone(&cached.claims)));
     }
     let token = bearer_token(&parts.headers)?;
-    let user = Arc::new(auth.authenticate(token).await?);
-    parts.extensions.insert(Authenticated { auth: auth.id(), user: Arc::clone(&user) });
-    Ok(user)
+    let (user, claims) = auth.authenticate_with_claims(token).await?;
+    let (user, claims) = (Arc::new(user), Arc::new(claims));
+    let (cached_user, cached_claims) = (Arc::clone(&user), Arc::clone(&claims));
+    parts.extensions.insert(Authenticated {
+        auth: auth.id(),
+        user: cached_user,
+        claims: cached_claims,
+    });
+    Ok((user, claims))
 }
 
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive,

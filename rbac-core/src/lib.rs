@@ -70,6 +70,7 @@ pub mod oauth2;
 mod password;
 mod policy;
 mod pool;
+mod scope;
 mod session;
 mod store;
 pub mod throttle;
@@ -85,6 +86,7 @@ pub use policy::{
     AccessPolicy, Grants, HandlerRequirements, PermissionId, PolicyDescription, Requires,
     RoleDescription, RoleId,
 };
+pub use scope::ScopePolicy;
 pub use session::{
     MemorySessionStore, REFRESH_LIFETIME, REMEMBERED_USED, RefreshError, Rotation, SessionStore,
 };
@@ -95,8 +97,8 @@ pub use store::{
     UserWriteError, WritableUserStore,
 };
 pub use token::{
-    Audience, Claims, IssuedToken, JwtSecret, KeyError, MAX_TOKEN_BYTES, TokenError, Tokens,
-    WeakSecret,
+    Audience, Claims, IssuedToken, JwtSecret, KeyError, MAX_TOKEN_BYTES, RemoteJwks,
+    SigningAlgorithm, SigningKey, TokenError, TokenSubject, Tokens, VerificationKey, WeakSecret,
 };
 pub use user::{InvalidRole, Role, User, UserRecord};
 
@@ -166,7 +168,40 @@ pub use rbac_macros::requires_role;
 /// ```
 pub use rbac_macros::requires_permission;
 
-/// The general form: `role("...")`, `permission("...")`, `owner(arg)`,
+/// Requires an OAuth2 scope in the bearer token (FastAPI's `Security(...,
+/// scopes=[...])`): 403 with `WWW-Authenticate: Bearer
+/// error="insufficient_scope", scope="..."` when the token lacks it. Scopes
+/// are the policy's permission names, checked at compile time; `/token`
+/// grants them as [`ScopePolicy::from_policy`] says. `scope("...")` also works
+/// inside [`requires`], next to roles.
+///
+/// ```
+/// rbac_core::policy! {
+///     mod policy {
+///         role "viewer" grants "items:read";
+///     }
+/// }
+///
+/// #[rbac_core::requires_scope("items:read")]
+/// async fn items() {}
+///
+/// #[rbac_core::requires(all(role("viewer"), scope("items:read")))]
+/// async fn viewer_items() {}
+/// # fn main() {}
+/// ```
+///
+/// A scope the policy does not declare is a compile error:
+///
+/// ```compile_fail
+/// rbac_core::policy! { mod policy { role "viewer" grants "items:read"; } }
+///
+/// #[rbac_core::requires_scope("items:raed")]
+/// async fn items() {}
+/// # fn main() {}
+/// ```
+pub use rbac_macros::requires_scope;
+
+/// The general form: `role("...")`, `permission("...")`, `scope("...")`, `owner(arg)`,
 /// `check(function(args...))`, combined with `any`, `all` and `not`.
 ///
 /// `owner(username)` holds when the handler argument `username` equals the

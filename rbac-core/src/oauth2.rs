@@ -36,7 +36,7 @@ pub struct TokenRequest {
     /// The refresh token (refresh grant); redacted in `Debug`.
     #[serde(default)]
     pub refresh_token: Option<String>,
-    /// Requested scopes, space-separated. Accepted and not yet acted on.
+    /// Requested scopes, space-separated; see [`ScopePolicy`](crate::ScopePolicy).
     #[serde(default)]
     pub scope: Option<String>,
 }
@@ -54,7 +54,7 @@ impl fmt::Debug for TokenRequest {
 }
 
 /// A successful token response: `{"access_token", "token_type": "bearer",
-/// "expires_in", "refresh_token"}` with `Cache-Control: no-store` and
+/// "expires_in", "refresh_token", "scope"}` with `Cache-Control: no-store` and
 /// `Pragma: no-cache` (RFC 6749 §5.1).
 pub struct TokenResponse(pub IssuedToken);
 
@@ -65,6 +65,8 @@ struct TokenBody<'a> {
     expires_in: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
 }
 
 impl IntoResponse for TokenResponse {
@@ -74,6 +76,7 @@ impl IntoResponse for TokenResponse {
             token_type: "bearer",
             expires_in: self.0.expires_in,
             refresh_token: self.0.refresh_token.as_deref(),
+            scope: self.0.claims.scope.as_deref(),
         };
         let mut response = (StatusCode::OK, axum::Json(body)).into_response();
         let headers = response.headers_mut();
@@ -97,13 +100,14 @@ pub async fn issue_token(
             let (Some(username), Some(password)) = (request.username, request.password) else {
                 return Err(AuthError::InvalidRequest("`username` and `password` are required"));
             };
-            auth.login(&username, password, client_ip).await.map(TokenResponse)
+            let scope = request.scope.as_deref();
+            auth.login_with_scope(&username, password, scope, client_ip).await.map(TokenResponse)
         }
         Some("refresh_token") => {
             let Some(refresh_token) = request.refresh_token else {
                 return Err(AuthError::InvalidRequest("`refresh_token` is required"));
             };
-            auth.refresh(&refresh_token).await.map(TokenResponse)
+            auth.refresh(&refresh_token, request.scope.as_deref()).await.map(TokenResponse)
         }
         Some(_) => Err(AuthError::UnsupportedGrantType),
     }
@@ -175,4 +179,76 @@ where
 pub async fn jwks(State(auth): State<Auth>) -> impl IntoResponse {
     let cache = HeaderValue::from_static("public, max-age=300");
     ([(header::CACHE_CONTROL, cache)], axum::Json(auth.tokens().jwks()))
+}
+
+/// The RFC 7662 introspection form.
+#[derive(Deserialize)]
+pub struct IntrospectionRequest {
+    /// The token to describe.
+    pub token: String,
+    /// Ignored: only access tokens are described.
+    #[serde(default)]
+    pub token_type_hint: Option<String>,
+}
+
+impl fmt::Debug for IntrospectionRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntrospectionRequest")
+            .field("token", &"[redacted]")
+            .field("token_type_hint", &self.token_type_hint)
+            .finish()
+    }
+}
+
+/// An RFC 7662 introspection answer: `{"active": false}` for anything that
+/// would not be accepted right now (invalid, expired, revoked, or its user
+/// disabled or gone; refresh tokens are never described), else `active`
+/// with the token's claims.
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use rbac_core::oauth2::Introspection;
+///
+/// let response = Introspection(None).into_response();
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(response.headers()["cache-control"], "no-store");
+/// ```
+#[derive(Debug)]
+pub struct Introspection(pub Option<crate::token::Claims>);
+
+#[derive(Serialize)]
+struct IntrospectionBody<'a> {
+    active: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    claims: Option<&'a crate::token::Claims>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<&'static str>,
+}
+
+impl IntoResponse for Introspection {
+    fn into_response(self) -> Response {
+        let body = IntrospectionBody {
+            active: self.0.is_some(),
+            claims: self.0.as_ref(),
+            username: self.0.as_ref().map(|claims| claims.sub.as_str()),
+            token_type: self.0.as_ref().map(|_| "Bearer"),
+        };
+        let mut response = axum::Json(body).into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// `POST /token/introspect` (RFC 7662) for the form in `form`. The caller
+/// must be allowed to ask: put this behind a guard, like
+/// `#[requires_permission("tokens:introspect")]`, and cap the body with
+/// [`TOKEN_BODY_LIMIT`].
+pub async fn introspect(
+    auth: &Auth,
+    form: Result<Form<IntrospectionRequest>, FormRejection>,
+) -> Result<Introspection, AuthError> {
+    let Form(request) = form.map_err(form_error)?;
+    Ok(Introspection(auth.authenticate_with_claims(&request.token).await.ok().map(|(_, c)| c)))
 }

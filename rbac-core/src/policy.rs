@@ -138,6 +138,8 @@ pub enum Requires {
     Role(&'static str),
     /// A permission, granted by any of the user's effective roles.
     Permission(&'static str),
+    /// An OAuth2 scope the token must carry.
+    Scope(&'static str),
     /// At least one of these.
     Any(&'static [Requires]),
     /// All of these.
@@ -166,6 +168,7 @@ impl fmt::Display for Requires {
             Self::Authenticated => f.write_str("authenticated"),
             Self::Role(name) => write!(f, "role({name:?})"),
             Self::Permission(name) => write!(f, "permission({name:?})"),
+            Self::Scope(name) => write!(f, "scope({name:?})"),
             Self::Any(items) => list(f, "any", items),
             Self::All(items) => list(f, "all", items),
             Self::Not(item) => write!(f, "not({item})"),

@@ -71,6 +71,8 @@ impl fmt::Display for RefreshError {
 pub struct Rotation {
     /// Whose session it is.
     pub username: String,
+    /// The scopes granted at login (space-separated); refreshes never widen them.
+    pub scope: String,
     /// The session id, to issue the successor in.
     pub session: String,
 }
@@ -94,7 +96,7 @@ pub struct Rotation {
 /// # async fn main() {
 /// let sessions = MemorySessionStore::default();
 /// let now = 1_700_000_000;
-/// let session = sessions.start("johndoe", now).await.unwrap();
+/// let session = sessions.start("johndoe", "items:read", now).await.unwrap();
 /// let token = sessions.issue(&session, now).await.unwrap().unwrap();
 /// assert!(sessions.rotate(&token, now).await.unwrap().is_ok());
 /// // Presented again: reuse, and the session is revoked.
@@ -107,10 +109,12 @@ pub trait SessionStore: Send + Sync + 'static {
     /// [`revoke_user`](SessionStore::revoke_user)).
     fn generation(&self, username: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// Starts a session for `username` and returns its id.
+    /// Starts a session for `username`, granted `scope` (space-separated,
+    /// possibly empty), and returns its id.
     fn start(
         &self,
         username: &str,
+        scope: &str,
         now: u64,
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
 
@@ -130,6 +134,13 @@ pub trait SessionStore: Send + Sync + 'static {
         presented: &str,
         now: u64,
     ) -> impl Future<Output = Result<Result<Rotation, RefreshError>, StoreError>> + Send;
+
+    /// The scope first granted to the session of `presented`, if it is the
+    /// session's current refresh token. Spends nothing.
+    fn granted_scope(
+        &self,
+        presented: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 
     /// Revokes the session of a refresh token (current or spent); `false` if
     /// it is not one.
@@ -166,13 +177,14 @@ type Answer<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
 /// store behind one pointer.
 pub(crate) trait DynSessionStore: Send + Sync {
     fn generation<'a>(&'a self, username: &'a str) -> Answer<'a, u64>;
-    fn start<'a>(&'a self, username: &'a str, now: u64) -> Answer<'a, String>;
+    fn start<'a>(&'a self, username: &'a str, scope: &'a str, now: u64) -> Answer<'a, String>;
     fn issue<'a>(&'a self, session: &'a str, now: u64) -> Answer<'a, Option<String>>;
     fn rotate<'a>(
         &'a self,
         presented: &'a str,
         now: u64,
     ) -> Answer<'a, Result<Rotation, RefreshError>>;
+    fn granted_scope<'a>(&'a self, presented: &'a str) -> Answer<'a, Option<String>>;
     fn revoke_refresh<'a>(&'a self, presented: &'a str) -> Answer<'a, bool>;
     fn revoke_session<'a>(&'a self, session: &'a str) -> Answer<'a, ()>;
     fn deny<'a>(&'a self, jti: &'a str, exp: u64) -> Answer<'a, ()>;
@@ -190,8 +202,8 @@ impl<T: SessionStore> DynSessionStore for T {
     fn generation<'a>(&'a self, username: &'a str) -> Answer<'a, u64> {
         Box::pin(SessionStore::generation(self, username))
     }
-    fn start<'a>(&'a self, username: &'a str, now: u64) -> Answer<'a, String> {
-        Box::pin(SessionStore::start(self, username, now))
+    fn start<'a>(&'a self, username: &'a str, scope: &'a str, now: u64) -> Answer<'a, String> {
+        Box::pin(SessionStore::start(self, username, scope, now))
     }
     fn issue<'a>(&'a self, session: &'a str, now: u64) -> Answer<'a, Option<String>> {
         Box::pin(SessionStore::issue(self, session, now))
@@ -202,6 +214,9 @@ impl<T: SessionStore> DynSessionStore for T {
         now: u64,
     ) -> Answer<'a, Result<Rotation, RefreshError>> {
         Box::pin(SessionStore::rotate(self, presented, now))
+    }
+    fn granted_scope<'a>(&'a self, presented: &'a str) -> Answer<'a, Option<String>> {
+        Box::pin(SessionStore::granted_scope(self, presented))
     }
     fn revoke_refresh<'a>(&'a self, presented: &'a str) -> Answer<'a, bool> {
         Box::pin(SessionStore::revoke_refresh(self, presented))

@@ -11,6 +11,7 @@ pub(crate) enum Attribute {
     Authenticated,
     RequiresRole,
     RequiresPermission,
+    RequiresScope,
     Requires,
 }
 
@@ -20,6 +21,7 @@ impl Attribute {
             Self::Authenticated => "authenticated",
             Self::RequiresRole => "requires_role",
             Self::RequiresPermission => "requires_permission",
+            Self::RequiresScope => "requires_scope",
             Self::Requires => "requires",
         }
     }
@@ -28,9 +30,15 @@ impl Attribute {
     /// (`#[requires_role]`, `#[rbac_core::requires_role]`).
     pub(crate) fn from_path(path: &syn::Path) -> Option<Self> {
         let last = path.segments.last()?;
-        [Self::Authenticated, Self::RequiresRole, Self::RequiresPermission, Self::Requires]
-            .into_iter()
-            .find(|attribute| last.ident == attribute.name())
+        [
+            Self::Authenticated,
+            Self::RequiresRole,
+            Self::RequiresPermission,
+            Self::RequiresScope,
+            Self::Requires,
+        ]
+        .into_iter()
+        .find(|attribute| last.ident == attribute.name())
     }
 }
 
@@ -39,6 +47,8 @@ impl Attribute {
 pub(crate) enum Term {
     Role(LitStr),
     Permission(LitStr),
+    /// An OAuth2 scope the token must carry (a permission name of the policy).
+    Scope(LitStr),
     Any(Vec<Term>),
     All(Vec<Term>),
     Not(Box<Term>),
@@ -51,7 +61,7 @@ pub(crate) enum Term {
 impl Term {
     pub(crate) fn uses_policy(&self) -> bool {
         match self {
-            Self::Role(_) | Self::Permission(_) => true,
+            Self::Role(_) | Self::Permission(_) | Self::Scope(_) => true,
             Self::Any(terms) | Self::All(terms) => terms.iter().any(Term::uses_policy),
             Self::Not(term) => term.uses_policy(),
             Self::Owner(_) | Self::Check(..) => false,
@@ -62,7 +72,7 @@ impl Term {
     /// an `async` check (even one taking no arguments).
     pub(crate) fn needs_request(&self) -> bool {
         match self {
-            Self::Role(_) | Self::Permission(_) => false,
+            Self::Role(_) | Self::Permission(_) | Self::Scope(_) => false,
             Self::Any(terms) | Self::All(terms) => terms.iter().any(Term::needs_request),
             Self::Not(term) => term.needs_request(),
             Self::Owner(_) | Self::Check(..) => true,
@@ -72,11 +82,29 @@ impl Term {
     /// The handler arguments the requirement reads, in order of appearance.
     pub(crate) fn arguments(&self) -> Vec<&Ident> {
         match self {
-            Self::Role(_) | Self::Permission(_) => Vec::new(),
+            Self::Role(_) | Self::Permission(_) | Self::Scope(_) => Vec::new(),
             Self::Any(terms) | Self::All(terms) => terms.iter().flat_map(Term::arguments).collect(),
             Self::Not(term) => term.arguments(),
             Self::Owner(argument) => vec![argument],
             Self::Check(_, arguments) => arguments.iter().collect(),
+        }
+    }
+
+    /// The scopes the requirement names, in order, without repeats.
+    pub(crate) fn scopes(&self) -> Vec<String> {
+        let mut scopes = Vec::new();
+        self.collect_scopes(&mut scopes);
+        scopes
+    }
+
+    fn collect_scopes(&self, scopes: &mut Vec<String>) {
+        match self {
+            Self::Scope(name) if !scopes.contains(&name.value()) => scopes.push(name.value()),
+            Self::Any(terms) | Self::All(terms) => {
+                terms.iter().for_each(|term| term.collect_scopes(scopes));
+            }
+            Self::Not(term) => term.collect_scopes(scopes),
+            _ => {}
         }
     }
 }
@@ -94,6 +122,7 @@ pub(crate) struct Args {
 enum Leaf {
     Role,
     Permission,
+    Scope,
     /// `#[requires]`: leaves are spelled out (`role("...")`, `permission("...")`...).
     Explicit,
 }
@@ -105,6 +134,7 @@ pub(crate) fn parse(attribute: Attribute, args: TokenStream) -> syn::Result<Args
         }
         Attribute::RequiresRole => Leaf::Role,
         Attribute::RequiresPermission => Leaf::Permission,
+        Attribute::RequiresScope => Leaf::Scope,
         Attribute::Requires => Leaf::Explicit,
     };
     Parser::parse2(|input: ParseStream<'_>| parse_requirement(input, attribute, leaf), args)
@@ -135,6 +165,7 @@ fn parse_no_args(input: ParseStream<'_>) -> syn::Result<()> {
 fn example(attribute: Attribute) -> &'static str {
     match attribute {
         Attribute::RequiresPermission => "`#[requires_permission(\"posts:write\")]`",
+        Attribute::RequiresScope => "`#[requires_scope(\"posts:write\")]`",
         Attribute::Requires => "`#[requires(role(\"admin\"))]`",
         _ => "`#[requires_role(\"admin\")]`",
     }
@@ -147,7 +178,11 @@ fn parse_requirement(
 ) -> syn::Result<Args> {
     let name = attribute.name();
     if input.is_empty() {
-        let what = if leaf == Leaf::Permission { "permission" } else { "role" };
+        let what = match leaf {
+            Leaf::Permission => "permission",
+            Leaf::Scope => "scope",
+            Leaf::Role | Leaf::Explicit => "role",
+        };
         return Err(syn::Error::new(
             Span::call_site(),
             format!("`#[{name}]` needs a {what}: write {}", example(attribute)),
@@ -199,11 +234,10 @@ fn unknown_argument(attribute: Attribute, key: Ident) -> syn::Error {
 fn parse_term(input: ParseStream<'_>, attribute: Attribute, leaf: Leaf) -> syn::Result<Term> {
     if input.peek(LitStr) && leaf != Leaf::Explicit {
         let literal: LitStr = input.parse()?;
-        check_name(&literal, leaf == Leaf::Role)?;
-        return Ok(if leaf == Leaf::Role {
-            Term::Role(literal)
-        } else {
-            Term::Permission(literal)
+        return Ok(match leaf {
+            Leaf::Role => leaf_term(literal, "role")?,
+            Leaf::Scope => leaf_term(literal, "scope")?,
+            Leaf::Permission | Leaf::Explicit => leaf_term(literal, "permission")?,
         });
     }
     if input.peek(Lit) {
@@ -225,7 +259,9 @@ fn parse_term(input: ParseStream<'_>, attribute: Attribute, leaf: Leaf) -> syn::
     })?;
     if !input.peek(syn::token::Paren) {
         let hint = match leaf {
-            Leaf::Explicit => format!("write `role(\"{word}\")` or `permission(\"{word}\")`"),
+            Leaf::Explicit => {
+                format!("write `role(\"{word}\")`, `permission(\"{word}\")` or `scope(\"{word}\")`")
+            }
             _ => format!("write `#[{}(\"{word}\")]`", attribute.name()),
         };
         return Err(syn::Error::new(
@@ -261,16 +297,14 @@ fn parse_term(input: ParseStream<'_>, attribute: Attribute, leaf: Leaf) -> syn::
                 )),
             }
         }
-        "role" | "permission" if leaf == Leaf::Explicit => {
-            let literal: LitStr = content.parse()?;
-            check_name(&literal, word == "role")?;
-            Ok(if word == "role" { Term::Role(literal) } else { Term::Permission(literal) })
+        kind @ ("role" | "permission" | "scope") if leaf == Leaf::Explicit => {
+            leaf_term(content.parse()?, kind)
         }
         "owner" if leaf == Leaf::Explicit => Ok(Term::Owner(content.parse()?)),
         "check" if leaf == Leaf::Explicit => parse_check(&content),
         other => {
             let expected = if leaf == Leaf::Explicit {
-                "`role`, `permission`, `owner`, `check`, `any`, `all` or `not`"
+                "`role`, `permission`, `scope`, `owner`, `check`, `any`, `all` or `not`"
             } else {
                 "`any`, `all` or `not`"
             };
@@ -325,11 +359,20 @@ fn parse_check(input: ParseStream<'_>) -> syn::Result<Term> {
     Ok(Term::Check(call, arguments))
 }
 
+/// A `role`, `permission` or `scope` leaf, its name checked.
+fn leaf_term(literal: LitStr, what: &str) -> syn::Result<Term> {
+    check_name(&literal, what)?;
+    Ok(match what {
+        "role" => Term::Role(literal),
+        "scope" => Term::Scope(literal),
+        _ => Term::Permission(literal),
+    })
+}
+
 /// The same rule as `rbac_core::Role::new`, so a name that can never be held
 /// never compiles.
-fn check_name(literal: &LitStr, is_role: bool) -> syn::Result<()> {
+fn check_name(literal: &LitStr, what: &str) -> syn::Result<()> {
     let name = literal.value();
-    let what = if is_role { "role" } else { "permission" };
     if name.is_empty() {
         return Err(syn::Error::new(
             literal.span(),

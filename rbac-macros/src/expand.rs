@@ -66,10 +66,16 @@ fn expand(args: Args, function: &Handler) -> syn::Result<TokenStream> {
         None => quote!(::core::option::Option::None),
     };
     let requires = term.as_ref().map_or_else(|| quote!(::rbac_core::Requires::Authenticated), data);
-    let user = hidden("__rbac_user");
-    let grants = hidden("__rbac_grants");
-    let predicate =
-        term.as_ref().map_or_else(|| quote!(true), |t| predicate(t, &policy, &grants, &user));
+    let names = Names {
+        user: hidden("__rbac_user"),
+        grants: hidden("__rbac_grants"),
+        claims: hidden("__rbac_claims"),
+    };
+    let (user, grants, claims) = (&names.user, &names.grants, &names.claims);
+    let decision = term.as_ref().map_or_else(
+        || quote!(::core::result::Result::Ok(())),
+        |term| decision(term, &policy, &names),
+    );
     let compute_grants = policy.as_ref().map(|policy| {
         quote! { let #grants = <#policy::Policy as ::rbac_core::AccessPolicy>::grants(#user); }
     });
@@ -97,14 +103,17 @@ fn expand(args: Args, function: &Handler) -> syn::Result<TokenStream> {
 
             impl ::rbac_core::__private::Requirement for #marker {
                 #[inline]
-                fn is_met_by(#user: &::rbac_core::User) -> ::core::primitive::bool {
+                fn decide(
+                    #user: &::rbac_core::User,
+                    #claims: &::rbac_core::Claims,
+                ) -> ::core::result::Result<(), ::rbac_core::AuthError> {
                     #compute_grants
-                    #predicate
+                    #decision
                 }
             }
         }
     } else {
-        dynamic_guard(&marker, vis, &annotated, &arguments, compute_grants, &predicate)
+        dynamic_guard(&marker, vis, &annotated, &arguments, compute_grants, &decision)
     };
     let guard_type =
         if !dynamic { quote!(::rbac_core::__private::Guard<#marker>) } else { quote!(#marker) };
@@ -125,13 +134,14 @@ fn dynamic_guard(
     annotated: &TokenStream,
     arguments: &[Argument<'_>],
     compute_grants: Option<TokenStream>,
-    predicate: &TokenStream,
+    decision: &TokenStream,
 ) -> TokenStream {
-    let (parts, state, auth, user) = (
+    let (parts, state, auth, user, claims) = (
         hidden("__rbac_parts"),
         hidden("__rbac_state"),
         hidden("__rbac_auth"),
         hidden("__rbac_user"),
+        hidden("__rbac_claims"),
     );
     let private = quote!(::rbac_core::__private);
     let bounds = arguments.iter().map(|argument| {
@@ -166,18 +176,21 @@ fn dynamic_guard(
                 #parts: &mut #private::axum::http::request::Parts,
                 #state: &__RbacState,
             ) -> ::core::result::Result<Self, Self::Rejection> {
-                let (#auth, #user) = #private::authenticate(#parts, #state)
+                let (#auth, #user, #claims) = #private::authenticate(#parts, #state)
                     .await
                     .map_err(#private::axum::response::IntoResponse::into_response)?;
                 let #user: &::rbac_core::User = &#user;
+                let #claims: &::rbac_core::Claims = &#claims;
                 #compute_grants
                 #(#extractions)*
-                if #predicate {
-                    ::core::result::Result::Ok(Self)
-                } else {
-                    ::core::result::Result::Err(#private::axum::response::IntoResponse::into_response(
-                        #private::deny::<Self>(&#auth, #parts, #user),
-                    ))
+                let decision: ::core::result::Result<(), ::rbac_core::AuthError> = #decision;
+                match decision {
+                    ::core::result::Result::Ok(()) => ::core::result::Result::Ok(Self),
+                    ::core::result::Result::Err(error) => ::core::result::Result::Err(
+                        #private::axum::response::IntoResponse::into_response(
+                            #private::deny::<Self>(&#auth, #parts, #user, error),
+                        ),
+                    ),
                 }
             }
         }
@@ -188,14 +201,45 @@ fn ty_span(ty: &syn::Type) -> Span {
     syn::spanned::Spanned::span(ty)
 }
 
-/// The requirement as a boolean expression over the user's grants.
+/// The hidden names the generated checks read.
+struct Names {
+    user: syn::Ident,
+    grants: syn::Ident,
+    claims: syn::Ident,
+}
+
+/// `Ok(())`, or the refusal: insufficient scope when the requirement would
+/// hold with every scope granted, plain 403 otherwise.
+fn decision(term: &Term, policy: &Option<TokenStream>, names: &Names) -> TokenStream {
+    let private = quote!(::rbac_core::__private);
+    let holds = predicate(term, policy, names, false);
+    let scopes = term.scopes();
+    let refusal = if scopes.is_empty() {
+        quote!(::rbac_core::AuthError::Forbidden)
+    } else {
+        let holds_without_scopes = predicate(term, policy, names, true);
+        let scopes = scopes.join(" ");
+        quote!(#private::refusal(#holds_without_scopes, #scopes))
+    };
+    quote! {
+        if #holds {
+            ::core::result::Result::Ok(())
+        } else {
+            ::core::result::Result::Err(#refusal)
+        }
+    }
+}
+
+/// The requirement as a boolean expression over the user's grants and the
+/// token's scopes; with `scopes_granted`, every scope counts as held.
 fn predicate(
     term: &Term,
     policy: &Option<TokenStream>,
-    grants: &syn::Ident,
-    user: &syn::Ident,
+    names: &Names,
+    scopes_granted: bool,
 ) -> TokenStream {
-    let recurse = |term: &Term| predicate(term, policy, grants, user);
+    let Names { user, grants, claims } = names;
+    let recurse = |term: &Term| predicate(term, policy, names, scopes_granted);
     match term {
         Term::Role(name) => {
             let lookup = name_lookup(policy, "role", name);
@@ -204,6 +248,13 @@ fn predicate(
         Term::Permission(name) => {
             let lookup = name_lookup(policy, "permission", name);
             quote!((#grants.permissions & #lookup != 0))
+        }
+        Term::Scope(_) if scopes_granted => quote!(true),
+        Term::Scope(name) => {
+            // Scopes are the policy's permission names: the lookup makes a
+            // typo a compile error; the check reads the token.
+            let lookup = name_lookup(policy, "scope", name);
+            quote!((#lookup != 0 && #claims.has_scope(#name)))
         }
         Term::Any(terms) => {
             let terms = terms.iter().map(recurse);
@@ -243,6 +294,7 @@ fn data(term: &Term) -> TokenStream {
     match term {
         Term::Role(name) => quote!(#requires::Role(#name)),
         Term::Permission(name) => quote!(#requires::Permission(#name)),
+        Term::Scope(name) => quote!(#requires::Scope(#name)),
         Term::Any(terms) => {
             let terms = terms.iter().map(data);
             quote!(#requires::Any(&[#(#terms),*]))

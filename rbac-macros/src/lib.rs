@@ -38,6 +38,12 @@ pub fn requires_permission(args: TokenStream, item: TokenStream) -> TokenStream 
     expand::guard(Attribute::RequiresPermission, args.into(), item.into()).into()
 }
 
+/// Requires an OAuth2 scope in the token. See `rbac_core::requires_scope`.
+#[proc_macro_attribute]
+pub fn requires_scope(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::guard(Attribute::RequiresScope, args.into(), item.into()).into()
+}
+
 /// Requires a combination of roles, permissions and checks. See `rbac_core::requires`.
 #[proc_macro_attribute]
 pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {

@@ -123,7 +123,7 @@ pub async fn hostile_usernames_find_nothing<B: Backend>() {
 /// session, and every token of that session with it.
 pub async fn reuse_revokes_the_session<B: Backend>() {
     let (_, sessions) = B::open(false).await;
-    let session = sessions.start("frank", NOW).await.expect("start");
+    let session = sessions.start("frank", "", NOW).await.expect("start");
     let first = sessions.issue(&session, NOW).await.expect("store").expect("token");
     assert_eq!(first.split_once('.').map(|(sid, _)| sid), Some(session.as_str()));
     let rotation = sessions.rotate(&first, NOW + 1).await.expect("store").expect("first use");
@@ -142,7 +142,7 @@ pub async fn reuse_revokes_the_session<B: Backend>() {
 /// revoked as a reuse.
 pub async fn a_concurrent_double_spend_is_reuse<B: Backend>() {
     let (_, sessions) = B::open(false).await;
-    let session = sessions.start("grace", NOW).await.expect("start");
+    let session = sessions.start("grace", "", NOW).await.expect("start");
     let token = sessions.issue(&session, NOW).await.expect("store").expect("token");
     let spend = || sessions.rotate(&token, NOW + 1);
     let (a, b, c, d) = tokio::join!(spend(), spend(), spend(), spend());
@@ -156,7 +156,7 @@ pub async fn a_concurrent_double_spend_is_reuse<B: Backend>() {
 /// Forged, garbage and expired tokens are invalid, and do not revoke anything.
 pub async fn forged_and_expired_tokens_are_invalid<B: Backend>() {
     let (_, sessions) = B::open(false).await;
-    let session = sessions.start("heidi", NOW).await.expect("start");
+    let session = sessions.start("heidi", "", NOW).await.expect("start");
     let token = sessions.issue(&session, NOW).await.expect("store").expect("token");
     let forged = format!("{session}.{}", "A".repeat(43));
     assert_eq!(sessions.rotate(&forged, NOW).await.expect("store"), Err(RefreshError::Invalid));
@@ -173,13 +173,13 @@ pub async fn forged_and_expired_tokens_are_invalid<B: Backend>() {
 /// Revoking a refresh token (current or spent) revokes its session.
 pub async fn revoking_a_refresh_token_revokes_its_session<B: Backend>() {
     let (_, sessions) = B::open(false).await;
-    let session = sessions.start("ivan", NOW).await.expect("start");
+    let session = sessions.start("ivan", "", NOW).await.expect("start");
     let token = sessions.issue(&session, NOW).await.expect("store").expect("token");
     assert!(!sessions.is_revoked("ivan", "j", Some(&session), 0).await.expect("store"));
     assert!(sessions.revoke_refresh(&token).await.expect("store"));
     assert!(sessions.is_revoked("ivan", "j", Some(&session), 0).await.expect("store"));
     assert_eq!(sessions.rotate(&token, NOW).await.expect("store"), Err(RefreshError::Invalid));
-    let other = sessions.start("ivan", NOW).await.expect("start");
+    let other = sessions.start("ivan", "", NOW).await.expect("start");
     sessions.revoke_session(&other).await.expect("revoke");
     assert!(sessions.is_revoked("ivan", "k", Some(&other), 0).await.expect("store"));
     assert!(sessions.is_revoked("ivan", "k", Some("no-such-session"), 0).await.expect("store"));
@@ -198,9 +198,9 @@ pub async fn denied_access_tokens_are_revoked<B: Backend>() {
 /// "Log out everywhere" bumps the generation and revokes the user's sessions only.
 pub async fn revoking_a_user_voids_older_generations<B: Backend>() {
     let (_, sessions) = B::open(false).await;
-    let session = sessions.start("kim", NOW).await.expect("start");
+    let session = sessions.start("kim", "", NOW).await.expect("start");
     let token = sessions.issue(&session, NOW).await.expect("store").expect("token");
-    let other = sessions.start("lee", NOW).await.expect("start");
+    let other = sessions.start("lee", "", NOW).await.expect("start");
     assert_eq!(sessions.generation("kim").await.expect("store"), 0);
     sessions.revoke_user("kim").await.expect("revoke");
     assert_eq!(sessions.generation("kim").await.expect("store"), 1);
@@ -219,7 +219,7 @@ pub async fn revoking_a_user_voids_older_generations<B: Backend>() {
 /// [`rbac_core::REMEMBERED_USED`] rotations.
 pub async fn a_long_chain_keeps_detecting_recent_reuse<B: Backend>() {
     let (_, sessions) = B::open(false).await;
-    let session = sessions.start("mia", NOW).await.expect("start");
+    let session = sessions.start("mia", "", NOW).await.expect("start");
     let mut token = sessions.issue(&session, NOW).await.expect("store").expect("token");
     let mut spent = Vec::new();
     for step in 1..=40 {

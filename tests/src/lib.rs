@@ -14,6 +14,8 @@ use rbac_core::{Auth, JwtSecret, MemoryUserStore, PasswordHasher, Tokens};
 use serde_json::Value;
 use tower::ServiceExt as _;
 
+pub mod net;
+
 /// Test-only signing key; production code never has a fixed secret.
 pub const TEST_SECRET: &[u8] = b"integration-tests-only-secret-0123456789";
 
@@ -33,7 +35,8 @@ pub struct TestApp {
 pub fn demo_app() -> TestApp {
     let users = MemoryUserStore::new();
     let tokens = Tokens::hs256(JwtSecret::new(TEST_SECRET.to_vec()).expect("test secret is long"));
-    let auth = Auth::new(tokens.clone(), users.clone());
+    let auth =
+        Auth::new(tokens.clone(), users.clone()).with_scopes(example_app::scope_policy(false));
     example_app::seed_demo_users(&users, &PasswordHasher::default()).expect("seed");
     let state = example_app::AppState::new(auth, users.clone());
     let posts = state.posts.clone();

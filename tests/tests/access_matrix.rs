@@ -27,6 +27,7 @@ fn matrix() -> Vec<Row> {
         row("GET", "/users/me", None, [401, 200, 400, 200, 200]),
         row("GET", "/users/me/items", None, [401, 200, 400, 200, 200]),
         row("GET", "/admin/users", None, [401, 403, 400, 200, 403]),
+        row("POST", "/token/introspect", Some(json!({"token": "x"})), [401, 403, 400, 400, 403]),
         row("GET", "/users/johndoe", None, [401, 200, 400, 200, 403]),
         row("GET", "/users/bob", None, [401, 403, 400, 200, 200]),
         row("GET", "/users/nobody", None, [401, 403, 400, 404, 403]),
@@ -140,11 +141,19 @@ fn the_policy_describes_itself_for_audits() {
     let admin = description.role("admin").expect("admin");
     assert_eq!(admin.inherits, ["editor"]);
     assert_eq!(admin.effective_roles, ["viewer", "editor", "admin"]);
-    assert_eq!(admin.effective_permissions, ["posts:write", "users:manage"]);
+    assert_eq!(
+        admin.effective_permissions,
+        ["items:read", "posts:write", "users:manage", "tokens:introspect"]
+    );
     let viewer = description.role("user").expect("alias resolves");
     assert_eq!((viewer.name, viewer.aliases), ("viewer", &["user"][..]));
-    assert!(viewer.effective_permissions.is_empty());
+    assert_eq!(viewer.effective_permissions, ["items:read"]);
     let text = description.to_string();
     assert!(text.contains("role admin inherits editor"), "{text}");
-    assert!(text.contains("effective permissions: posts:write, users:manage"), "{text}");
+    assert!(
+        text.contains(
+            "effective permissions: items:read, posts:write, users:manage, tokens:introspect"
+        ),
+        "{text}"
+    );
 }

@@ -7,7 +7,10 @@
 use std::collections::BTreeSet;
 
 use rbac_core::__private::Requirement;
-use rbac_core::{Role, User, requires, requires_permission, requires_role};
+use rbac_core::{
+    AuthError, Claims, JwtSecret, Role, TokenSubject, Tokens, User, requires, requires_permission,
+    requires_role, requires_scope,
+};
 
 rbac_core::policy! {
     /// A diamond (`d` inherits `b` and `c`, both inheriting `a`), an
@@ -84,21 +87,22 @@ async fn p1_and_p2() {}
 #[requires(any(role("e"), all(permission("p1"), not(permission("p2")))))]
 async fn nested() {}
 
-type Check = (&'static str, fn(&User) -> bool, fn(&BTreeSet<&str>, &BTreeSet<&str>) -> bool);
+type Decide = fn(&User, &Claims) -> Result<(), AuthError>;
+type Check = (&'static str, Decide, fn(&BTreeSet<&str>, &BTreeSet<&str>) -> bool);
 
 fn checks() -> Vec<Check> {
     vec![
-        ("role_a", __rbac_requirement_role_a::is_met_by, |r, _| r.contains("a")),
-        ("role_alias", __rbac_requirement_role_alias::is_met_by, |r, _| r.contains("a")),
-        ("role_d", __rbac_requirement_role_d::is_met_by, |r, _| r.contains("d")),
-        ("b_or_e", __rbac_requirement_b_or_e::is_met_by, |r, _| r.contains("b") || r.contains("e")),
-        ("not_b", __rbac_requirement_not_b::is_met_by, |r, _| !r.contains("b")),
-        ("p3", __rbac_requirement_p3::is_met_by, |_, p| p.contains("p3")),
-        ("p4", __rbac_requirement_p4::is_met_by, |_, _| false),
-        ("p1_and_p2", __rbac_requirement_p1_and_p2::is_met_by, |_, p| {
+        ("role_a", __rbac_requirement_role_a::decide, |r, _| r.contains("a")),
+        ("role_alias", __rbac_requirement_role_alias::decide, |r, _| r.contains("a")),
+        ("role_d", __rbac_requirement_role_d::decide, |r, _| r.contains("d")),
+        ("b_or_e", __rbac_requirement_b_or_e::decide, |r, _| r.contains("b") || r.contains("e")),
+        ("not_b", __rbac_requirement_not_b::decide, |r, _| !r.contains("b")),
+        ("p3", __rbac_requirement_p3::decide, |_, p| p.contains("p3")),
+        ("p4", __rbac_requirement_p4::decide, |_, _| false),
+        ("p1_and_p2", __rbac_requirement_p1_and_p2::decide, |_, p| {
             p.contains("p1") && p.contains("p2")
         }),
-        ("nested", __rbac_requirement_nested::is_met_by, |r, p| {
+        ("nested", __rbac_requirement_nested::decide, |r, p| {
             r.contains("e") || (p.contains("p1") && !p.contains("p2"))
         }),
     ]
@@ -108,6 +112,7 @@ fn checks() -> Vec<Check> {
 fn generated_checks_agree_with_the_reference_for_every_assignment() {
     let names = ["a", "b", "c", "d", "e", "aa", "unknown"];
     let checks = checks();
+    let no_scopes = claims(None);
     for mask in 0u32..(1 << names.len()) {
         let assigned: Vec<&str> = names
             .iter()
@@ -121,7 +126,7 @@ fn generated_checks_agree_with_the_reference_for_every_assignment() {
         let permissions = reference_permissions(&roles);
         for (name, generated, reference) in &checks {
             assert_eq!(
-                generated(&user),
+                generated(&user, &no_scopes).is_ok(),
                 reference(&roles, &permissions),
                 "{name} with roles {assigned:?}"
             );
@@ -134,6 +139,49 @@ fn generated_checks_agree_with_the_reference_for_every_assignment() {
             permissions.contains("p2"),
             "{assigned:?}"
         );
+    }
+}
+
+/// Claims of a token for "u" with `scope`.
+fn claims(scope: Option<&str>) -> Claims {
+    let issued = Tokens::hs256(JwtSecret::generate())
+        .issue_for(&TokenSubject { username: "u", scope, ..TokenSubject::default() })
+        .expect("issue");
+    issued.claims
+}
+
+#[requires(all(role("a"), scope("p1")))]
+async fn a_with_scope_p1() {}
+#[requires(any(role("e"), scope("p2")))]
+async fn e_or_scope_p2() {}
+#[requires_scope("p3")]
+async fn scope_p3() {}
+
+#[test]
+fn scope_terms_read_the_token_and_say_which_refusal() {
+    let mut user = User::new("u");
+    user.roles = vec![Role::new("a").expect("role")];
+    let decide = __rbac_requirement_a_with_scope_p1::decide;
+    assert_eq!(decide(&user, &claims(Some("p1 p2"))), Ok(()));
+    assert_eq!(decide(&user, &claims(Some("p2"))), Err(AuthError::InsufficientScope("p1")));
+    assert_eq!(decide(&user, &claims(None)), Err(AuthError::InsufficientScope("p1")));
+    // Without the role, more scopes would not help: a plain 403.
+    assert_eq!(decide(&User::new("u"), &claims(Some("p1"))), Err(AuthError::Forbidden));
+
+    let decide = __rbac_requirement_e_or_scope_p2::decide;
+    assert_eq!(decide(&User::new("u"), &claims(Some("p2"))), Ok(()), "the scope alone suffices");
+    assert_eq!(
+        decide(&User::new("u"), &claims(Some("p1"))),
+        Err(AuthError::InsufficientScope("p2"))
+    );
+    user.roles = vec![Role::new("e").expect("role")];
+    assert_eq!(decide(&user, &claims(None)), Ok(()), "the role alone suffices");
+
+    // Scope names match whole tokens only.
+    let decide = __rbac_requirement_scope_p3::decide;
+    assert_eq!(decide(&user, &claims(Some("p3"))), Ok(()));
+    for near in ["p", "p33", "xp3", "P3"] {
+        assert!(decide(&user, &claims(Some(near))).is_err(), "{near}");
     }
 }
 

@@ -28,6 +28,8 @@ CREATE TABLE sessions (
     id             TEXT    NOT NULL PRIMARY KEY,
     username       TEXT    NOT NULL,
     username_key   TEXT    NOT NULL,
+    -- Scopes granted at login (space-separated); refreshes never widen them.
+    scope          TEXT    NOT NULL DEFAULT '',
     revoked        BOOLEAN NOT NULL DEFAULT FALSE,
     expires_at     BIGINT NOT NULL,
     current_digest BYTEA,

@@ -3,27 +3,45 @@
 use super::{AUDIT, Auth, session_store_failed};
 use crate::error::AuthError;
 use crate::session::RefreshError;
-use crate::token::{IssuedToken, unix_now};
+use crate::token::{IssuedToken, TokenSubject, unix_now};
+use crate::user::User;
 
 impl Auth {
     /// A new session for a user who just proved who they are: an access
     /// token and a refresh token.
-    pub(super) async fn start_session(&self, username: &str) -> Result<IssuedToken, AuthError> {
-        let sessions = &self.0.sessions;
-        let session = sessions.start(username, unix_now()).await.map_err(session_store_failed)?;
-        self.issue_in(username, &session).await
+    pub(super) async fn start_session(
+        &self,
+        user: &User,
+        requested_scope: Option<&str>,
+    ) -> Result<IssuedToken, AuthError> {
+        let scope = match &self.0.scopes {
+            Some(policy) => Some(policy.grant(user, requested_scope)?),
+            None => None,
+        };
+        let session =
+            self.0.sessions.start(&user.username, scope.as_deref().unwrap_or(""), unix_now());
+        let session = session.await.map_err(session_store_failed)?;
+        self.issue_in(user, &session, scope.as_deref()).await
     }
 
-    async fn issue_in(&self, username: &str, session: &str) -> Result<IssuedToken, AuthError> {
+    async fn issue_in(
+        &self,
+        user: &User,
+        session: &str,
+        scope: Option<&str>,
+    ) -> Result<IssuedToken, AuthError> {
         let sessions = &self.0.sessions;
-        let generation = sessions.generation(username).await.map_err(session_store_failed)?;
-        let mut issued =
-            self.0.tokens.issue_in_session(username, Some(session), generation).map_err(
-                |error| {
-                    tracing::error!(%error, "could not sign a token");
-                    AuthError::Unavailable
-                },
-            )?;
+        let subject = TokenSubject {
+            username: &user.username,
+            session: Some(session),
+            generation: sessions.generation(&user.username).await.map_err(session_store_failed)?,
+            scope,
+            roles: &user.roles,
+        };
+        let mut issued = self.0.tokens.issue_for(&subject).map_err(|error| {
+            tracing::error!(%error, "could not sign a token");
+            AuthError::Unavailable
+        })?;
         issued.refresh_token =
             sessions.issue(session, unix_now()).await.map_err(session_store_failed)?;
         Ok(issued)
@@ -34,7 +52,19 @@ impl Auth {
     /// the same session. A refresh token presented twice revokes the whole
     /// session (OAuth 2.0 Security BCP §4.14), as does a refresh for a user
     /// who has since been disabled or deleted.
-    pub async fn refresh(&self, refresh_token: &str) -> Result<IssuedToken, AuthError> {
+    ///
+    /// `scope`, if given, narrows the scopes first granted; asking for one
+    /// outside them is `invalid_scope` (RFC 6749 §6).
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        scope: Option<&str>,
+    ) -> Result<IssuedToken, AuthError> {
+        // Checked before the token is spent, so a refused request changes nothing.
+        let granted = self.0.sessions.granted_scope(refresh_token).await;
+        if let Some(original) = granted.map_err(session_store_failed)? {
+            crate::scope::check_narrowing(&original, scope)?;
+        }
         let rotated = self.0.sessions.rotate(refresh_token, unix_now()).await;
         let rotation = rotated.map_err(session_store_failed)?.map_err(|error| {
             match error {
@@ -49,13 +79,17 @@ impl Auth {
             tracing::error!(%error, "user store failed during refresh");
             AuthError::Unavailable
         })?;
-        if user.is_none_or(|user| user.disabled) {
+        let Some(user) = user.filter(|user| !user.disabled) else {
             let revoked = self.0.sessions.revoke_session(&rotation.session).await;
             revoked.map_err(session_store_failed)?;
             tracing::info!(target: AUDIT, username = rotation.username, reason = "inactive", "refresh failed");
             return Err(AuthError::InvalidGrant);
-        }
-        let issued = self.issue_in(&rotation.username, &rotation.session).await?;
+        };
+        let scope = match &self.0.scopes {
+            Some(policy) => Some(policy.regrant(&user, &rotation.scope, scope)?),
+            None => None,
+        };
+        let issued = self.issue_in(&user, &rotation.session, scope.as_deref()).await?;
         tracing::info!(target: AUDIT, username = rotation.username, jti = issued.claims.jti, "refresh succeeded");
         Ok(issued)
     }

@@ -20,6 +20,8 @@ fn constant_time_eq(a: &Digest32, b: &Digest32) -> bool {
 #[derive(Debug)]
 struct Session {
     username: String,
+    /// The scopes granted at login; refreshes never widen them.
+    scope: String,
     revoked: bool,
     expires_at: u64,
     current: Option<Digest32>,
@@ -61,13 +63,14 @@ impl MemorySessionStore {
     }
 
     /// A new session for `username`; returns its id.
-    fn start(&self, username: &str, now: u64) -> Option<String> {
+    fn start(&self, username: &str, scope: &str, now: u64) -> Option<String> {
         let id = random_id(16)?;
         let mut state = self.write();
         state.prune_sometimes(now);
         let expires_at = now.saturating_add(REFRESH_LIFETIME.as_secs());
         let session = Session {
             username: username.to_owned(),
+            scope: scope.to_owned(),
             revoked: false,
             expires_at,
             current: None,
@@ -108,10 +111,25 @@ impl MemorySessionStore {
                 // second use of the same token is seen as reuse.
                 session.current = None;
                 remember_used(session, current);
-                Ok(Rotation { username: session.username.clone(), session: session_id.to_owned() })
+                Ok(Rotation {
+                    username: session.username.clone(),
+                    scope: session.scope.clone(),
+                    session: session_id.to_owned(),
+                })
             }
             _ => Err(RefreshError::Invalid),
         }
+    }
+
+    /// The scopes first granted to the session of `presented`, if it is the
+    /// session's current refresh token. Spends nothing.
+    fn granted_scope(&self, presented: &str) -> Option<String> {
+        let session_id = session_of(presented)?;
+        let presented = digest(presented);
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        let session = state.sessions.get(session_id)?;
+        let current = session.current.as_ref()?;
+        constant_time_eq(current, &presented).then(|| session.scope.clone())
     }
 
     /// Revokes the session of a refresh token; `false` if it is not one.
@@ -167,8 +185,9 @@ impl SessionStore for MemorySessionStore {
     async fn generation(&self, username: &str) -> Result<u64, StoreError> {
         Ok(self.generation(username))
     }
-    async fn start(&self, username: &str, now: u64) -> Result<String, StoreError> {
-        self.start(username, now).ok_or_else(|| StoreError::new("no randomness for a session id"))
+    async fn start(&self, username: &str, scope: &str, now: u64) -> Result<String, StoreError> {
+        self.start(username, scope, now)
+            .ok_or_else(|| StoreError::new("no randomness for a session id"))
     }
     async fn issue(&self, session: &str, now: u64) -> Result<Option<String>, StoreError> {
         Ok(self.issue(session, now))
@@ -179,6 +198,9 @@ impl SessionStore for MemorySessionStore {
         now: u64,
     ) -> Result<Result<Rotation, RefreshError>, StoreError> {
         Ok(self.rotate(presented, now))
+    }
+    async fn granted_scope(&self, presented: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.granted_scope(presented))
     }
     async fn revoke_refresh(&self, presented: &str) -> Result<bool, StoreError> {
         Ok(self.revoke_refresh(presented))
@@ -237,7 +259,7 @@ mod tests {
     use super::*;
 
     fn chain(sessions: &MemorySessionStore) -> (String, String) {
-        let session = sessions.start("johndoe", 100).expect("session");
+        let session = sessions.start("johndoe", "", 100).expect("session");
         let token = sessions.issue(&session, 100).expect("token");
         (session, token)
     }

@@ -14,17 +14,18 @@ impl SessionStore for Store {
         Ok(found.map_or(0, |(generation,)| u64::try_from(generation).unwrap_or(0)))
     }
 
-    async fn start(&self, username: &str, now: u64) -> Result<String, StoreError> {
+    async fn start(&self, username: &str, scope: &str, now: u64) -> Result<String, StoreError> {
         self.prune_sometimes(now).await?;
         let id = crate::token::random_id(16).ok_or_else(|| StoreError::new("no randomness"))?;
         let expires_at = now.saturating_add(crate::REFRESH_LIFETIME.as_secs());
         sqlx::query(
-            "INSERT INTO sessions (id, username, username_key, revoked, expires_at, rotations) \
-             VALUES ($1, $2, $3, FALSE, $4, 0)",
+            "INSERT INTO sessions (id, username, username_key, scope, revoked, expires_at, rotations) \
+             VALUES ($1, $2, $3, $4, FALSE, $5, 0)",
         )
         .bind(&id)
         .bind(username)
         .bind(self.key(username))
+        .bind(scope)
         .bind(seconds(expires_at))
         .execute(&self.pool)
         .await
@@ -58,10 +59,10 @@ impl SessionStore for Store {
         let mut tx = begin_write(&self.pool).await.map_err(store_error)?;
         // Check and spend in one statement: of two concurrent uses, the
         // second finds the digest already gone (and then spent: reuse).
-        let spent: Option<(String, i64)> = sqlx::query_as(
+        let spent: Option<(String, String, i64)> = sqlx::query_as(
             "UPDATE sessions SET current_digest = NULL, rotations = rotations + 1 \
              WHERE id = $1 AND current_digest = $2 AND NOT revoked AND expires_at >= $3 \
-             RETURNING username, rotations",
+             RETURNING username, scope, rotations",
         )
         .bind(session)
         .bind(&presented[..])
@@ -69,7 +70,7 @@ impl SessionStore for Store {
         .fetch_optional(&mut *tx)
         .await
         .map_err(store_error)?;
-        let outcome = if let Some((username, seq)) = spent {
+        let outcome = if let Some((username, scope, seq)) = spent {
             sqlx::query("INSERT INTO spent_refresh_tokens (digest, session_id, seq) VALUES ($1, $2, $3)")
                 .bind(&presented[..])
                 .bind(session)
@@ -84,7 +85,7 @@ impl SessionStore for Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(store_error)?;
-            Ok(Rotation { username, session: session.to_owned() })
+            Ok(Rotation { username, scope, session: session.to_owned() })
         } else {
             let reused = sqlx::query(
                 "UPDATE sessions SET revoked = TRUE WHERE id = $1 AND NOT revoked AND expires_at >= $3 \
@@ -103,6 +104,20 @@ impl SessionStore for Store {
             self.revocations.clear();
         }
         Ok(outcome)
+    }
+
+    async fn granted_scope(&self, presented: &str) -> Result<Option<String>, StoreError> {
+        let Some(session) = session_of(presented).filter(|session| storable(session)) else {
+            return Ok(None);
+        };
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT scope FROM sessions WHERE id = $1 AND current_digest = $2")
+                .bind(session)
+                .bind(&digest(presented)[..])
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+        Ok(found.map(|(scope,)| scope))
     }
 
     async fn revoke_refresh(&self, presented: &str) -> Result<bool, StoreError> {

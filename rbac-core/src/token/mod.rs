@@ -1,16 +1,21 @@
-//! Issuing and verifying JWT access tokens (HS256, RFC 7519 / RFC 8725).
+//! Issuing and verifying JWT access tokens (RFC 7519 / RFC 8725): HS256,
+//! EdDSA, ES256 or RS256, several keys at once, and remote JWKS.
 
 mod keys;
+mod remote;
 mod strict;
 
-pub use keys::{JwtSecret, KeyError, WeakSecret};
+pub use keys::{JwtSecret, KeyError, SigningAlgorithm, SigningKey, VerificationKey, WeakSecret};
+pub use remote::RemoteJwks;
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use jsonwebtoken::Header;
+use jsonwebtoken::jwk::JwkSet;
 use serde::{Deserialize, Serialize};
 
 /// Tokens longer than this many bytes are refused before any decoding.
@@ -44,6 +49,40 @@ pub struct Claims {
     /// Audience, when configured ([`Tokens::with_audience`]): one string or a list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<Audience>,
+    /// Granted OAuth2 scopes, space-separated (RFC 6749 §3.3, RFC 9068).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The user's roles when issued, for resource servers that have no user
+    /// store. The issuing service ignores them and reads its store.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+}
+
+impl Claims {
+    /// The granted scopes, from the space-separated `scope` claim.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.as_deref().unwrap_or("").split(' ').filter(|scope| !scope.is_empty())
+    }
+
+    /// Whether `scope` was granted.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes().any(|granted| granted == scope)
+    }
+}
+
+/// What [`Tokens::issue_for`] puts in a token besides times and ids.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokenSubject<'a> {
+    /// The username (`sub`).
+    pub username: &'a str,
+    /// The session (refresh-token family), if any (`sid`).
+    pub session: Option<&'a str>,
+    /// The user's token generation (`generation`).
+    pub generation: u64,
+    /// Granted scopes, space-separated (`scope`).
+    pub scope: Option<&'a str>,
+    /// The user's roles (`roles`).
+    pub roles: &'a [crate::Role],
 }
 
 /// The `aud` claim: RFC 7519 allows a single string or an array.
@@ -107,6 +146,8 @@ pub enum TokenError {
     AlgorithmNotAllowed,
     /// The header carries `crit`, and we implement no critical extensions.
     UnsupportedCriticalHeader,
+    /// The header names no key this verifier holds (or none while it holds several).
+    UnknownKey,
     /// The signature does not match.
     BadSignature,
     /// `exp` (plus leeway) is in the past.
@@ -128,6 +169,7 @@ impl fmt::Display for TokenError {
             Self::Malformed => "malformed token",
             Self::AlgorithmNotAllowed => "algorithm not allowed",
             Self::UnsupportedCriticalHeader => "unsupported critical header",
+            Self::UnknownKey => "unknown key",
             Self::BadSignature => "bad signature",
             Self::Expired => "token expired",
             Self::NotYetValid => "token not yet valid",
@@ -140,41 +182,55 @@ impl fmt::Display for TokenError {
 
 impl std::error::Error for TokenError {}
 
-/// Signs and verifies access tokens with one pinned algorithm: HS256 by
-/// default, or EdDSA (Ed25519) with [`Tokens::ed25519_from_pem`].
+/// Signs and verifies access tokens.
+///
+/// One [`SigningKey`] signs (HS256 by default, or EdDSA, ES256 or RS256);
+/// any number of [`VerificationKey`]s verify, each pinned to its own
+/// algorithm and selected by the token's `kid`. Rotation without downtime:
+/// sign with the new key and keep the old one as a verification key until
+/// the tokens it signed have expired, then drop it.
 ///
 /// Defaults: 30-minute lifetime, 30-second clock leeway.
 ///
 /// ```
-/// use rbac_core::{JwtSecret, Tokens, TokenError};
+/// use rbac_core::{JwtSecret, SigningKey, Tokens, TokenError};
 ///
 /// let tokens = Tokens::hs256(JwtSecret::generate());
 /// let issued = tokens.issue("johndoe").unwrap();
 /// let claims = tokens.verify(&issued.access_token).unwrap();
 /// assert_eq!(claims.sub, "johndoe");
 ///
-/// let other = Tokens::hs256(JwtSecret::generate());
-/// assert_eq!(other.verify(&issued.access_token), Err(TokenError::BadSignature));
+/// // Rotation: the new key signs, the old one still verifies.
+/// let old = SigningKey::hs256(&JwtSecret::generate());
+/// let before = Tokens::new(old.clone()).issue("johndoe").unwrap();
+/// let rotated = Tokens::hs256(JwtSecret::generate()).with_verification_key(old.verification_key());
+/// assert!(rotated.verify(&before.access_token).is_ok());
+/// assert_eq!(rotated.verify(&issued.access_token), Err(TokenError::UnknownKey));
 /// ```
 #[derive(Clone)]
 pub struct Tokens {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    /// The one algorithm accepted, pinned with the key.
-    algorithm: Algorithm,
+    /// `None` on a verify-only instance ([`Tokens::verifier`]).
+    signing: Option<Arc<SigningKey>>,
+    /// Signing key first header, computed once.
     header: Header,
+    keys: KeyRing,
     lifetime: Duration,
     leeway: Duration,
     issuer: Option<String>,
     audience: Option<String>,
-    /// The public half of an asymmetric key, as published in the JWKS.
-    public_jwk: Option<jsonwebtoken::jwk::Jwk>,
+}
+
+/// Where verification keys come from.
+#[derive(Clone)]
+enum KeyRing {
+    Fixed(Arc<[VerificationKey]>),
+    Remote(Arc<RemoteJwks>),
 }
 
 impl fmt::Debug for Tokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tokens")
-            .field("algorithm", &self.header.alg)
+            .field("signing", &self.signing)
             .field("lifetime", &self.lifetime)
             .field("leeway", &self.leeway)
             .field("issuer", &self.issuer)
@@ -189,27 +245,84 @@ impl Tokens {
     /// The default (and largest accepted) clock leeway.
     pub const MAX_LEEWAY: Duration = Duration::from_secs(30);
 
-    /// HS256 with the given secret.
+    /// HS256 with the given secret: the zero-configuration default.
     pub fn hs256(secret: JwtSecret) -> Self {
-        // Both constructors only fail on an empty secret, which `JwtSecret` rules out.
-        let encoding = EncodingKey::from_secret(&secret.0).expect("non-empty HMAC secret");
-        let decoding = DecodingKey::from_secret(&secret.0).expect("non-empty HMAC secret");
-        Self::with_keys(encoding, decoding, Algorithm::HS256)
+        Self::new(SigningKey::hs256(&secret))
     }
 
-    fn with_keys(encoding: EncodingKey, decoding: DecodingKey, algorithm: Algorithm) -> Self {
-        let mut header = Header::new(algorithm);
+    /// EdDSA (Ed25519) with a PKCS#8 PEM private key; see [`SigningKey::from_pem_as`].
+    pub fn ed25519_from_pem(private_pem: &[u8]) -> Result<Self, KeyError> {
+        SigningKey::from_pem_as(private_pem, SigningAlgorithm::EdDSA).map(Self::new)
+    }
+
+    /// Signs with `key` and verifies with its verification key.
+    pub fn new(key: SigningKey) -> Self {
+        let mut header = Header::new(key.algorithm().jose());
         header.typ = Some("JWT".to_owned());
+        header.kid = Some(key.kid().to_owned());
+        let keys = KeyRing::Fixed(Arc::from([key.verification_key()]));
+        Self::with_ring(Some(Arc::new(key)), header, keys)
+    }
+
+    /// Verifies only, with these keys; [`Tokens::issue`] fails with
+    /// [`TokenError::Signing`]. For a resource server configured with the
+    /// issuer's public keys.
+    pub fn verifier(keys: impl IntoIterator<Item = VerificationKey>) -> Self {
+        let keys = KeyRing::Fixed(keys.into_iter().collect());
+        Self::with_ring(None, Header::default(), keys)
+    }
+
+    /// Verifies only, with the keys of a JWKS URL, fetched and refreshed by
+    /// `jwks`. See [`RemoteJwks`].
+    pub fn remote(jwks: RemoteJwks) -> Self {
+        Self::with_ring(None, Header::default(), KeyRing::Remote(Arc::new(jwks)))
+    }
+
+    fn with_ring(signing: Option<Arc<SigningKey>>, header: Header, keys: KeyRing) -> Self {
         Self {
-            encoding,
-            decoding,
-            algorithm,
+            signing,
             header,
+            keys,
             lifetime: Self::DEFAULT_LIFETIME,
             leeway: Self::MAX_LEEWAY,
             issuer: None,
             audience: None,
-            public_jwk: None,
+        }
+    }
+
+    /// Also accepts tokens signed by `key`'s signing key, for rotation. A key
+    /// with the `kid` of one already held replaces it.
+    pub fn with_verification_key(mut self, key: VerificationKey) -> Self {
+        if let KeyRing::Fixed(keys) = &self.keys {
+            let mut keys: Vec<VerificationKey> =
+                keys.iter().filter(|held| held.kid != key.kid).cloned().collect();
+            keys.push(key);
+            self.keys = KeyRing::Fixed(keys.into());
+        }
+        self
+    }
+
+    /// The signing key, if this instance issues tokens.
+    pub fn signing_key(&self) -> Option<&SigningKey> {
+        self.signing.as_deref()
+    }
+
+    /// The public keys, as a JWKS document for `/.well-known/jwks.json`:
+    /// the public half of every asymmetric verification key. HMAC secrets
+    /// are never published, so with HS256 only the document is empty.
+    pub fn jwks(&self) -> JwkSet {
+        let keys = match &self.keys {
+            KeyRing::Fixed(keys) => keys.iter().filter_map(|key| key.public.clone()).collect(),
+            KeyRing::Remote(_) => Vec::new(),
+        };
+        JwkSet { keys }
+    }
+
+    /// The remote key set, when verifying against a JWKS URL.
+    pub(crate) fn remote_jwks(&self) -> Option<&RemoteJwks> {
+        match &self.keys {
+            KeyRing::Remote(remote) => Some(remote),
+            KeyRing::Fixed(_) => None,
         }
     }
 
@@ -244,31 +357,28 @@ impl Tokens {
 
     /// Signs a token for `subject`, valid from now for [`Tokens::lifetime`].
     pub fn issue(&self, subject: &str) -> Result<IssuedToken, TokenError> {
-        self.issue_in_session(subject, None, 0)
+        self.issue_for(&TokenSubject { username: subject, ..TokenSubject::default() })
     }
 
-    /// Signs a token for `subject` that belongs to session `sid` and carries
-    /// the user's token `generation`.
-    pub fn issue_in_session(
-        &self,
-        subject: &str,
-        sid: Option<&str>,
-        generation: u64,
-    ) -> Result<IssuedToken, TokenError> {
+    /// Signs a token with the claims `subject` describes.
+    pub fn issue_for(&self, subject: &TokenSubject<'_>) -> Result<IssuedToken, TokenError> {
+        let signing = self.signing.as_ref().ok_or(TokenError::Signing)?;
         let now = unix_now();
         let expires_in = self.lifetime.as_secs();
         let claims = Claims {
-            sub: subject.to_owned(),
+            sub: subject.username.to_owned(),
             exp: now.saturating_add(expires_in),
             iat: now,
             nbf: None,
             jti: random_jti()?,
-            sid: sid.map(str::to_owned),
-            generation,
+            sid: subject.session.map(str::to_owned),
+            generation: subject.generation,
             iss: self.issuer.clone(),
             aud: self.audience.clone().map(Audience::One),
+            scope: subject.scope.map(str::to_owned),
+            roles: subject.roles.iter().map(|role| role.as_str().to_owned()).collect(),
         };
-        let access_token = jsonwebtoken::encode(&self.header, &claims, &self.encoding)
+        let access_token = jsonwebtoken::encode(&self.header, &claims, &signing.encoding)
             .map_err(|_| TokenError::Signing)?;
         Ok(IssuedToken { access_token, expires_in, claims, refresh_token: None })
     }
@@ -283,10 +393,29 @@ impl Tokens {
     /// Order matters: size, structure and header are checked before the
     /// signature; the payload is parsed only once the signature holds, so an
     /// attacker's payload never reaches the JSON parser.
+    ///
+    /// The header's `kid` selects among the configured keys only (a token
+    /// without one is accepted only while exactly one key is configured), and
+    /// its `alg` must be the one that key is pinned to: a token can never
+    /// make an RSA or Ed25519 public key serve as an HMAC secret.
     pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
         let parts = strict::split(token)?;
         let header: strict::JoseHeader = strict::decode_json(parts.header)?;
-        if header.alg != algorithm_name(self.algorithm) {
+        let fetched;
+        let keys: &[VerificationKey] = match &self.keys {
+            KeyRing::Fixed(keys) => keys,
+            KeyRing::Remote(remote) => {
+                fetched = remote.keys();
+                &fetched
+            }
+        };
+        let key = match header.kid.as_deref() {
+            Some(kid) => keys.iter().find(|key| key.kid == kid),
+            None if keys.len() == 1 => keys.first(),
+            None => None,
+        }
+        .ok_or(TokenError::UnknownKey)?;
+        if header.alg != key.algorithm.as_str() {
             return Err(TokenError::AlgorithmNotAllowed);
         }
         if header.crit {
@@ -295,8 +424,8 @@ impl Tokens {
         let signature_ok = jsonwebtoken::crypto::verify(
             parts.signature,
             parts.signing_input.as_bytes(),
-            &self.decoding,
-            self.algorithm,
+            &key.decoding,
+            key.algorithm.jose(),
         )
         .map_err(|_| TokenError::Malformed)?;
         if !signature_ok {
@@ -325,14 +454,6 @@ impl Tokens {
             return Err(TokenError::WrongAudience);
         }
         Ok(claims)
-    }
-}
-
-/// The `alg` header value of the algorithms `Tokens` can be pinned to.
-fn algorithm_name(algorithm: Algorithm) -> &'static str {
-    match algorithm {
-        Algorithm::EdDSA => "EdDSA",
-        _ => "HS256",
     }
 }
 

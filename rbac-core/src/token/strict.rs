@@ -37,11 +37,14 @@ pub(crate) fn split(token: &str) -> Result<Compact<'_>, TokenError> {
     Ok(Compact { header, payload, signature, signing_input })
 }
 
-/// The JOSE header fields we act on. Everything else (`kid`, `jku`, `x5u`,
-/// `jwk`, ...) is ignored: the key is chosen by configuration, never by the token.
+/// The JOSE header fields we act on. Everything else (`jku`, `x5u`, `jwk`,
+/// ...) is ignored: keys come from configuration, never from the token,
+/// which can only pick one of them by `kid`.
 #[derive(Deserialize)]
 pub(crate) struct JoseHeader {
     pub(crate) alg: String,
+    #[serde(default)]
+    pub(crate) kid: Option<String>,
     /// Present at all means "you must understand these extensions"; we understand none.
     #[serde(default, deserialize_with = "present")]
     pub(crate) crit: bool,

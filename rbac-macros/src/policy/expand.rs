@@ -84,10 +84,15 @@ fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
             .chain(&role.aliases)
             .map(move |name| quote! { (#name) => { #bit }; })
     });
-    let permission_arms = compiled.permissions.iter().enumerate().map(|(index, name)| {
-        let bit = u128_literal(bit(index));
-        quote! { (#name) => { #bit }; }
-    });
+    let permission_arms: Vec<TokenStream> = compiled
+        .permissions
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            let bit = u128_literal(bit(index));
+            quote! { (#name) => { #bit }; }
+        })
+        .collect();
     let all_role_names: Vec<&String> =
         compiled.roles.iter().flat_map(|r| std::iter::once(&r.name).chain(&r.aliases)).collect();
     let fallback = |kind: &str, names: &[&String]| {
@@ -100,6 +105,8 @@ fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
     };
     let role_fallback = fallback("role", &all_role_names);
     let permission_fallback = fallback("permission", &permissions.iter().collect::<Vec<_>>());
+    // Scopes are permission names; their own macro only changes the error's wording.
+    let scope_fallback = fallback("scope", &permissions.iter().collect::<Vec<_>>());
 
     quote! {
         #(#attrs)*
@@ -178,6 +185,15 @@ fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
             #[doc(hidden)]
             #[allow(unused_imports)]
             pub(crate) use __rbac_permission as permission;
+
+            #[doc(hidden)]
+            macro_rules! __rbac_scope {
+                #(#permission_arms)*
+                #scope_fallback
+            }
+            #[doc(hidden)]
+            #[allow(unused_imports)]
+            pub(crate) use __rbac_scope as scope;
         }
     }
 }

@@ -1,0 +1,199 @@
+//! Verification across services: `example-app` issues EdDSA tokens and
+//! publishes its JWKS; `example-resource` holds no secret, fetches the JWKS
+//! over loopback and guards its routes with the same attributes.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use rbac_core::{
+    Auth, JwtSecret, MemoryUserStore, PasswordHasher, RemoteJwks, SigningKey, TokenSubject, Tokens,
+};
+use tests::net::{call, serve_on_loopback};
+use tests::{get as get_request, request, token_request};
+
+const ISSUER: &str = "http://issuer.test";
+
+fn test_key(name: &str) -> SigningKey {
+    let path = format!("{}/../testdata/keys/{name}", env!("CARGO_MANIFEST_DIR"));
+    SigningKey::from_pem(&std::fs::read(path).expect("test key")).expect("key")
+}
+
+/// The example app on loopback, signing with `ed25519-a`, with the demo users.
+async fn issuer() -> std::net::SocketAddr {
+    let users = MemoryUserStore::new();
+    example_app::seed_demo_users(&users, &PasswordHasher::default()).expect("seed");
+    let tokens = Tokens::new(test_key("ed25519-a.pem")).with_issuer(ISSUER);
+    let auth = Auth::new(tokens, users.clone()).with_scopes(example_app::scope_policy(false));
+    serve_on_loopback(example_app::app(example_app::AppState::new(auth, users))).await
+}
+
+/// The example resource server on loopback, trusting `jwks_url`.
+async fn resource(jwks: RemoteJwks) -> std::net::SocketAddr {
+    let auth = Auth::resource_server(Tokens::remote(jwks).with_issuer(ISSUER));
+    serve_on_loopback(example_resource::app(auth)).await
+}
+
+async fn login(issuer: std::net::SocketAddr, form: &str) -> String {
+    let reply = call(issuer, token_request(form)).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    reply.json["access_token"].as_str().expect("token").to_owned()
+}
+
+#[tokio::test]
+async fn issuer_tokens_work_on_the_resource_server_and_others_do_not() {
+    let issuer = issuer().await;
+    let jwks_url = format!("http://{issuer}/.well-known/jwks.json");
+    let resource = resource(RemoteJwks::http(&jwks_url).expect("url")).await;
+
+    let admin = login(issuer, "username=janedoe&password=secret3").await;
+    let reply = call(resource, get_request("/whoami", Some(&admin))).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json, serde_json::json!({"username": "janedoe", "roles": ["admin"]}));
+    assert_eq!(
+        call(resource, request("DELETE", "/reports/7", Some(&admin), None)).await.status,
+        200
+    );
+
+    let user = login(issuer, "username=johndoe&password=secret").await;
+    assert_eq!(call(resource, get_request("/reports", Some(&user))).await.status, 200);
+    assert_eq!(call(resource, request("POST", "/reports", Some(&user), None)).await.status, 403);
+    assert_eq!(
+        call(resource, request("DELETE", "/reports/7", Some(&user), None)).await.status,
+        403
+    );
+    assert_eq!(call(resource, get_request("/items", Some(&user))).await.status, 200);
+
+    // A token whose scope was narrowed to nothing: insufficient_scope, naming the scope.
+    let narrowed = login(issuer, "username=johndoe&password=secret&scope=users:manage").await;
+    let reply = call(resource, get_request("/items", Some(&narrowed))).await;
+    assert_eq!(reply.status, 403);
+    assert_eq!(
+        reply.header("www-authenticate"),
+        r#"Bearer error="insufficient_scope", scope="items:read""#
+    );
+
+    // Signed by a key the issuer does not publish, even one claiming the
+    // issuer's kid, or with the HMAC the resource server cannot have.
+    let subject = TokenSubject { username: "janedoe", ..TokenSubject::default() };
+    let published_kid = test_key("ed25519-a.pem").kid().to_owned();
+    let strangers = [
+        Tokens::new(test_key("ed25519-b.pem")).with_issuer(ISSUER),
+        Tokens::new(test_key("ed25519-b.pem").with_kid(published_kid.clone())).with_issuer(ISSUER),
+        Tokens::new(SigningKey::hs256(&JwtSecret::generate()).with_kid(published_kid))
+            .with_issuer(ISSUER),
+        Tokens::new(test_key("es256-a.pem")).with_issuer(ISSUER),
+    ];
+    for stranger in strangers {
+        let token = stranger.issue_for(&subject).expect("issue").access_token;
+        let reply = call(resource, get_request("/whoami", Some(&token))).await;
+        assert_eq!(reply.status, 401, "{stranger:?}");
+        assert_eq!(reply.header("www-authenticate"), r#"Bearer error="invalid_token""#);
+    }
+    // The issuer's own key with another issuer: refused too.
+    let elsewhere = Tokens::new(test_key("ed25519-a.pem")).with_issuer("http://elsewhere.test");
+    let token = elsewhere.issue_for(&subject).expect("issue").access_token;
+    assert_eq!(call(resource, get_request("/whoami", Some(&token))).await.status, 401);
+    assert_eq!(call(resource, get_request("/whoami", None)).await.status, 401);
+}
+
+/// A JWKS endpoint whose keys the test swaps, counting fetches.
+#[derive(Clone, Default)]
+struct FakeIssuer {
+    published: Arc<Mutex<Vec<SigningKey>>>,
+    fetches: Arc<AtomicUsize>,
+}
+
+impl FakeIssuer {
+    async fn serve(&self) -> String {
+        let state = self.clone();
+        let router = Router::new().route(
+            "/jwks",
+            get(move || {
+                let state = state.clone();
+                async move {
+                    state.fetches.fetch_add(1, Ordering::SeqCst);
+                    let keys = state.published.lock().expect("lock").clone();
+                    let tokens =
+                        keys.iter().skip(1).fold(Tokens::new(keys[0].clone()), |tokens, key| {
+                            tokens.with_verification_key(key.verification_key())
+                        });
+                    axum::Json(tokens.jwks())
+                }
+            }),
+        );
+        format!("http://{}/jwks", serve_on_loopback(router).await)
+    }
+
+    fn publish(&self, keys: &[SigningKey]) {
+        *self.published.lock().expect("lock") = keys.to_vec();
+    }
+
+    fn fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+}
+
+fn token(key: &SigningKey) -> String {
+    let subject = TokenSubject { username: "johndoe", ..TokenSubject::default() };
+    Tokens::new(key.clone()).with_issuer(ISSUER).issue_for(&subject).expect("issue").access_token
+}
+
+#[tokio::test]
+async fn rotation_is_picked_up_and_garbage_kids_cannot_flood_the_issuer() {
+    let (old, new) = (test_key("ed25519-a.pem"), test_key("es256-a.pem"));
+    let fake = FakeIssuer::default();
+    fake.publish(std::slice::from_ref(&old));
+    let url = fake.serve().await;
+    let interval = Duration::from_millis(400);
+    let jwks = RemoteJwks::http(&url).expect("url").with_min_refetch_interval(interval);
+    jwks.refresh().await.expect("first fetch");
+    let resource = resource(jwks).await;
+    assert_eq!(call(resource, get_request("/whoami", Some(&token(&old)))).await.status, 200);
+    assert_eq!(fake.fetches(), 1, "known keys are served from the cache");
+
+    // The issuer rotates: signs with the new key, still publishes the old one.
+    fake.publish(&[new.clone(), old.clone()]);
+    tokio::time::sleep(interval).await;
+    assert_eq!(call(resource, get_request("/whoami", Some(&token(&new)))).await.status, 200);
+    assert_eq!(call(resource, get_request("/whoami", Some(&token(&old)))).await.status, 200);
+    assert_eq!(fake.fetches(), 2, "one refetch, for the unknown kid");
+
+    // A flood of unknown kids within one interval costs at most one fetch.
+    let before = fake.fetches();
+    for n in 0..50 {
+        let garbage = token(&test_key("ed25519-b.pem").with_kid(format!("garbage-{n}")));
+        assert_eq!(call(resource, get_request("/whoami", Some(&garbage))).await.status, 401);
+    }
+    assert!(
+        fake.fetches() - before <= 1,
+        "{} fetches for 50 garbage kids",
+        fake.fetches() - before
+    );
+
+    // Retired: once the issuer stops publishing the old key and the resource
+    // server refetches, old tokens stop verifying.
+    fake.publish(std::slice::from_ref(&new));
+    tokio::time::sleep(interval).await;
+    let unknown = token(&test_key("ed25519-b.pem"));
+    assert_eq!(call(resource, get_request("/whoami", Some(&unknown))).await.status, 401);
+    assert_eq!(call(resource, get_request("/whoami", Some(&token(&old)))).await.status, 401);
+    assert_eq!(call(resource, get_request("/whoami", Some(&token(&new)))).await.status, 200);
+}
+
+#[tokio::test]
+async fn an_unreachable_issuer_fails_closed() {
+    // Nothing listens here once the listener is dropped.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/jwks", listener.local_addr().expect("addr"));
+    drop(listener);
+    let jwks = RemoteJwks::http(&url).expect("url");
+    assert!(jwks.refresh().await.is_err());
+    let resource = resource(jwks).await;
+    let reply =
+        call(resource, get_request("/whoami", Some(&token(&test_key("ed25519-a.pem"))))).await;
+    assert_eq!(reply.status, 401);
+    assert!(RemoteJwks::http("https://issuer.test/jwks").is_err(), "TLS is the caller's fetcher");
+}
