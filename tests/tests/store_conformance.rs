@@ -56,3 +56,69 @@ mod postgres {
         )]
     );
 }
+
+/// Two SQLite store objects on one file stand for two processes (an
+/// instance and the CLI, or two instances): what one changes, the other sees
+/// within its cache bound, and at once without a cache.
+mod sqlite_between_processes {
+    use std::time::{Duration, Instant};
+
+    use rbac_core::sql::{SqlOptions, SqliteStore};
+    use rbac_core::{
+        PasswordHasher, SessionStore, User, UserRecord, UserStore, UserUpdate, WritableUserStore,
+    };
+    use tests::stores::{sqlite_url, temp_db_path};
+
+    async fn pair(ttl: Duration) -> (SqliteStore, SqliteStore) {
+        let url = sqlite_url(&temp_db_path());
+        let options = SqlOptions { cache_ttl: ttl, ..SqlOptions::default() };
+        let a = SqliteStore::connect(&url, options.clone()).await.expect("a");
+        let b = SqliteStore::connect(&url, options).await.expect("b");
+        let hasher = PasswordHasher::new(argon2::Params::new(8, 1, 1, None).expect("params"));
+        let password_hash = hasher.hash_blocking("long enough").expect("hash");
+        b.create_user(UserRecord { user: User::new("olga"), password_hash }).await.expect("create");
+        (a, b)
+    }
+
+    async fn disabled_on(store: &SqliteStore) -> bool {
+        store.find_user("olga").await.expect("store").is_some_and(|user| user.disabled)
+    }
+
+    #[tokio::test]
+    async fn a_change_is_seen_within_the_bound() {
+        let ttl = Duration::from_millis(300);
+        let (a, b) = pair(ttl).await;
+        let session = a.start("olga", "", 1).await.expect("start");
+        assert!(!disabled_on(&a).await);
+        assert!(!a.is_revoked("olga", "jti-1", Some(&session), 0).await.expect("store"));
+
+        let changed = Instant::now();
+        let disable = UserUpdate { disabled: Some(true), ..UserUpdate::default() };
+        b.update_user("olga", disable).await.expect("disable");
+        b.revoke_session(&session).await.expect("revoke");
+        assert!(disabled_on(&b).await, "the writer sees its change at once");
+        loop {
+            let seen = disabled_on(&a).await
+                && a.is_revoked("olga", "jti-1", Some(&session), 0).await.expect("store");
+            if seen {
+                break;
+            }
+            assert!(
+                changed.elapsed() < ttl + Duration::from_millis(200),
+                "not seen within the bound"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_cache_a_change_is_seen_at_once() {
+        let (a, b) = pair(Duration::ZERO).await;
+        assert!(!disabled_on(&a).await);
+        let disable = UserUpdate { disabled: Some(true), ..UserUpdate::default() };
+        b.update_user("olga", disable).await.expect("disable");
+        assert!(disabled_on(&a).await);
+        b.revoke_user("olga").await.expect("revoke");
+        assert!(a.is_revoked("olga", "jti-2", None, 0).await.expect("store"));
+    }
+}
