@@ -122,3 +122,21 @@ mod sqlite_between_processes {
         assert!(a.is_revoked("olga", "jti-2", None, 0).await.expect("store"));
     }
 }
+
+/// A new SQLite database (password hashes inside) is readable by its owner only.
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_files_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = tests::stores::temp_db_path();
+    let url = tests::stores::sqlite_url(&path);
+    let store = rbac_core::sql::SqliteStore::connect(&url, rbac_core::sql::SqlOptions::default())
+        .await
+        .expect("sqlite");
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{}{suffix}", path.display());
+        let mode = std::fs::metadata(&file).expect("file exists").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{file}: {mode:o}");
+    }
+    drop(store);
+}

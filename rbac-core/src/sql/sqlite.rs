@@ -46,10 +46,13 @@ pub use store::Store as SqliteStore;
 impl SqliteStore {
     /// Opens (creating it if missing) the database at `url`, such as
     /// `sqlite://rbac.db`, in WAL mode with full fsync on commit, and runs
-    /// the migrations.
+    /// the migrations. A new file is readable by its owner only (it holds
+    /// password hashes); SQLite gives its `-wal` and `-shm` files the same
+    /// permissions. An existing file that others may read is logged.
     pub async fn connect(url: &str, options: SqlOptions) -> Result<Self, StoreError> {
-        let connect = SqliteConnectOptions::from_str(url)
-            .map_err(StoreError::new)?
+        let connect = SqliteConnectOptions::from_str(url).map_err(StoreError::new)?;
+        private_file(connect.get_filename())?;
+        let connect = connect
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
@@ -62,4 +65,29 @@ impl SqliteStore {
             .map_err(StoreError::new)?;
         Self::open(pool, &options).await
     }
+}
+
+/// Creates `path` readable and writable by its owner only, if it is missing
+/// (an in-memory database has no file).
+fn private_file(path: &std::path::Path) -> Result<(), StoreError> {
+    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let created =
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+        match created {
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                let mode = std::fs::metadata(path).map_err(StoreError::new)?.permissions().mode();
+                if mode & 0o077 != 0 {
+                    tracing::warn!(path = %path.display(), "the user database is readable by other users; chmod 600 it");
+                }
+            }
+            Err(error) => return Err(StoreError::new(error)),
+        }
+    }
+    Ok(())
 }
