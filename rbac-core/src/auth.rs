@@ -340,7 +340,7 @@ impl Auth {
         &self,
         bearer_token: &str,
     ) -> Result<(User, Claims), AuthError> {
-        let claims = self.verify_bearer(bearer_token).await?;
+        let mut claims = self.verify_bearer(bearer_token).await?;
         if self.0.users_from_claims {
             let user = user_from_claims(&claims)?;
             return Ok((user, claims));
@@ -356,6 +356,12 @@ impl Auth {
         if user.disabled {
             tracing::info!(target: AUDIT, username = user.username, "inactive user refused");
             return Err(AuthError::InactiveUser);
+        }
+        // Scopes count only while the user's current roles allow them.
+        if let (Some(policy), Some(scope)) = (&self.0.scopes, &claims.scope)
+            && let Some(narrowed) = policy.still_allowed(&user, scope)
+        {
+            claims.scope = Some(narrowed);
         }
         Ok((user, claims))
     }

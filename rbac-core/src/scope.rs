@@ -9,6 +9,7 @@ use crate::policy::AccessPolicy;
 use crate::user::User;
 
 type Allowed = dyn Fn(&User) -> Vec<String> + Send + Sync;
+type Allows = dyn Fn(&User, &str) -> bool + Send + Sync;
 
 /// The scopes each user may be granted, and what to do when a client asks
 /// for more.
@@ -20,6 +21,9 @@ type Allowed = dyn Fn(&User) -> Vec<String> + Send + Sync;
 ///   [`ScopePolicy::refuse_excess`] the request fails with `invalid_scope`.
 /// - A refresh keeps the scopes first granted, minus any the user has lost
 ///   since; it may narrow them further, never widen them.
+/// - On every request, a token's scopes count only while the user's current
+///   roles still allow them, so a role change takes effect on scope checks as
+///   soon as the user store reports it, not when the token expires.
 ///
 /// ```
 /// use rbac_core::{Role, ScopePolicy, User};
@@ -38,6 +42,9 @@ type Allowed = dyn Fn(&User) -> Vec<String> + Send + Sync;
 #[derive(Clone)]
 pub struct ScopePolicy {
     allowed: Arc<Allowed>,
+    /// Whether the user may hold one scope: the per-request check, which must
+    /// not allocate for policies.
+    allows: Arc<Allows>,
     refuse_excess: bool,
 }
 
@@ -53,7 +60,10 @@ const MAX_SCOPE_BYTES: usize = 1024;
 impl ScopePolicy {
     /// Scopes from a function of the user.
     pub fn new(allowed: impl Fn(&User) -> Vec<String> + Send + Sync + 'static) -> Self {
-        Self { allowed: Arc::new(allowed), refuse_excess: false }
+        let allowed: Arc<Allowed> = Arc::new(allowed);
+        let all = Arc::clone(&allowed);
+        let allows = move |user: &User, scope: &str| all(user).iter().any(|held| held == scope);
+        Self { allowed, allows: Arc::new(allows), refuse_excess: false }
     }
 
     /// The permissions the user's roles grant in policy `P` (declared with
@@ -61,7 +71,15 @@ impl ScopePolicy {
     /// what its user may do, and `scope("posts:write")` in a guard is
     /// checked against the policy's permission names at compile time.
     pub fn from_policy<P: AccessPolicy>() -> Self {
-        Self::new(|user: &User| {
+        let allows = |user: &User, scope: &str| {
+            let description = P::describe();
+            user.roles.iter().any(|role| {
+                description
+                    .role(role.as_str())
+                    .is_some_and(|role| role.effective_permissions.contains(&scope))
+            })
+        };
+        let scopes = Self::new(|user: &User| {
             let description = P::describe();
             let mut allowed: Vec<String> = Vec::new();
             for role in &user.roles {
@@ -73,7 +91,18 @@ impl ScopePolicy {
                 }
             }
             allowed
-        })
+        });
+        Self { allows: Arc::new(allows), ..scopes }
+    }
+
+    /// The part of a token's `scope` that `user`'s current roles still allow;
+    /// `None` when all of it is (the common case, which allocates nothing).
+    pub(crate) fn still_allowed(&self, user: &User, scope: &str) -> Option<String> {
+        let held = |scope: &&str| !scope.is_empty() && (self.allows)(user, scope);
+        if scope.split(' ').filter(|s| !s.is_empty()).all(|s| held(&s)) {
+            return None;
+        }
+        Some(scope.split(' ').filter(held).collect::<Vec<_>>().join(" "))
     }
 
     /// Refuses requests for scopes the user may not hold with `invalid_scope`
@@ -199,6 +228,14 @@ mod tests {
         for bad in ["me \"x\"", "a\\b", "é", "tab\there", &"a".repeat(MAX_SCOPE_BYTES + 1)] {
             assert_eq!(policy().grant(&User::new("u"), Some(bad)), Err(AuthError::InvalidScope));
         }
+    }
+
+    #[test]
+    fn lost_roles_take_their_scopes_from_existing_tokens() {
+        let admin_scopes = "me users:manage";
+        assert_eq!(policy().still_allowed(&admin(), admin_scopes), None, "nothing lost");
+        assert_eq!(policy().still_allowed(&User::new("u"), admin_scopes), Some("me".to_owned()));
+        assert_eq!(policy().still_allowed(&User::new("u"), ""), None);
     }
 
     #[test]

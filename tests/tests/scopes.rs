@@ -61,6 +61,23 @@ async fn a_missing_scope_is_insufficient_scope_naming_it() {
 }
 
 #[tokio::test]
+async fn a_lost_role_takes_its_scope_from_tokens_already_issued() {
+    let app = demo_app();
+    let token = login(&app.router, "janedoe", "secret3").await;
+    assert_eq!(send(&app.router, get("/users/me/items", Some(&token))).await.status, 200);
+    // Demoted to a role without `items:read`: the token still says it, but
+    // its scopes count only while the roles allow them.
+    let nobody = vec![rbac_core::Role::new("unassigned").expect("role")];
+    assert!(app.users.set_roles("janedoe", nobody));
+    let reply = send(&app.router, get("/users/me/items", Some(&token))).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        reply.header("www-authenticate"),
+        r#"Bearer error="insufficient_scope", scope="items:read""#
+    );
+}
+
+#[tokio::test]
 async fn refusing_excess_scopes_answers_invalid_scope() {
     let users = MemoryUserStore::new();
     let tokens = Tokens::hs256(JwtSecret::new(TEST_SECRET.to_vec()).expect("secret"));
