@@ -169,7 +169,10 @@ pub fn seed_demo_users(store: &MemoryUserStore, hasher: &PasswordHasher) -> Resu
 }
 
 /// Adds [`DEMO_USERS`] to `store` if it has no users at all (a fresh
-/// database in development mode); `Ok(false)` if it already had some.
+/// database in development mode); `Ok(false)` if it already had some. Their
+/// passwords are public: a server started with `--production` on this
+/// database refuses to run until they are changed or the users deleted
+/// ([`demo_passwords_in_use`]).
 pub async fn seed_demo_users_if_empty(
     store: &UserDirectory,
     hasher: &PasswordHasher,
@@ -189,6 +192,25 @@ pub async fn seed_demo_users_if_empty(
         store.create_user(UserRecord { user, password_hash }).await.map_err(|_| SeedError)?;
     }
     Ok(true)
+}
+
+/// The demo users in `store` whose password is still the public demo one
+/// (from the FastAPI tutorial). Production refuses to start while any is
+/// left: `janedoe` is an admin whose password everyone knows.
+pub async fn demo_passwords_in_use(
+    store: &UserDirectory,
+    hasher: &PasswordHasher,
+) -> Result<Vec<&'static str>, rbac_core::StoreError> {
+    let mut found = Vec::new();
+    for (username, password, ..) in DEMO_USERS {
+        let Some(record) = store.find_credentials(username).await? else { continue };
+        let known = hasher.verify(password.to_owned(), Some(&record.password_hash)).await;
+        // A hash we cannot check counts as the demo password: refuse, not guess.
+        if known.unwrap_or(true) {
+            found.push(username);
+        }
+    }
+    Ok(found)
 }
 
 /// Seeding failed: the store already held a demo user, or hashing failed.

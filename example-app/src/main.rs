@@ -7,7 +7,7 @@ use clap::Parser;
 use example_app::config::{AppEnv, Cli, KeySources, LogFormat, signing_keys};
 use example_app::db::Database;
 use example_app::server::ConnectionLimits;
-use example_app::{AppState, seed_demo_users_if_empty, users_cli};
+use example_app::{AppState, demo_passwords_in_use, seed_demo_users_if_empty, users_cli};
 use rbac_core::PasswordHasher;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
@@ -83,11 +83,22 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         None => auth,
     };
-    if mode == AppEnv::Development
-        && seed_demo_users_if_empty(&users, auth.password_hasher()).await?
-    {
-        tracing::info!(
-            "development mode: empty database, seeded demo users johndoe, alice (disabled), janedoe (admin), bob (editor)"
+    if mode == AppEnv::Production {
+        let demo = demo_passwords_in_use(&users, auth.password_hasher()).await?;
+        if !demo.is_empty() {
+            return Err(format!(
+                "refusing to start in production: demo users with their public demo passwords \
+                 are in the database ({}); change them with `example-app users passwd NAME` or \
+                 remove them with `example-app users delete NAME`",
+                demo.join(", ")
+            )
+            .into());
+        }
+    } else if seed_demo_users_if_empty(&users, auth.password_hasher()).await? {
+        tracing::warn!(
+            "development mode: empty database, seeded demo users johndoe, alice (disabled), \
+             janedoe (admin), bob (editor) with PUBLIC passwords; a --production start on this \
+             database is refused until they are changed or deleted"
         );
     }
     let listener = tokio::net::TcpListener::bind(cli.bind).await?;
