@@ -111,6 +111,37 @@ mod sqlite_between_processes {
         }
     }
 
+    /// `POST /token/revoke` is public: a token that revokes nothing must not
+    /// empty the revocation cache (a stale answer, served within the bound,
+    /// shows the cache survived); a real revocation drops only its session's
+    /// answers.
+    #[tokio::test]
+    async fn only_a_real_revocation_touches_the_cache() {
+        let (a, b) = pair(Duration::from_secs(60)).await;
+        let first = a.start("olga", "", 1).await.expect("start");
+        let token = a.issue(&first, 1).await.expect("store").expect("token");
+        let second = a.start("olga", "", 1).await.expect("start");
+        assert!(!a.is_revoked("olga", "jti-1", Some(&first), 0).await.expect("store"));
+        assert!(!a.is_revoked("olga", "jti-2", Some(&second), 0).await.expect("store"));
+        b.revoke_session(&second).await.expect("revoked elsewhere");
+
+        for garbage in ["x.y", "no-dot", &format!("{first}.forged")] {
+            assert!(!a.revoke_refresh(garbage).await.expect("store"));
+        }
+        a.revoke_session("no-such-session").await.expect("store");
+        assert!(
+            !a.is_revoked("olga", "jti-2", Some(&second), 0).await.expect("store"),
+            "still the cached answer: nothing was revoked through `a`"
+        );
+
+        assert!(a.revoke_refresh(&token).await.expect("store"));
+        assert!(a.is_revoked("olga", "jti-1", Some(&first), 0).await.expect("store"));
+        assert!(
+            !a.is_revoked("olga", "jti-2", Some(&second), 0).await.expect("store"),
+            "another session's answer stays cached"
+        );
+    }
+
     #[tokio::test]
     async fn without_a_cache_a_change_is_seen_at_once() {
         let (a, b) = pair(Duration::ZERO).await;

@@ -70,11 +70,12 @@ impl<V: Clone> TtlCache<V> {
         entries.remove(key);
     }
 
-    /// Forgets everything.
-    pub(crate) fn clear(&self) {
+    /// Forgets the entries whose value `stale` picks (after this process
+    /// changed what they describe); the others stay.
+    pub(crate) fn invalidate_where(&self, stale: impl Fn(&V) -> bool) {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         self.epoch.fetch_add(1, Ordering::AcqRel);
-        entries.clear();
+        entries.retain(|_, (_, value)| !stale(value));
     }
 }
 
@@ -104,6 +105,18 @@ mod tests {
         assert_eq!(cache.get("a"), None);
         cache.fill("a", cache.ticket(), "fresh");
         assert_eq!(cache.get("a"), Some("fresh"));
+    }
+
+    #[test]
+    fn invalidate_where_forgets_only_what_it_picks() {
+        let cache = TtlCache::new(Duration::from_secs(60), 8);
+        cache.fill("a", cache.ticket(), 1);
+        cache.fill("b", cache.ticket(), 2);
+        let ticket = cache.ticket();
+        cache.invalidate_where(|value| *value == 1);
+        assert_eq!((cache.get("a"), cache.get("b")), (None, Some(2)));
+        cache.fill("a", ticket, 1);
+        assert_eq!(cache.get("a"), None, "a read from before the change is not cached");
     }
 
     #[test]

@@ -101,7 +101,7 @@ impl SessionStore for Store {
         };
         tx.commit().await.map_err(store_error)?;
         if outcome == Err(RefreshError::Reused) {
-            self.revocations.clear();
+            self.forget_session(session);
         }
         Ok(outcome)
     }
@@ -134,20 +134,27 @@ impl SessionStore for Store {
         .execute(&self.pool)
         .await
         .map_err(store_error)?;
-        self.revocations.clear();
-        Ok(revoked.rows_affected() == 1)
+        // Only a real revocation touches the cache: this endpoint is public,
+        // and garbage tokens must not be able to empty it.
+        let revoked = revoked.rows_affected() > 0;
+        if revoked {
+            self.forget_session(session);
+        }
+        Ok(revoked)
     }
 
     async fn revoke_session(&self, session: &str) -> Result<(), StoreError> {
         if !storable(session) {
             return Ok(());
         }
-        sqlx::query("UPDATE sessions SET revoked = TRUE WHERE id = $1")
+        let revoked = sqlx::query("UPDATE sessions SET revoked = TRUE WHERE id = $1")
             .bind(session)
             .execute(&self.pool)
             .await
             .map_err(store_error)?;
-        self.revocations.clear();
+        if revoked.rows_affected() > 0 {
+            self.forget_session(session);
+        }
         Ok(())
     }
 
@@ -184,7 +191,7 @@ impl SessionStore for Store {
             .await
             .map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
-        self.revocations.clear();
+        self.revocations.invalidate_where(|verdict| verdict.user_key == key);
         Ok(())
     }
 
@@ -198,8 +205,8 @@ impl SessionStore for Store {
         if ![sub, jti, sid.unwrap_or_default()].into_iter().all(storable) {
             return Ok(true);
         }
-        if let Some(revoked) = self.revocations.get(jti) {
-            return Ok(revoked);
+        if let Some(verdict) = self.revocations.get(jti) {
+            return Ok(verdict.revoked);
         }
         let ticket = self.revocations.ticket();
         let (denied, current, live_sessions): (i64, Option<i64>, i64) = sqlx::query_as(
@@ -215,7 +222,16 @@ impl SessionStore for Store {
         .map_err(store_error)?;
         let current = current.map_or(0, |generation| u64::try_from(generation).unwrap_or(0));
         let revoked = denied > 0 || current != generation || (sid.is_some() && live_sessions == 0);
-        self.revocations.fill(jti, ticket, revoked);
+        let verdict =
+            Verdict { revoked, user_key: self.key(sub), session: sid.map(str::to_owned) };
+        self.revocations.fill(jti, ticket, verdict);
         Ok(revoked)
+    }
+}
+
+impl Store {
+    /// Drops the cached answers about access tokens of `session`.
+    fn forget_session(&self, session: &str) {
+        self.revocations.invalidate_where(|verdict| verdict.session.as_deref() == Some(session));
     }
 }

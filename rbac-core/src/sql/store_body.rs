@@ -25,7 +25,7 @@ pub struct Store {
     pool: DbPool,
     case_insensitive: bool,
     users: Arc<TtlCache<Option<User>>>,
-    revocations: Arc<TtlCache<bool>>,
+    revocations: Arc<TtlCache<Verdict>>,
     new_sessions: Arc<AtomicU32>,
 }
 
@@ -33,6 +33,15 @@ impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("case_insensitive", &self.case_insensitive).finish_non_exhaustive()
     }
+}
+
+/// A cached answer of `is_revoked` for one `jti`, with whose token it is, so
+/// a revocation drops only the answers it changes.
+#[derive(Debug, Clone)]
+struct Verdict {
+    revoked: bool,
+    user_key: String,
+    session: Option<String>,
 }
 
 /// PostgreSQL text cannot hold NUL; no stored name contains one, so a name
