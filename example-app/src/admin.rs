@@ -1,6 +1,7 @@
-//! The admin API: create, change and delete users. Admins only; bodies are
-//! validated whole before anything is written, so a refused request changes
-//! nothing.
+//! The admin API: create, change and delete users. Admins only, with a
+//! token that carries scope `users:manage` (an admin's token narrowed to
+//! other scopes cannot manage users); bodies are validated whole before
+//! anything is written, so a refused request changes nothing.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -8,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use rbac_core::{
     Auth, CurrentUser, User, UserDirectory, UserRecord, UserStore, UserUpdate, UserWriteError,
-    WritableUserStore, requires_role,
+    WritableUserStore, requires,
 };
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
@@ -94,7 +95,7 @@ async fn hash(auth: &Auth, password: String) -> Result<rbac_core::PasswordHash, 
 
 /// Creates a user: 201 with the user, 409 if the name is taken, 422 for an
 /// invalid field.
-#[requires_role("admin")]
+#[requires(all(role("admin"), scope("users:manage")))]
 pub(crate) async fn create_user(
     CurrentUser(admin): CurrentUser,
     State(auth): State<Auth>,
@@ -125,7 +126,7 @@ pub(crate) async fn create_user(
 
 /// Changes a user: 200 with the result, 404 if unknown, 422 for an invalid
 /// field. A new password also revokes every token the user holds.
-#[requires_role("admin")]
+#[requires(all(role("admin"), scope("users:manage")))]
 pub(crate) async fn update_user(
     CurrentUser(admin): CurrentUser,
     Path(username): Path<String>,
@@ -166,7 +167,7 @@ pub(crate) async fn update_user(
 
 /// Deletes a user: 204, or 404 if unknown. Their tokens are revoked first,
 /// so a user later created with the same name inherits none of them.
-#[requires_role("admin")]
+#[requires(all(role("admin"), scope("users:manage")))]
 pub(crate) async fn delete_user(
     CurrentUser(admin): CurrentUser,
     Path(username): Path<String>,

@@ -97,11 +97,11 @@ impl FromRef<AppState> for UserDirectory {
 /// | `POST /token/introspect` | permission `tokens:introspect` (RFC 7662) |
 /// | `GET /.well-known/jwks.json` | public (empty with HS256) |
 /// | `POST /logout` | a valid access token |
-/// | `POST /admin/users/{username}/revoke-tokens` | role `admin` |
-/// | `POST /admin/users`, `PATCH`, `DELETE /admin/users/{username}` | role `admin` |
+/// | `POST /admin/users/{username}/revoke-tokens` | role `admin` and scope `users:manage` |
+/// | `POST /admin/users`, `PATCH`, `DELETE /admin/users/{username}` | role `admin` and scope `users:manage` |
 /// | `GET /users/me` | any active user |
 /// | `GET /users/me/items` | scope `items:read` in the token |
-/// | `GET /admin/users` | role `admin` |
+/// | `GET /admin/users` | role `admin` and scope `users:manage` |
 /// | `GET`, `PATCH /users/{username}` | that user, or role `admin` |
 /// | `GET /posts` | role `viewer` (or any role inheriting it) |
 /// | `POST /posts` | permission `posts:write` |

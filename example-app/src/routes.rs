@@ -6,8 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use rbac_core::{
     Auth, AuthError, CurrentUser, User, UserDirectory, UserStore, UserUpdate, UserWriteError,
-    WritableUserStore, authenticated, oauth2, requires, requires_permission, requires_role,
-    requires_scope,
+    WritableUserStore, authenticated, oauth2, requires, requires_permission, requires_scope,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -69,14 +68,16 @@ async fn introspect(
     oauth2::introspect(&auth, form).await
 }
 
-/// Every user; admins only. Never includes password hashes: `User` has none.
-#[requires_role("admin")]
+/// Every user; admins whose token carries `users:manage`. Never includes
+/// password hashes: `User` has none.
+#[requires(all(role("admin"), scope("users:manage")))]
 async fn list_users(State(users): State<UserDirectory>) -> Result<Json<Vec<User>>, AuthError> {
     users.list_users().await.map(Json).map_err(|_| AuthError::Unavailable)
 }
 
 /// "Log out everywhere" for a user: every token they hold stops working.
-#[requires_role("admin")]
+/// Admins whose token carries `users:manage`.
+#[requires(all(role("admin"), scope("users:manage")))]
 async fn revoke_user_tokens(
     Path(username): Path<String>,
     State(auth): State<Auth>,

@@ -49,7 +49,9 @@ pub async fn demo_app_on(
     database: example_app::db::Database,
 ) -> (Router, rbac_core::UserDirectory) {
     let tokens = Tokens::hs256(JwtSecret::new(TEST_SECRET.to_vec()).expect("test secret is long"));
-    let auth = database.auth(tokens, PasswordHasher::default());
+    let auth = database
+        .auth(tokens, PasswordHasher::default())
+        .with_scopes(example_app::scope_policy(false));
     let users = database.users();
     example_app::seed_demo_users_if_empty(&users, auth.password_hasher()).await.expect("seed");
     let state = example_app::AppState::with_directory(auth, users.clone());

@@ -255,3 +255,38 @@ async fn hostile_paths_and_bodies_get_a_4xx() {
         assert_eq!(names(&users).await, before, "{store}: nothing was written");
     }
 }
+
+/// An admin token narrowed to other scopes cannot manage users: 403
+/// `insufficient_scope` on every admin route, and nothing is written.
+#[tokio::test]
+async fn a_narrowed_admin_token_cannot_manage_users() {
+    for (store, router, users) in apps().await {
+        let form = "username=janedoe&password=secret3&scope=items:read";
+        let reply = send(&router, token_request(form)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{store}: {:?}", reply.json);
+        let narrowed = reply.json["access_token"].as_str().expect("access_token").to_owned();
+        let before = names(&users).await;
+        let attempts = [
+            ("GET", "/admin/users", None),
+            (
+                "POST",
+                "/admin/users",
+                Some(json!({"username": "sneaky", "password": "long enough"})),
+            ),
+            ("PATCH", "/admin/users/johndoe", Some(json!({"roles": ["admin"]}))),
+            ("DELETE", "/admin/users/bob", None),
+            ("POST", "/admin/users/bob/revoke-tokens", None),
+        ];
+        for (method, path, body) in attempts {
+            let reply = send(&router, request(method, path, Some(&narrowed), body.as_ref())).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{store}: {method} {path}");
+            let challenge = reply.headers.get("www-authenticate").expect("challenge");
+            let challenge = challenge.to_str().expect("ascii");
+            assert!(challenge.contains("insufficient_scope"), "{store}: {challenge}");
+        }
+        assert_eq!(names(&users).await, before, "{store}: nothing was written");
+        let johndoe = users.find_user("johndoe").await.expect("store").expect("johndoe");
+        assert!(!johndoe.has_role("admin"), "{store}");
+        login(&router, "bob", "secret4").await;
+    }
+}

@@ -159,13 +159,15 @@ async fn a_disabled_user_is_refused_as_inactive() {
 async fn account_changes_apply_on_the_next_request() {
     let app = demo_app();
     let token = login(&app.router, "johndoe", "secret").await;
+    // Another user's profile is for admins (by role: the token's scopes
+    // were granted before the promotion).
     assert_eq!(
-        send(&app.router, get("/admin/users", Some(&token))).await.status,
+        send(&app.router, get("/users/janedoe", Some(&token))).await.status,
         StatusCode::FORBIDDEN
     );
 
     assert!(app.users.set_roles("johndoe", vec![Role::new("admin").expect("role")]));
-    assert_eq!(send(&app.router, get("/admin/users", Some(&token))).await.status, StatusCode::OK);
+    assert_eq!(send(&app.router, get("/users/janedoe", Some(&token))).await.status, StatusCode::OK);
 
     assert!(app.users.set_disabled("johndoe", true));
     assert_eq!(send(&app.router, get("/users/me", Some(&token))).await.detail(), "Inactive user");

@@ -18,7 +18,12 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let app = demo_app();
-        let valid = app.tokens.issue("janedoe").expect("issue").access_token;
+        let subject = rbac_core::TokenSubject {
+            username: "janedoe",
+            scope: Some("users:manage"),
+            ..rbac_core::TokenSubject::default()
+        };
+        let valid = app.tokens.issue_for(&subject).expect("issue").access_token;
         Fixture { app, valid }
     })
 }

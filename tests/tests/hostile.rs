@@ -69,7 +69,8 @@ async fn tampered_payload_without_resigning() {
 }
 
 fn claims(sub: &str) -> String {
-    format!(r#"{{"sub":"{sub}","exp":{},"iat":{},"jti":"x"}}"#, now() + 600, now())
+    let (exp, iat) = (now() + 600, now());
+    format!(r#"{{"sub":"{sub}","exp":{exp},"iat":{iat},"jti":"x","scope":"users:manage"}}"#)
 }
 
 #[tokio::test]
