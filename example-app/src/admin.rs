@@ -156,9 +156,12 @@ pub(crate) async fn update_user(
         password_hash,
         email: patch.email,
         full_name: patch.full_name,
+        // With the password, in one transaction: never a new password with
+        // the old tokens still valid.
+        revoke_tokens: new_password,
     };
     let user = users.update_user(&username, update).await.map_err(store_failed)?;
-    if new_password {
+    if new_password && !users.keeps_sessions() {
         auth.revoke_all_tokens(&user.username).await.map_err(|_| unavailable())?;
     }
     tracing::info!(target: AUDIT, admin = admin.username, username = user.username, "user changed");

@@ -184,9 +184,15 @@ async fn run_users(
         UsersCommand::Passwd { name, password } => {
             let user = existing(&users, &name).await?;
             let password_hash = new_password_hash(&password, hasher).await?;
-            let update = UserUpdate { password_hash: Some(password_hash), ..UserUpdate::default() };
+            let update = UserUpdate {
+                password_hash: Some(password_hash),
+                revoke_tokens: true,
+                ..UserUpdate::default()
+            };
             users.update_user(&user.username, update).await.map_err(write_failed)?;
-            revoke(database, &user.username).await?;
+            if !users.keeps_sessions() {
+                revoke(database, &user.username).await?;
+            }
             done(&mut out, format!("{}: password changed; tokens revoked", user.username))
         }
         UsersCommand::RevokeTokens { name } => {

@@ -154,6 +154,65 @@ mod sqlite_between_processes {
     }
 }
 
+/// Writes that must not be half-done are one transaction: a new password
+/// and the revocation of the old tokens commit together or not at all.
+mod sqlite_transactions {
+    use rbac_core::sql::{SqlOptions, SqliteStore};
+    use rbac_core::{
+        PasswordHasher, SessionStore, User, UserRecord, UserStore, UserUpdate, UserWriteError,
+        WritableUserStore,
+    };
+    use tests::stores::{sqlite_url, temp_db_path};
+
+    fn hasher() -> PasswordHasher {
+        PasswordHasher::new(argon2::Params::new(8, 1, 1, None).expect("params"))
+    }
+
+    async fn store_with_olga() -> SqliteStore {
+        let url = sqlite_url(&temp_db_path());
+        let store = SqliteStore::connect(&url, SqlOptions::default()).await.expect("sqlite");
+        let password_hash = hasher().hash_blocking("old password").expect("hash");
+        let record = UserRecord { user: User::new("olga"), password_hash };
+        store.create_user(record).await.expect("create");
+        store
+    }
+
+    async fn password_is(store: &SqliteStore, password: &str) -> bool {
+        let record = store.find_credentials("olga").await.expect("store").expect("olga");
+        hasher().verify_blocking(password, Some(&record.password_hash)).expect("verify")
+    }
+
+    fn new_password() -> UserUpdate {
+        UserUpdate {
+            password_hash: Some(hasher().hash_blocking("new password").expect("hash")),
+            revoke_tokens: true,
+            ..UserUpdate::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_new_password_revokes_the_old_tokens_in_the_same_write() {
+        let store = store_with_olga().await;
+        assert!(store.keeps_sessions());
+        let session = store.start("olga", "", 1).await.expect("start");
+        assert!(!store.is_revoked("olga", "jti", Some(&session), 0).await.expect("store"));
+        store.update_user("olga", new_password()).await.expect("passwd");
+        assert!(password_is(&store, "new password").await);
+        assert_eq!(store.generation("olga").await.expect("store"), 1);
+        assert!(store.is_revoked("olga", "jti", Some(&session), 0).await.expect("store"));
+    }
+
+    #[tokio::test]
+    async fn if_the_revocation_fails_the_password_is_not_changed() {
+        let store = store_with_olga().await;
+        // Sabotage the revocation half of the write.
+        sqlx::query("DROP TABLE token_generations").execute(store.pool()).await.expect("drop");
+        let failed = store.update_user("olga", new_password()).await;
+        assert!(matches!(failed, Err(UserWriteError::Store(_))), "{failed:?}");
+        assert!(password_is(&store, "old password").await, "rolled back with the revocation");
+    }
+}
+
 /// A new SQLite database (password hashes inside) is readable by its owner only.
 #[cfg(unix)]
 #[tokio::test]

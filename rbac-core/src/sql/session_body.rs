@@ -177,19 +177,7 @@ impl SessionStore for Store {
     async fn revoke_user(&self, username: &str) -> Result<(), StoreError> {
         let key = self.key(username);
         let mut tx = begin_write(&self.pool).await.map_err(store_error)?;
-        sqlx::query(
-            "INSERT INTO token_generations (username_key, generation) VALUES ($1, 1) \
-             ON CONFLICT (username_key) DO UPDATE SET generation = token_generations.generation + 1",
-        )
-        .bind(&key)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        sqlx::query("UPDATE sessions SET revoked = TRUE WHERE username_key = $1")
-            .bind(&key)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
+        revoke_user_in(&mut tx, &key).await?;
         tx.commit().await.map_err(store_error)?;
         self.revocations.invalidate_where(|verdict| verdict.user_key == key);
         Ok(())

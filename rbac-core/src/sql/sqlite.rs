@@ -35,7 +35,7 @@ fn migrator() -> Migrator {
 }
 
 mod store {
-    use super::{DbPool, begin_write, migrator};
+    use super::{Db, DbPool, begin_write, migrator};
     include!("store_body.rs");
     include!("session_body.rs");
 }

@@ -160,7 +160,34 @@ impl UserStore for Store {
     }
 }
 
+/// "Log out everywhere" for the user with `key`, inside `tx`: bumps the
+/// generation (kept after a delete, so a re-created user inherits no
+/// tokens) and revokes their sessions.
+async fn revoke_user_in(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    key: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO token_generations (username_key, generation) VALUES ($1, 1) \
+         ON CONFLICT (username_key) DO UPDATE SET generation = token_generations.generation + 1",
+    )
+    .bind(key)
+    .execute(&mut **tx)
+    .await
+    .map_err(store_error)?;
+    sqlx::query("UPDATE sessions SET revoked = TRUE WHERE username_key = $1")
+        .bind(key)
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
 impl WritableUserStore for Store {
+    fn keeps_sessions(&self) -> bool {
+        true
+    }
+
     async fn create_user(&self, record: UserRecord) -> Result<(), UserWriteError> {
         let user = &record.user;
         if ![Some(&user.username), user.email.as_ref(), user.full_name.as_ref()].into_iter().flatten().all(|text| storable(text)) {
@@ -199,6 +226,7 @@ impl WritableUserStore for Store {
             return Err(UserWriteError::Store(StoreError::new("text with a NUL character cannot be stored")));
         }
         let key = self.key(username);
+        let mut tx = begin_write(&self.pool).await.map_err(store_error)?;
         let sql = format!(
             "UPDATE users SET roles = COALESCE($2, roles), disabled = COALESCE($3, disabled), \
              password_hash = COALESCE($4, password_hash), \
@@ -215,12 +243,20 @@ impl WritableUserStore for Store {
             .bind(update.email.clone().flatten())
             .bind(update.full_name.is_some())
             .bind(update.full_name.clone().flatten())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(store_error)?;
-        self.users.invalidate(&key);
         let row = row.ok_or_else(|| UserWriteError::UnknownUser(username.to_owned()))?;
-        Ok(user_from_row(row)?)
+        let user = user_from_row(row)?;
+        if update.revoke_tokens {
+            revoke_user_in(&mut tx, &key).await?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        self.users.invalidate(&key);
+        if update.revoke_tokens {
+            self.revocations.invalidate_where(|verdict| verdict.user_key == key);
+        }
+        Ok(user)
     }
 
     async fn delete_user(&self, username: &str) -> Result<(), UserWriteError> {

@@ -67,6 +67,12 @@ pub struct UserUpdate {
     pub email: Option<Option<String>>,
     /// A new display name; `Some(None)` clears it.
     pub full_name: Option<Option<String>>,
+    /// Also revoke every token the user holds ("log out everywhere"), in
+    /// the same transaction as the change, as a new password should. Only
+    /// a store that also keeps the sessions can
+    /// ([`WritableUserStore::keeps_sessions`]); others ignore it, and the
+    /// caller revokes through its session store.
+    pub revoke_tokens: bool,
 }
 
 impl UserUpdate {
@@ -130,6 +136,14 @@ pub trait WritableUserStore: UserStore {
         &self,
         username: &str,
     ) -> impl Future<Output = Result<(), UserWriteError>> + Send;
+
+    /// Whether this store is also the [`SessionStore`](crate::SessionStore)
+    /// of the users' tokens, so that [`UserUpdate::revoke_tokens`] is done
+    /// in the same transaction as the change. `false` by default (the
+    /// memory store: sessions live in a separate object).
+    fn keeps_sessions(&self) -> bool {
+        false
+    }
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -148,6 +162,7 @@ trait DynWritable: Send + Sync {
         update: UserUpdate,
     ) -> BoxFuture<'a, Result<User, UserWriteError>>;
     fn delete_user<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), UserWriteError>>;
+    fn keeps_sessions(&self) -> bool;
 }
 
 impl<T: WritableUserStore> DynWritable for T {
@@ -175,6 +190,9 @@ impl<T: WritableUserStore> DynWritable for T {
     }
     fn delete_user<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), UserWriteError>> {
         Box::pin(WritableUserStore::delete_user(self, name))
+    }
+    fn keeps_sessions(&self) -> bool {
+        WritableUserStore::keeps_sessions(self)
     }
 }
 
@@ -228,5 +246,8 @@ impl WritableUserStore for UserDirectory {
     }
     async fn delete_user(&self, username: &str) -> Result<(), UserWriteError> {
         self.0.delete_user(username).await
+    }
+    fn keeps_sessions(&self) -> bool {
+        self.0.keeps_sessions()
     }
 }
