@@ -121,10 +121,14 @@ async fn update_user(
     State(users): State<UserDirectory>,
     Json(patch): Json<ProfilePatch>,
 ) -> Result<Json<User>, (StatusCode, Json<Value>)> {
-    let too_long = |field: &Option<String>| field.as_ref().is_some_and(|v| v.chars().count() > 200);
-    if too_long(&patch.email) || too_long(&patch.full_name) {
-        let detail = "email and full_name are at most 200 characters";
-        return Err((StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "detail": detail }))));
+    // The admin API's rules: no control characters (ANSI escapes, NUL that
+    // PostgreSQL cannot store), at most 200 characters.
+    for (field, value) in [("email", &patch.email), ("full_name", &patch.full_name)] {
+        if let Some(value) = value {
+            crate::validate::text(field, value).map_err(|detail| {
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "detail": detail })))
+            })?;
+        }
     }
     let update = UserUpdate {
         email: patch.email.map(Some),

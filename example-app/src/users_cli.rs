@@ -264,17 +264,25 @@ fn role_list(user: &User) -> String {
     user.roles.iter().map(|role| role.as_str()).collect::<Vec<_>>().join(",")
 }
 
+/// `text` with its control characters escaped (`\u{1b}`), so what the
+/// database holds cannot drive the terminal (ANSI escapes, carriage returns).
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
+}
+
 /// Users as an aligned table: username, roles, status, email, full name.
 fn table(users: &[User]) -> String {
     let rows: Vec<[String; 5]> = users
         .iter()
         .map(|user| {
             [
-                user.username.clone(),
+                printable(&user.username),
                 role_list(user),
                 if user.disabled { "disabled" } else { "active" }.to_owned(),
-                user.email.clone().unwrap_or_default(),
-                user.full_name.clone().unwrap_or_default(),
+                printable(user.email.as_deref().unwrap_or_default()),
+                printable(user.full_name.as_deref().unwrap_or_default()),
             ]
         })
         .collect();
@@ -294,4 +302,21 @@ fn table(users: &[User]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_escapes_control_characters() {
+        let mut user = User::new("mallory");
+        user.full_name = Some("\u{1b}[2J\u{1b}[31mpwned\r".to_owned());
+        user.email = Some("a\u{7}@example.com".to_owned());
+        let printed = table(&[user]);
+        let controls = printed.chars().filter(|&c| c.is_control() && c != '\n').count();
+        assert_eq!(controls, 0, "{printed:?}");
+        assert!(printed.contains(r"\u{1b}[2J\u{1b}[31mpwned\r"), "{printed}");
+        assert!(printed.contains(r"a\u{7}@example.com"), "{printed}");
+    }
 }

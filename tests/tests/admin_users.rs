@@ -290,3 +290,30 @@ async fn a_narrowed_admin_token_cannot_manage_users() {
         login(&router, "bob", "secret4").await;
     }
 }
+
+/// The self-service profile PATCH follows the admin API's text rules: NUL,
+/// ANSI escapes and other control characters are a 422 (not a 503 from a
+/// store that cannot hold them), and nothing is written.
+#[tokio::test]
+async fn profile_text_with_control_characters_is_422() {
+    for (store, router, users) in apps().await {
+        let johndoe = login(&router, "johndoe", "secret").await;
+        let cases = [
+            json!({"full_name": "\u{0}"}),
+            json!({"full_name": "\u{1b}[31mred"}),
+            json!({"email": "a\r\nb@example.com"}),
+            json!({"full_name": "x".repeat(201)}),
+        ];
+        for body in cases {
+            let (status, reply) =
+                call(&router, "PATCH", "/users/johndoe", &johndoe, Some(body.clone())).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{store}: {body} -> {reply}");
+        }
+        let stored = users.find_user("johndoe").await.expect("store").expect("johndoe");
+        assert_eq!(stored.full_name.as_deref(), Some("John Doe"), "{store}: nothing written");
+        assert_eq!(stored.email.as_deref(), Some("johndoe@example.com"), "{store}");
+        let fine = json!({"full_name": "Jöhn Doe"});
+        let (status, _) = call(&router, "PATCH", "/users/johndoe", &johndoe, Some(fine)).await;
+        assert_eq!(status, StatusCode::OK, "{store}");
+    }
+}
