@@ -82,7 +82,7 @@ pub enum UsersCommand {
         /// The username.
         name: String,
     },
-    /// Delete a user (their tokens are revoked first).
+    /// Delete a user (their tokens are revoked with it).
     Delete {
         /// The username.
         name: String,
@@ -202,8 +202,10 @@ async fn run_users(
         }
         UsersCommand::Delete { name } => {
             let user = existing(&users, &name).await?;
-            revoke(database, &user.username).await?;
             users.delete_user(&user.username).await.map_err(write_failed)?;
+            if !users.keeps_sessions() {
+                revoke(database, &user.username).await?;
+            }
             done(&mut out, format!("deleted user {}", user.username))
         }
     }

@@ -19,7 +19,7 @@ use crate::session::{DynSessionStore, MemorySessionStore, SessionStore};
 use crate::store::{DynUserStore, UserStore};
 use crate::throttle::{Attempt, DynLoginThrottle, LoginThrottle, MemoryThrottle, ThrottleError};
 use crate::token::{Claims, IssuedToken, TokenError, Tokens};
-use crate::user::User;
+use crate::user::{User, UserRecord};
 
 /// The longest username accepted at login, in bytes; longer ones fail like a
 /// wrong password without touching the store.
@@ -284,8 +284,8 @@ impl Auth {
             throttle.record(attempt, outcome.is_ok()).await;
         }
         match outcome {
-            Ok(user) => {
-                let issued = self.start_session(&user, scope).await?;
+            Ok(record) => {
+                let issued = self.start_session(&record, scope).await?;
                 tracing::info!(target: AUDIT, username, %client_ip, jti = issued.claims.jti, "login succeeded");
                 Ok(issued)
             }
@@ -298,13 +298,13 @@ impl Auth {
         }
     }
 
-    /// The user, if the password is right. Costs one verification whether or
-    /// not the user exists.
+    /// The user and the hash that matched, if the password is right. Costs
+    /// one verification whether or not the user exists.
     async fn check_credentials(
         &self,
         username: &str,
         password: Zeroizing<String>,
-    ) -> Result<User, AuthError> {
+    ) -> Result<UserRecord, AuthError> {
         if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
             return Err(AuthError::IncorrectCredentials);
         }
@@ -322,7 +322,7 @@ impl Auth {
             }
         })?;
         match record {
-            Some(record) if verified => Ok(record.user),
+            Some(record) if verified => Ok(record),
             _ => Err(AuthError::IncorrectCredentials),
         }
     }

@@ -230,3 +230,21 @@ pub async fn a_long_chain_keeps_detecting_recent_reuse<B: Backend>() {
     let recent = &spent[spent.len() - 2];
     assert_eq!(sessions.rotate(recent, NOW + 50).await.expect("store"), Err(RefreshError::Reused));
 }
+
+/// Deleting a user voids their tokens, and a user re-created under the name
+/// inherits none. A store that keeps the sessions does it in the delete;
+/// otherwise the caller revokes through the session store right after.
+pub async fn a_recreated_user_inherits_no_tokens<B: Backend>() {
+    let (users, sessions) = B::open(false).await;
+    users.create_user(record("nina", "viewer")).await.expect("create");
+    let session = sessions.start("nina", "", NOW).await.expect("start");
+    let token = sessions.issue(&session, NOW).await.expect("store").expect("token");
+    users.delete_user("nina").await.expect("delete");
+    if !users.keeps_sessions() {
+        sessions.revoke_user("nina").await.expect("revoke");
+    }
+    users.create_user(record("nina", "admin")).await.expect("re-create");
+    assert_eq!(sessions.rotate(&token, NOW + 1).await.expect("store"), Err(RefreshError::Invalid));
+    assert!(sessions.is_revoked("nina", "jti", Some(&session), 0).await.expect("store"));
+    assert!(sessions.is_revoked("nina", "jti", None, 0).await.expect("store"), "old generation");
+}

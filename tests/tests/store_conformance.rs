@@ -21,7 +21,8 @@ macro_rules! suite {
             revoking_a_refresh_token_revokes_its_session,
             denied_access_tokens_are_revoked,
             revoking_a_user_voids_older_generations,
-            a_long_chain_keeps_detecting_recent_reuse
+            a_long_chain_keeps_detecting_recent_reuse,
+            a_recreated_user_inherits_no_tokens
         );
     };
     (@cases $backend:ty, $attrs:tt, $($case:ident),*) => {

@@ -4,16 +4,17 @@ use super::{AUDIT, Auth, session_store_failed};
 use crate::error::AuthError;
 use crate::session::RefreshError;
 use crate::token::{IssuedToken, TokenSubject, unix_now};
-use crate::user::User;
+use crate::user::{User, UserRecord};
 
 impl Auth {
     /// A new session for a user who just proved who they are: an access
     /// token and a refresh token.
     pub(super) async fn start_session(
         &self,
-        user: &User,
+        checked: &UserRecord,
         requested_scope: Option<&str>,
     ) -> Result<IssuedToken, AuthError> {
+        let user = &checked.user;
         let scope = match &self.0.scopes {
             Some(policy) => Some(policy.grant(user, requested_scope)?),
             None => None,
@@ -21,6 +22,23 @@ impl Auth {
         let session =
             self.0.sessions.start(&user.username, scope.as_deref().unwrap_or(""), unix_now());
         let session = session.await.map_err(session_store_failed)?;
+        // Deleting a user revokes the sessions it finds; one that committed
+        // between the password check and the start above found none. So look
+        // again, now that the session exists: the account must still be the
+        // one the password was checked against (a re-created user has
+        // another hash).
+        let current = self.0.store.find_credentials(&user.username).await.map_err(|error| {
+            tracing::error!(%error, "user store failed during login");
+            AuthError::Unavailable
+        })?;
+        let unchanged = current.is_some_and(|current| {
+            current.password_hash.as_phc() == checked.password_hash.as_phc()
+        });
+        if !unchanged {
+            self.0.sessions.revoke_session(&session).await.map_err(session_store_failed)?;
+            tracing::info!(target: AUDIT, username = user.username, reason = "changed_during_login", "login failed");
+            return Err(AuthError::IncorrectCredentials);
+        }
         self.issue_in(user, &session, scope.as_deref()).await
     }
 

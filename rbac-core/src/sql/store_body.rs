@@ -264,15 +264,21 @@ impl WritableUserStore for Store {
             return Err(UserWriteError::UnknownUser(username.to_owned()));
         }
         let key = self.key(username);
+        let mut tx = begin_write(&self.pool).await.map_err(store_error)?;
         let deleted = sqlx::query("DELETE FROM users WHERE username_key = $1")
             .bind(&key)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(store_error)?;
-        self.users.invalidate(&key);
         if deleted.rows_affected() == 0 {
             return Err(UserWriteError::UnknownUser(username.to_owned()));
         }
+        // In the same transaction: no session or token of the deleted user
+        // outlives it, and one re-created under the name inherits none.
+        revoke_user_in(&mut tx, &key).await?;
+        tx.commit().await.map_err(store_error)?;
+        self.users.invalidate(&key);
+        self.revocations.invalidate_where(|verdict| verdict.user_key == key);
         Ok(())
     }
 }

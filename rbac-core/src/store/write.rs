@@ -131,15 +131,17 @@ pub trait WritableUserStore: UserStore {
         update: UserUpdate,
     ) -> impl Future<Output = Result<User, UserWriteError>> + Send;
 
-    /// Removes a user.
+    /// Removes a user. A store that [keeps the sessions](Self::keeps_sessions)
+    /// also revokes every token of the user in the same transaction.
     fn delete_user(
         &self,
         username: &str,
     ) -> impl Future<Output = Result<(), UserWriteError>> + Send;
 
     /// Whether this store is also the [`SessionStore`](crate::SessionStore)
-    /// of the users' tokens, so that [`UserUpdate::revoke_tokens`] is done
-    /// in the same transaction as the change. `false` by default (the
+    /// of the users' tokens, so that [`UserUpdate::revoke_tokens`] and the
+    /// revocation on [`delete_user`](Self::delete_user) are done in the
+    /// same transaction as the change. `false` by default (the
     /// memory store: sessions live in a separate object).
     fn keeps_sessions(&self) -> bool {
         false
