@@ -114,6 +114,10 @@ impl Database {
     /// An [`Auth`] reading users, and keeping sessions, in this store.
     pub fn auth(&self, tokens: Tokens, hasher: PasswordHasher) -> Auth {
         match self {
+            Self::Memory(store) if store.is_case_insensitive() => {
+                Auth::with_hasher(tokens, store.clone(), hasher)
+                    .with_session_store(rbac_core::MemorySessionStore::case_insensitive())
+            }
             Self::Memory(store) => Auth::with_hasher(tokens, store.clone(), hasher),
             #[cfg(feature = "sqlite")]
             Self::Sqlite(store) => {

@@ -84,7 +84,9 @@ async fn revoke_user_tokens(
     State(users): State<UserDirectory>,
 ) -> Result<StatusCode, (StatusCode, Json<Value>)> {
     match users.find_user(&username).await {
-        Ok(Some(_)) => match auth.revoke_all_tokens(&username).await {
+        // The stored name, not the path's: in a case-insensitive store
+        // `/admin/users/JohnDoe/...` is johndoe.
+        Ok(Some(user)) => match auth.revoke_all_tokens(&user.username).await {
             Ok(()) => Ok(StatusCode::NO_CONTENT),
             Err(_) => Err(unavailable()),
         },

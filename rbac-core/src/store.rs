@@ -153,6 +153,12 @@ impl MemoryUserStore {
         Self { case_insensitive: true, ..Self::default() }
     }
 
+    /// Whether usernames differing only in case are one user here (pair
+    /// it with [`MemorySessionStore::case_insensitive`](crate::MemorySessionStore::case_insensitive)).
+    pub fn is_case_insensitive(&self) -> bool {
+        self.case_insensitive
+    }
+
     fn key(&self, username: &str) -> String {
         username_key(username, self.case_insensitive)
     }

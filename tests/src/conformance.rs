@@ -248,3 +248,18 @@ pub async fn a_recreated_user_inherits_no_tokens<B: Backend>() {
     assert!(sessions.is_revoked("nina", "jti", Some(&session), 0).await.expect("store"));
     assert!(sessions.is_revoked("nina", "jti", None, 0).await.expect("store"), "old generation");
 }
+
+/// In a case-insensitive store, sessions and generations follow the user,
+/// whatever the case of the name they are revoked by.
+pub async fn sessions_follow_the_username_case<B: Backend>() {
+    let (users, sessions) = B::open(true).await;
+    users.create_user(record("Bob", "viewer")).await.expect("create");
+    let session = sessions.start("Bob", "", NOW).await.expect("start");
+    let token = sessions.issue(&session, NOW).await.expect("store").expect("token");
+    sessions.revoke_user("bOB").await.expect("revoke");
+    assert_eq!(sessions.generation("Bob").await.expect("store"), 1);
+    assert_eq!(sessions.generation("BOB").await.expect("store"), 1);
+    assert!(sessions.is_revoked("Bob", "jti", None, 0).await.expect("store"), "old generation");
+    assert!(!sessions.is_revoked("Bob", "jti-new", None, 1).await.expect("store"));
+    assert_eq!(sessions.rotate(&token, NOW + 1).await.expect("store"), Err(RefreshError::Invalid));
+}

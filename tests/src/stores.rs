@@ -26,12 +26,11 @@ impl Backend for Memory {
     type Users = MemoryUserStore;
     type Sessions = MemorySessionStore;
     async fn open(case_insensitive: bool) -> (MemoryUserStore, MemorySessionStore) {
-        let users = if case_insensitive {
-            MemoryUserStore::case_insensitive()
+        if case_insensitive {
+            (MemoryUserStore::case_insensitive(), MemorySessionStore::case_insensitive())
         } else {
-            MemoryUserStore::new()
-        };
-        (users, MemorySessionStore::default())
+            (MemoryUserStore::new(), MemorySessionStore::default())
+        }
     }
 }
 

@@ -317,3 +317,25 @@ async fn profile_text_with_control_characters_is_422() {
         assert_eq!(status, StatusCode::OK, "{store}");
     }
 }
+
+/// "Log out everywhere" through a path spelled in another case revokes the
+/// stored user's tokens, on every store (the memory one included).
+#[tokio::test]
+async fn revoking_tokens_ignores_the_case_of_the_path_when_configured() {
+    let options = example_app::db::StoreOptions {
+        case_insensitive_usernames: true,
+        cache_ttl: std::time::Duration::from_secs(1),
+    };
+    let sqlite_url = tests::stores::sqlite_url(&tests::stores::temp_db_path());
+    for url in ["memory:", sqlite_url.as_str()] {
+        let database = example_app::db::Database::open(url, options).await.expect("store");
+        let (router, _) = tests::demo_app_on(database).await;
+        let admin = login(&router, "janedoe", "secret3").await;
+        let token = login(&router, "johndoe", "secret").await;
+        let (status, _) =
+            call(&router, "POST", "/admin/users/JohnDoe/revoke-tokens", &admin, None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{url}");
+        let me = send(&router, tests::get("/users/me", Some(&token))).await;
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{url}: johndoe's token is revoked");
+    }
+}

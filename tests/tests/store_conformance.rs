@@ -22,7 +22,8 @@ macro_rules! suite {
             denied_access_tokens_are_revoked,
             revoking_a_user_voids_older_generations,
             a_long_chain_keeps_detecting_recent_reuse,
-            a_recreated_user_inherits_no_tokens
+            a_recreated_user_inherits_no_tokens,
+            sessions_follow_the_username_case
         );
     };
     (@cases $backend:ty, $attrs:tt, $($case:ident),*) => {

@@ -49,9 +49,38 @@ struct State {
 #[derive(Debug, Default)]
 pub struct MemorySessionStore {
     state: RwLock<State>,
+    case_insensitive: bool,
 }
 
 impl MemorySessionStore {
+    /// A store for a case-insensitive user store
+    /// ([`MemoryUserStore::case_insensitive`](crate::MemoryUserStore::case_insensitive)):
+    /// revoking `JohnDoe`'s tokens revokes those of `johndoe`.
+    ///
+    /// ```
+    /// use rbac_core::{MemorySessionStore, SessionStore};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let sessions = MemorySessionStore::case_insensitive();
+    /// sessions.revoke_user("JohnDoe").await.unwrap();
+    /// assert_eq!(sessions.generation("johndoe").await.unwrap(), 1);
+    /// # }
+    /// ```
+    pub fn case_insensitive() -> Self {
+        Self { case_insensitive: true, ..Self::default() }
+    }
+
+    /// How generations are keyed; no allocation on the exact-match path,
+    /// which every guarded request takes.
+    fn key<'a>(&self, username: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.case_insensitive {
+            std::borrow::Cow::Owned(username.to_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(username)
+        }
+    }
+
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         self.state.write().unwrap_or_else(PoisonError::into_inner)
     }
@@ -59,7 +88,7 @@ impl MemorySessionStore {
     /// The user's current token generation.
     fn generation(&self, username: &str) -> u64 {
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
-        state.generations.get(username).copied().unwrap_or(0)
+        state.generations.get(self.key(username).as_ref()).copied().unwrap_or(0)
     }
 
     /// A new session for `username`; returns its id.
@@ -159,12 +188,13 @@ impl MemorySessionStore {
 
     /// "Log out everywhere": every token the user holds stops working.
     fn revoke_user(&self, username: &str) {
+        let key = self.key(username);
         let mut state = self.write();
-        *state.generations.entry(username.to_owned()).or_insert(0) += 1;
+        *state.generations.entry(key.clone().into_owned()).or_insert(0) += 1;
         let sessions: Vec<String> = state
             .sessions
             .iter()
-            .filter(|(_, session)| session.username == username)
+            .filter(|(_, session)| self.key(&session.username) == key)
             .map(|(id, _)| id.clone())
             .collect();
         for session in sessions {
@@ -176,7 +206,7 @@ impl MemorySessionStore {
     fn is_revoked(&self, sub: &str, jti: &str, sid: Option<&str>, generation: u64) -> bool {
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         state.denied.contains_key(jti)
-            || state.generations.get(sub).copied().unwrap_or(0) != generation
+            || state.generations.get(self.key(sub).as_ref()).copied().unwrap_or(0) != generation
             || sid.is_some_and(|sid| state.sessions.get(sid).is_none_or(|session| session.revoked))
     }
 }
