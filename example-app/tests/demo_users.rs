@@ -4,11 +4,11 @@
 
 mod common;
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{SECRET, free_address, http, start};
+use common::{SECRET, Server, free_address, http, start};
 
 fn example_app(url: &str, args: &[&str], stdin: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_example-app"));
@@ -32,22 +32,31 @@ fn users(url: &str, args: &[&str], stdin: Option<&str>) {
     assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
-/// Starts `--production`; `Err(output)` if it exited, `Ok(child)` once it serves.
-fn start_production(url: &str) -> Result<std::process::Child, Output> {
+/// Starts `--production`; `Err(output)` if it exited, `Ok(server)` (killed
+/// when dropped) once it serves.
+fn start_production(url: &str) -> Result<Server, Output> {
     let address = free_address();
     let mut command = example_app(url, &["--production"], None);
-    let mut child = command.env("BIND_ADDR", address.to_string()).spawn().expect("start");
+    let child = command.env("BIND_ADDR", address.to_string()).spawn().expect("start");
+    let mut server = Server { child, address };
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if child.try_wait().expect("wait").is_some() {
-            return Err(child.wait_with_output().expect("output"));
+        if server.child.try_wait().expect("wait").is_some() {
+            let mut output = Output {
+                status: server.child.wait().expect("status"),
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+            };
+            if let Some(mut pipe) = server.child.stderr.take() {
+                pipe.read_to_end(&mut output.stderr).expect("stderr");
+            }
+            return Err(output);
         }
         if http(address, "GET", "/health", None, None).is_ok_and(|(status, _)| status == 200) {
-            return Ok(child);
+            return Ok(server);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = child.kill();
     panic!("example-app --production neither served nor exited");
 }
 
@@ -74,9 +83,8 @@ fn production_refuses_a_database_with_demo_passwords() {
     assert!(!String::from_utf8_lossy(&still.stderr).contains("johndoe"));
 
     users(&url, &["users", "passwd", "janedoe", "--password-stdin"], Some("a private one\n"));
-    let mut serving = start_production(&url).unwrap_or_else(|output| {
+    let serving = start_production(&url).unwrap_or_else(|output| {
         panic!("no demo password left: {}", String::from_utf8_lossy(&output.stderr))
     });
-    let _ = serving.kill();
-    let _ = serving.wait();
+    drop(serving);
 }

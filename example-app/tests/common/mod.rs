@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 pub const SECRET: &str = "process-tests-only-secret-0123456789abcdef";
 
 /// A running server, killed (SIGKILL) when dropped.
+#[derive(Debug)]
 pub struct Server {
     pub child: Child,
     pub address: SocketAddr,
