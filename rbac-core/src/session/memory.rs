@@ -276,11 +276,17 @@ impl State {
     /// Drops what has expired, every so often, so memory follows live tokens.
     fn prune_sometimes(&mut self, now: u64) {
         self.insertions = self.insertions.wrapping_add(1);
-        if !self.insertions.is_multiple_of(PRUNE_EVERY) {
-            return;
+        if self.insertions.is_multiple_of(PRUNE_EVERY) {
+            self.prune(now);
         }
+    }
+
+    /// Drops expired sessions, and denials of tokens that no longer verify:
+    /// a token is accepted up to the clock leeway past its `exp`.
+    fn prune(&mut self, now: u64) {
+        let unverifiable = now.saturating_sub(crate::Tokens::MAX_LEEWAY.as_secs());
         self.sessions.retain(|_, session| session.expires_at >= now);
-        self.denied.retain(|_, exp| *exp >= now);
+        self.denied.retain(|_, exp| *exp >= unverifiable);
     }
 }
 
@@ -361,6 +367,17 @@ mod tests {
         assert!(sessions.is_revoked("johndoe", "x", None, 0));
         assert!(!sessions.is_revoked("johndoe", "y", None, sessions.generation("johndoe")));
         assert!(!sessions.is_revoked("janedoe", "z", None, 0), "other users are untouched");
+    }
+
+    #[test]
+    fn a_denial_outlives_exp_by_the_clock_leeway() {
+        let sessions = MemorySessionStore::default();
+        sessions.deny("jti", 1000);
+        let leeway = crate::Tokens::MAX_LEEWAY.as_secs();
+        sessions.write().prune(1000 + leeway);
+        assert!(sessions.is_revoked("u", "jti", None, 0), "the token still verifies");
+        sessions.write().prune(1000 + leeway + 1);
+        assert!(!sessions.is_revoked("u", "jti", None, 0), "pruned once it cannot verify");
     }
 
     #[test]

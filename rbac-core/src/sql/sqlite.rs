@@ -91,3 +91,22 @@ fn private_file(path: &std::path::Path) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SessionStore as _;
+
+    #[tokio::test]
+    async fn a_denial_outlives_exp_by_the_clock_leeway() {
+        let options =
+            SqlOptions { cache_ttl: Duration::ZERO, max_connections: 1, ..SqlOptions::default() };
+        let store = SqliteStore::connect("sqlite::memory:", options).await.expect("sqlite");
+        store.deny("jti", 1000).await.expect("deny");
+        let leeway = crate::Tokens::MAX_LEEWAY.as_secs();
+        store.prune(1000 + leeway).await.expect("prune");
+        assert!(store.is_revoked("u", "jti", None, 0).await.expect("store"), "still verifies");
+        store.prune(1000 + leeway + 1).await.expect("prune");
+        assert!(!store.is_revoked("u", "jti", None, 0).await.expect("store"), "pruned");
+    }
+}

@@ -109,9 +109,16 @@ impl Store {
         if !self.new_sessions.fetch_add(1, Ordering::Relaxed).wrapping_add(1).is_multiple_of(PRUNE_EVERY) {
             return Ok(());
         }
-        for table in ["sessions", "denied_access_tokens"] {
+        self.prune(now).await
+    }
+
+    /// Drops expired sessions, and denials of tokens that no longer verify:
+    /// a token is accepted up to the clock leeway past its `exp`.
+    pub(crate) async fn prune(&self, now: u64) -> Result<(), StoreError> {
+        let unverifiable = now.saturating_sub(crate::Tokens::MAX_LEEWAY.as_secs());
+        for (table, before) in [("sessions", now), ("denied_access_tokens", unverifiable)] {
             sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
-                .bind(seconds(now))
+                .bind(seconds(before))
                 .execute(&self.pool)
                 .await
                 .map_err(store_error)?;
