@@ -90,7 +90,11 @@ async fn revoke_user_tokens(
             Ok(()) => Ok(StatusCode::NO_CONTENT),
             Err(_) => Err(unavailable()),
         },
-        _ => Err(user_not_found()),
+        Ok(None) => Err(user_not_found()),
+        Err(error) => {
+            tracing::error!(%error, "user store failed during a token revocation");
+            Err(unavailable())
+        }
     }
 }
 
@@ -102,7 +106,11 @@ async fn read_user(
 ) -> Result<Json<User>, (StatusCode, Json<Value>)> {
     match users.find_user(&username).await {
         Ok(Some(user)) => Ok(Json(user)),
-        _ => Err(user_not_found()),
+        Ok(None) => Err(user_not_found()),
+        Err(error) => {
+            tracing::error!(%error, "user store failed reading a profile");
+            Err(unavailable())
+        }
     }
 }
 

@@ -60,6 +60,9 @@ async fn an_admin_write_that_fails_in_the_store_is_503() {
         send(&router, request("PATCH", "/admin/users/janedoe", Some(&admin), Some(&patch))).await,
         send(&router, request("DELETE", "/admin/users/janedoe", Some(&admin), None)).await,
         send(&router, tests::get("/admin/users", Some(&admin))).await,
+        // Lookups of another user: a failure is not "User not found".
+        send(&router, tests::get("/users/bob", Some(&admin))).await,
+        send(&router, request("POST", "/admin/users/bob/revoke-tokens", Some(&admin), None)).await,
     ];
     for reply in replies {
         assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{:?}", reply.json);
