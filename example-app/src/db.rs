@@ -15,16 +15,25 @@ pub enum Database {
     Postgres(rbac_core::sql::PostgresStore),
 }
 
-/// A `DATABASE_URL` this build cannot open.
+/// A `DATABASE_URL` this build cannot open. It keeps only the URL's
+/// scheme: the rest may hold a password, and this error gets logged.
 #[derive(Debug)]
 pub struct UnsupportedUrl(String);
+
+impl UnsupportedUrl {
+    fn new(url: &str) -> Self {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        let scheme: String = scheme.chars().take(32).filter(char::is_ascii_graphic).collect();
+        Self(scheme)
+    }
+}
 
 impl std::fmt::Display for UnsupportedUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "unsupported DATABASE_URL `{}`: expected memory:, sqlite://PATH (feature `sqlite`) \
-             or postgres://... (feature `postgres`)",
+            "unsupported DATABASE_URL scheme `{}:`: expected memory:, sqlite://PATH \
+             (feature `sqlite`) or postgres://... (feature `postgres`)",
             self.0
         )
     }
@@ -79,7 +88,7 @@ impl Database {
             let store = rbac_core::sql::PostgresStore::connect(url, sql).await;
             return store.map(Self::Postgres).map_err(OpenError::Store);
         }
-        Err(OpenError::Unsupported(UnsupportedUrl(url.to_owned())))
+        Err(OpenError::Unsupported(UnsupportedUrl::new(url)))
     }
 
     /// The users, as a handle the handlers and the CLI share.
@@ -138,4 +147,21 @@ pub struct StoreOptions {
     pub case_insensitive_usernames: bool,
     /// How long a cached user or revocation answer is served.
     pub cache_ttl: std::time::Duration,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unsupported_url_is_reported_by_its_scheme_only() {
+        let options = StoreOptions {
+            case_insensitive_usernames: false,
+            cache_ttl: std::time::Duration::ZERO,
+        };
+        let url = "mysql://admin:hunter2@db.internal:3306/users";
+        let error = Database::open(url, options).await.expect_err("unsupported").to_string();
+        assert!(error.contains("`mysql:`"), "{error}");
+        assert!(!error.contains("hunter2") && !error.contains("admin"), "{error}");
+    }
 }
