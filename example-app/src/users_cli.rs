@@ -231,10 +231,11 @@ async fn new_password_hash(
     source: &PasswordSource,
     hasher: &PasswordHasher,
 ) -> Result<rbac_core::PasswordHash, Failure> {
-    let password = read_password(source.password_stdin)?;
+    let mut password = read_password(source.password_stdin)?;
     validate::password(&password).map_err(|e| fail(EX_DATAERR, e))?;
+    // Moved, not copied: `hash` zeroes what it is given.
     hasher
-        .hash(String::clone(&password))
+        .hash(std::mem::take(&mut *password))
         .await
         .map_err(|error| fail(EX_UNAVAILABLE, format!("could not hash the password: {error:?}")))
 }

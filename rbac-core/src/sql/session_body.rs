@@ -71,14 +71,17 @@ impl SessionStore for Store {
         .await
         .map_err(store_error)?;
         let outcome = if let Some((username, scope, seq)) = spent {
-            sqlx::query("INSERT INTO spent_refresh_tokens (digest, session_id, seq) VALUES ($1, $2, $3)")
-                .bind(&presented[..])
-                .bind(session)
-                .bind(seq)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            let forget_before = seq.saturating_sub(i64::try_from(REMEMBERED_USED).unwrap_or(i64::MAX));
+            sqlx::query(
+                "INSERT INTO spent_refresh_tokens (digest, session_id, seq) VALUES ($1, $2, $3)",
+            )
+            .bind(&presented[..])
+            .bind(session)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+            let forget_before =
+                seq.saturating_sub(i64::try_from(REMEMBERED_USED).unwrap_or(i64::MAX));
             sqlx::query("DELETE FROM spent_refresh_tokens WHERE session_id = $1 AND seq <= $2")
                 .bind(session)
                 .bind(forget_before)
@@ -97,7 +100,11 @@ impl SessionStore for Store {
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
-            Err(if reused.rows_affected() == 1 { RefreshError::Reused } else { RefreshError::Invalid })
+            Err(if reused.rows_affected() == 1 {
+                RefreshError::Reused
+            } else {
+                RefreshError::Invalid
+            })
         };
         tx.commit().await.map_err(store_error)?;
         if outcome == Err(RefreshError::Reused) {
@@ -210,8 +217,7 @@ impl SessionStore for Store {
         .map_err(store_error)?;
         let current = current.map_or(0, |generation| u64::try_from(generation).unwrap_or(0));
         let revoked = denied > 0 || current != generation || (sid.is_some() && live_sessions == 0);
-        let verdict =
-            Verdict { revoked, user_key: self.key(sub), session: sid.map(str::to_owned) };
+        let verdict = Verdict { revoked, user_key: self.key(sub), session: sid.map(str::to_owned) };
         self.revocations.fill(jti, ticket, verdict);
         Ok(revoked)
     }

@@ -1,10 +1,12 @@
 // The store, written once and compiled for each backend: the including
 // module defines `Db`, `DbPool` and `begin_write`. The SQL is the common
-// subset of SQLite and PostgreSQL.
+// subset of SQLite and PostgreSQL. Included with include!(), so cargo fmt
+// skips it: .ci/run checks it with rustfmt directly.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::password::PasswordHash;
 use crate::session::{
     REMEMBERED_USED, RefreshError, Rotation, SessionStore, digest, new_refresh_token, session_of,
 };
@@ -13,8 +15,9 @@ use crate::sql::{
     MATCHING_SETTING, PRUNE_EVERY, SqlOptions, UserRow, matching_value, roles_column, seconds,
     store_error, user_from_row,
 };
-use crate::store::{StoreError, UserStore, UserUpdate, UserWriteError, WritableUserStore, username_key};
-use crate::password::PasswordHash;
+use crate::store::{
+    StoreError, UserStore, UserUpdate, UserWriteError, WritableUserStore, username_key,
+};
 use crate::user::{User, UserRecord};
 
 /// Users, password hashes, roles, sessions and revocations in one database;
@@ -31,7 +34,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("case_insensitive", &self.case_insensitive).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("case_insensitive", &self.case_insensitive)
+            .finish_non_exhaustive()
     }
 }
 
@@ -69,11 +74,12 @@ impl Store {
         .execute(&pool)
         .await
         .map_err(store_error)?;
-        let (found,): (String,) = sqlx::query_as("SELECT value FROM store_settings WHERE name = $1")
-            .bind(MATCHING_SETTING)
-            .fetch_one(&pool)
-            .await
-            .map_err(store_error)?;
+        let (found,): (String,) =
+            sqlx::query_as("SELECT value FROM store_settings WHERE name = $1")
+                .bind(MATCHING_SETTING)
+                .fetch_one(&pool)
+                .await
+                .map_err(store_error)?;
         if found != wanted {
             return Err(StoreError::new(format!(
                 "this database matches usernames {found}, but {wanted} was configured"
@@ -106,7 +112,12 @@ impl Store {
 
     /// Drops expired sessions and denials, every so often.
     async fn prune_sometimes(&self, now: u64) -> Result<(), StoreError> {
-        if !self.new_sessions.fetch_add(1, Ordering::Relaxed).wrapping_add(1).is_multiple_of(PRUNE_EVERY) {
+        if !self
+            .new_sessions
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1)
+            .is_multiple_of(PRUNE_EVERY)
+        {
             return Ok(());
         }
         self.prune(now).await
@@ -146,23 +157,26 @@ impl UserStore for Store {
         if !storable(username) {
             return Ok(None);
         }
-        let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username_key = $1");
-        let row: Option<CredentialsRow> =
-            sqlx::query_as(&sql)
-                .bind(self.key(username))
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(store_error)?;
-        let Some((username, email, full_name, disabled, roles, hash)) = row else { return Ok(None) };
+        let sql =
+            format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username_key = $1");
+        let row: Option<CredentialsRow> = sqlx::query_as(&sql)
+            .bind(self.key(username))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let Some((username, email, full_name, disabled, roles, hash)) = row else {
+            return Ok(None);
+        };
         let user = user_from_row((username, email, full_name, disabled, roles))?;
-        let password_hash =
-            PasswordHash::from_phc(hash).map_err(|_| StoreError::new("malformed password hash stored"))?;
+        let password_hash = PasswordHash::from_phc(hash)
+            .map_err(|_| StoreError::new("malformed password hash stored"))?;
         Ok(Some(UserRecord { user, password_hash }))
     }
 
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
-        let rows: Vec<UserRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await.map_err(store_error)?;
+        let rows: Vec<UserRow> =
+            sqlx::query_as(&sql).fetch_all(&self.pool).await.map_err(store_error)?;
         rows.into_iter().map(user_from_row).collect()
     }
 }
@@ -197,8 +211,14 @@ impl WritableUserStore for Store {
 
     async fn create_user(&self, record: UserRecord) -> Result<(), UserWriteError> {
         let user = &record.user;
-        if ![Some(&user.username), user.email.as_ref(), user.full_name.as_ref()].into_iter().flatten().all(|text| storable(text)) {
-            return Err(UserWriteError::Store(StoreError::new("text with a NUL character cannot be stored")));
+        if ![Some(&user.username), user.email.as_ref(), user.full_name.as_ref()]
+            .into_iter()
+            .flatten()
+            .all(|text| storable(text))
+        {
+            return Err(UserWriteError::Store(StoreError::new(
+                "text with a NUL character cannot be stored",
+            )));
         }
         let key = self.key(&user.username);
         let inserted = sqlx::query(
@@ -224,13 +244,19 @@ impl WritableUserStore for Store {
         }
     }
 
-    async fn update_user(&self, username: &str, update: UserUpdate) -> Result<User, UserWriteError> {
+    async fn update_user(
+        &self,
+        username: &str,
+        update: UserUpdate,
+    ) -> Result<User, UserWriteError> {
         if !storable(username) {
             return Err(UserWriteError::UnknownUser(username.to_owned()));
         }
         let texts = [&update.email, &update.full_name];
         if !texts.into_iter().flatten().flatten().all(|text| storable(text)) {
-            return Err(UserWriteError::Store(StoreError::new("text with a NUL character cannot be stored")));
+            return Err(UserWriteError::Store(StoreError::new(
+                "text with a NUL character cannot be stored",
+            )));
         }
         let key = self.key(username);
         let mut tx = begin_write(&self.pool).await.map_err(store_error)?;
