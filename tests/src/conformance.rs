@@ -110,13 +110,35 @@ pub async fn deleted_users_are_gone<B: Backend>() {
 pub async fn hostile_usernames_find_nothing<B: Backend>() {
     let (users, sessions) = B::open(false).await;
     users.create_user(record("erin", "viewer")).await.expect("create");
-    for name in
-        ["x' OR '1'='1", "erin'; DROP TABLE users; --", "%", "_", "\0", &"a".repeat(100_000)]
-    {
+    let session = sessions.start("erin", "", NOW).await.expect("start");
+    let token = sessions.issue(&session, NOW).await.expect("store").expect("token");
+    let long = "a".repeat(100_000);
+    // Those with a '.' have the shape of a refresh token, so they reach the
+    // session queries too.
+    let hostile = [
+        "x' OR '1'='1",
+        "erin'; DROP TABLE users; --",
+        "%",
+        "_",
+        "\0",
+        &long,
+        "x' OR '1'='1.abc",
+        "' OR 1=1; DROP TABLE sessions; --.abc",
+        "%.%",
+        "_._",
+        "\0.abc",
+        "abc.\0",
+        &format!("{session}' OR '1'='1.x"),
+        &format!("{long}.{long}"),
+    ];
+    for name in hostile {
         assert_eq!(users.find_user(name).await.expect("store"), None, "{name:.20}");
         assert_eq!(sessions.rotate(name, NOW).await.expect("store"), Err(RefreshError::Invalid));
+        assert_eq!(sessions.granted_scope(name).await.expect("store"), None, "{name:.20}");
+        assert!(!sessions.revoke_refresh(name).await.expect("store"), "{name:.20}");
     }
     assert!(users.find_user("erin").await.expect("store").is_some());
+    assert!(sessions.rotate(&token, NOW + 1).await.expect("store").is_ok(), "sessions intact");
 }
 
 /// Rotation: each token works once; a spent one presented again revokes the
