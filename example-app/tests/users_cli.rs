@@ -3,6 +3,10 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use rbac_core::sql::{SqlOptions, SqliteStore};
+use rbac_core::{PasswordHasher, SessionStore as _, UserStore as _};
 
 struct Db(PathBuf);
 
@@ -36,6 +40,25 @@ impl Db {
         let output = self.run(args, stdin);
         assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Runs `check` on the database file, opened as the app opens it (no cache).
+    fn with_store<T>(&self, check: impl AsyncFnOnce(&SqliteStore) -> T) -> T {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+        runtime.expect("runtime").block_on(async {
+            let options = SqlOptions { cache_ttl: Duration::ZERO, ..SqlOptions::default() };
+            let url = format!("sqlite://{}", self.0.display());
+            let store = SqliteStore::connect(&url, options).await.expect("open");
+            check(&store).await
+        })
+    }
+
+    fn password_is(&self, name: &str, password: &str) -> bool {
+        self.with_store(async |store| {
+            let record = store.find_credentials(name).await.expect("store").expect("user");
+            PasswordHasher::default().verify_blocking(password, Some(&record.password_hash))
+        })
+        .expect("verify")
     }
 
     fn fails(&self, args: &[&str], stdin: Option<&str>, code: i32, message: &str) {
@@ -86,8 +109,20 @@ fn add_list_change_and_delete_a_user() {
     );
     db.ok(&["users", "enable", "carol"], None);
     assert!(db.ok(&["users", "list"], None).contains("active"));
+    let session = db.with_store(async |store| store.start("carol", "", 1).await.expect("start"));
+    assert!(db.password_is("carol", "correct horse battery"));
     db.ok(&["users", "passwd", "carol", "--password-stdin"], Some("another long one\n"));
+    assert!(db.password_is("carol", "another long one"), "the new password works");
+    assert!(!db.password_is("carol", "correct horse battery"), "the old one does not");
+    let (generation, revoked) = db.with_store(async |store| {
+        let revoked = store.is_revoked("carol", "jti-1", Some(&session), 0).await.expect("store");
+        (store.generation("carol").await.expect("store"), revoked)
+    });
+    assert_eq!(generation, 1, "passwd revokes every token");
+    assert!(revoked, "including the sessions started before");
     db.ok(&["users", "revoke-tokens", "carol"], None);
+    let generation = db.with_store(async |store| store.generation("carol").await.expect("store"));
+    assert_eq!(generation, 2, "revoke-tokens bumps the generation again");
     db.ok(&["users", "delete", "carol"], None);
     assert!(!db.ok(&["users", "list"], None).contains("carol"));
 }
