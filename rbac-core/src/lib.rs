@@ -88,7 +88,8 @@ pub use policy::{
 };
 pub use scope::ScopePolicy;
 pub use session::{
-    MemorySessionStore, REFRESH_LIFETIME, REMEMBERED_USED, RefreshError, Rotation, SessionStore,
+    Grant, MemorySessionStore, REFRESH_LIFETIME, REMEMBERED_USED, RefreshError, Rotation,
+    SessionStore,
 };
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;

@@ -77,6 +77,16 @@ pub struct Rotation {
     pub session: String,
 }
 
+/// What a current refresh token was granted: whose session it is and its
+/// scopes. Looked up without spending the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// Whose session it is.
+    pub username: String,
+    /// The scopes granted at login (space-separated).
+    pub scope: String,
+}
+
 /// Where session and revocation state lives.
 ///
 /// Times are Unix seconds. Every method may fail with a [`StoreError`]
@@ -135,12 +145,12 @@ pub trait SessionStore: Send + Sync + 'static {
         now: u64,
     ) -> impl Future<Output = Result<Result<Rotation, RefreshError>, StoreError>> + Send;
 
-    /// The scope first granted to the session of `presented`, if it is the
+    /// The user and scope of the session of `presented`, if it is the
     /// session's current refresh token. Spends nothing.
-    fn granted_scope(
+    fn granted(
         &self,
         presented: &str,
-    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<Grant>, StoreError>> + Send;
 
     /// Revokes the session of a refresh token (current or spent); `false` if
     /// it is not one.
@@ -184,7 +194,7 @@ pub(crate) trait DynSessionStore: Send + Sync {
         presented: &'a str,
         now: u64,
     ) -> Answer<'a, Result<Rotation, RefreshError>>;
-    fn granted_scope<'a>(&'a self, presented: &'a str) -> Answer<'a, Option<String>>;
+    fn granted<'a>(&'a self, presented: &'a str) -> Answer<'a, Option<Grant>>;
     fn revoke_refresh<'a>(&'a self, presented: &'a str) -> Answer<'a, bool>;
     fn revoke_session<'a>(&'a self, session: &'a str) -> Answer<'a, ()>;
     fn deny<'a>(&'a self, jti: &'a str, exp: u64) -> Answer<'a, ()>;
@@ -215,8 +225,8 @@ impl<T: SessionStore> DynSessionStore for T {
     ) -> Answer<'a, Result<Rotation, RefreshError>> {
         Box::pin(SessionStore::rotate(self, presented, now))
     }
-    fn granted_scope<'a>(&'a self, presented: &'a str) -> Answer<'a, Option<String>> {
-        Box::pin(SessionStore::granted_scope(self, presented))
+    fn granted<'a>(&'a self, presented: &'a str) -> Answer<'a, Option<Grant>> {
+        Box::pin(SessionStore::granted(self, presented))
     }
     fn revoke_refresh<'a>(&'a self, presented: &'a str) -> Answer<'a, bool> {
         Box::pin(SessionStore::revoke_refresh(self, presented))

@@ -134,7 +134,7 @@ pub async fn hostile_usernames_find_nothing<B: Backend>() {
     for name in hostile {
         assert_eq!(users.find_user(name).await.expect("store"), None, "{name:.20}");
         assert_eq!(sessions.rotate(name, NOW).await.expect("store"), Err(RefreshError::Invalid));
-        assert_eq!(sessions.granted_scope(name).await.expect("store"), None, "{name:.20}");
+        assert_eq!(sessions.granted(name).await.expect("store"), None, "{name:.20}");
         assert!(!sessions.revoke_refresh(name).await.expect("store"), "{name:.20}");
     }
     assert!(users.find_user("erin").await.expect("store").is_some());

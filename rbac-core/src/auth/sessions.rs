@@ -2,7 +2,7 @@
 
 use super::{AUDIT, Auth, session_store_failed};
 use crate::error::AuthError;
-use crate::session::RefreshError;
+use crate::session::{Grant, RefreshError};
 use crate::token::{IssuedToken, TokenSubject, unix_now};
 use crate::user::{User, UserRecord};
 
@@ -73,16 +73,21 @@ impl Auth {
     ///
     /// `scope`, if given, narrows the scopes first granted; asking for one
     /// outside them is `invalid_scope` (RFC 6749 §6).
+    ///
+    /// The user is looked up and the scope checked before the token is
+    /// spent, so a refusal or a user-store failure there leaves it usable
+    /// for a retry. A session-store failure after the spend (issuing the
+    /// successor) still leaves the client to log in again.
     pub async fn refresh(
         &self,
         refresh_token: &str,
         scope: Option<&str>,
     ) -> Result<IssuedToken, AuthError> {
-        // Checked before the token is spent, so a refused request changes nothing.
-        let granted = self.0.sessions.granted_scope(refresh_token).await;
-        if let Some(original) = granted.map_err(session_store_failed)? {
-            crate::scope::check_narrowing(&original, scope)?;
-        }
+        let grant = self.0.sessions.granted(refresh_token).await.map_err(session_store_failed)?;
+        let prepared = match &grant {
+            Some(grant) => Some(self.prepare_refresh(grant, scope).await?),
+            None => None,
+        };
         let rotated = self.0.sessions.rotate(refresh_token, unix_now()).await;
         let rotation = rotated.map_err(session_store_failed)?.map_err(|error| {
             match error {
@@ -93,23 +98,37 @@ impl Auth {
             }
             AuthError::InvalidGrant
         })?;
-        let user = self.0.store.find_user(&rotation.username).await.map_err(|error| {
-            tracing::error!(%error, "user store failed during refresh");
-            AuthError::Unavailable
-        })?;
-        let Some(user) = user.filter(|user| !user.disabled) else {
+        // Only a current token rotates, and `granted` found every current one.
+        let Some((user, scope)) = prepared else { return Err(AuthError::InvalidGrant) };
+        let Some(user) = user else {
             let revoked = self.0.sessions.revoke_session(&rotation.session).await;
             revoked.map_err(session_store_failed)?;
             tracing::info!(target: AUDIT, username = rotation.username, reason = "inactive", "refresh failed");
             return Err(AuthError::InvalidGrant);
         };
-        let scope = match &self.0.scopes {
-            Some(policy) => Some(policy.regrant(&user, &rotation.scope, scope)?),
-            None => None,
-        };
         let issued = self.issue_in(&user, &rotation.session, scope.as_deref()).await?;
         tracing::info!(target: AUDIT, username = rotation.username, jti = issued.claims.jti, "refresh succeeded");
         Ok(issued)
+    }
+
+    /// The session's user if still active, and the scopes to grant: what a
+    /// refresh needs, found before its token is spent.
+    async fn prepare_refresh(
+        &self,
+        grant: &Grant,
+        requested: Option<&str>,
+    ) -> Result<(Option<User>, Option<String>), AuthError> {
+        crate::scope::check_narrowing(&grant.scope, requested)?;
+        let user = self.0.store.find_user(&grant.username).await.map_err(|error| {
+            tracing::error!(%error, "user store failed during refresh");
+            AuthError::Unavailable
+        })?;
+        let Some(user) = user.filter(|user| !user.disabled) else { return Ok((None, None)) };
+        let scope = match &self.0.scopes {
+            Some(policy) => Some(policy.regrant(&user, &grant.scope, requested)?),
+            None => None,
+        };
+        Ok((Some(user), scope))
     }
 
     /// Token revocation (RFC 7009): a refresh token revokes its session; a

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 
 use super::{
-    Digest32, REFRESH_LIFETIME, REMEMBERED_USED, RefreshError, Rotation, SessionStore, digest,
-    new_refresh_token, session_of,
+    Digest32, Grant, REFRESH_LIFETIME, REMEMBERED_USED, RefreshError, Rotation, SessionStore,
+    digest, new_refresh_token, session_of,
 };
 use crate::store::StoreError;
 use crate::token::random_id;
@@ -150,15 +150,16 @@ impl MemorySessionStore {
         }
     }
 
-    /// The scopes first granted to the session of `presented`, if it is the
+    /// The user and scopes of the session of `presented`, if it is the
     /// session's current refresh token. Spends nothing.
-    fn granted_scope(&self, presented: &str) -> Option<String> {
+    fn granted(&self, presented: &str) -> Option<Grant> {
         let session_id = session_of(presented)?;
         let presented = digest(presented);
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         let session = state.sessions.get(session_id)?;
         let current = session.current.as_ref()?;
-        constant_time_eq(current, &presented).then(|| session.scope.clone())
+        constant_time_eq(current, &presented)
+            .then(|| Grant { username: session.username.clone(), scope: session.scope.clone() })
     }
 
     /// Revokes the session of a refresh token; `false` if it is not one.
@@ -229,8 +230,8 @@ impl SessionStore for MemorySessionStore {
     ) -> Result<Result<Rotation, RefreshError>, StoreError> {
         Ok(self.rotate(presented, now))
     }
-    async fn granted_scope(&self, presented: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.granted_scope(presented))
+    async fn granted(&self, presented: &str) -> Result<Option<Grant>, StoreError> {
+        Ok(self.granted(presented))
     }
     async fn revoke_refresh(&self, presented: &str) -> Result<bool, StoreError> {
         Ok(self.revoke_refresh(presented))

@@ -113,18 +113,19 @@ impl SessionStore for Store {
         Ok(outcome)
     }
 
-    async fn granted_scope(&self, presented: &str) -> Result<Option<String>, StoreError> {
+    async fn granted(&self, presented: &str) -> Result<Option<Grant>, StoreError> {
         let Some(session) = session_of(presented).filter(|session| storable(session)) else {
             return Ok(None);
         };
-        let found: Option<(String,)> =
-            sqlx::query_as("SELECT scope FROM sessions WHERE id = $1 AND current_digest = $2")
-                .bind(session)
-                .bind(&digest(presented)[..])
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(store_error)?;
-        Ok(found.map(|(scope,)| scope))
+        let found: Option<(String, String)> = sqlx::query_as(
+            "SELECT username, scope FROM sessions WHERE id = $1 AND current_digest = $2",
+        )
+        .bind(session)
+        .bind(&digest(presented)[..])
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(found.map(|(username, scope)| Grant { username, scope }))
     }
 
     async fn revoke_refresh(&self, presented: &str) -> Result<bool, StoreError> {
