@@ -51,7 +51,9 @@ impl SqliteStore {
     /// permissions. An existing file that others may read is logged.
     pub async fn connect(url: &str, options: SqlOptions) -> Result<Self, StoreError> {
         let connect = SqliteConnectOptions::from_str(url).map_err(StoreError::new)?;
-        private_file(connect.get_filename())?;
+        if !in_memory(url) {
+            private_file(connect.get_filename())?;
+        }
         let connect = connect
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -65,6 +67,14 @@ impl SqliteStore {
             .map_err(StoreError::new)?;
         Self::open(pool, &options).await
     }
+}
+
+/// Whether `url` names an in-memory database, as sqlx reads it: it then
+/// reports an internal name (`file:sqlx-in-memory-N`) that is no file.
+fn in_memory(url: &str) -> bool {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    rest.starts_with(":memory:")
+        || rest.split_once('?').is_some_and(|(_, q)| q.contains("mode=memory"))
 }
 
 /// Creates `path` readable and writable by its owner only, if it is missing
@@ -108,5 +118,33 @@ mod tests {
         assert!(store.is_revoked("u", "jti", None, 0).await.expect("store"), "still verifies");
         store.prune(1000 + leeway + 1).await.expect("prune");
         assert!(!store.is_revoked("u", "jti", None, 0).await.expect("store"), "pruned");
+    }
+
+    #[test]
+    fn in_memory_urls_are_recognised() {
+        for url in ["sqlite::memory:", "sqlite://:memory:", "sqlite:data.db?mode=memory"] {
+            assert!(in_memory(url), "{url}");
+        }
+        for url in ["sqlite://rbac.db", "sqlite:memory.db", "sqlite:///tmp/x.db?mode=rwc"] {
+            assert!(!in_memory(url), "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_leaves_no_file_behind() {
+        let stray = || {
+            std::fs::read_dir(".")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|entry| {
+                    entry.file_name().to_string_lossy().starts_with("file:sqlx-in-memory")
+                })
+                .count()
+        };
+        let before = stray();
+        let store = SqliteStore::connect("sqlite::memory:", SqlOptions::default()).await;
+        drop(store.expect("sqlite"));
+        assert_eq!(stray(), before);
     }
 }
