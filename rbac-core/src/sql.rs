@@ -54,6 +54,12 @@ pub use sqlite::SqliteStore;
 pub struct SqlOptions {
     /// Usernames differing only in case are the same user. Fixed when the
     /// database is created: connecting with the other setting fails.
+    ///
+    /// Enforced by the unique `username_key` column, which the store fills
+    /// with the lowercase name computed in Rust. The schema has no
+    /// `CHECK (username_key = lower(username))`: SQL's `lower()` (ASCII only
+    /// in SQLite, collation-dependent in PostgreSQL) disagrees with Rust's on
+    /// non-ASCII names. Rows written by hand must follow the same rule.
     pub case_insensitive_usernames: bool,
     /// How long a cached user or revocation answer may be served (default
     /// 1 s); zero turns the caches off.
