@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::password::PasswordHash;
 use crate::session::{
-    Grant, REMEMBERED_USED, RefreshError, Rotation, SessionStore, digest, new_refresh_token, session_of,
+    Grant, REMEMBERED_USED, RefreshError, Rotation, SessionStore, digest, new_refresh_token,
+    session_of,
 };
 use crate::sql::cache::TtlCache;
 use crate::sql::{
