@@ -34,9 +34,14 @@ impl<V: Clone> TtlCache<V> {
 
     /// A fresh entry for `key`, if any.
     pub(crate) fn get(&self, key: &str) -> Option<V> {
+        self.read(key, V::clone)
+    }
+
+    /// `read` of a fresh entry for `key`, if any, without cloning it.
+    pub(crate) fn read<R>(&self, key: &str, read: impl FnOnce(&V) -> R) -> Option<R> {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let (at, value) = entries.get(key)?;
-        (at.elapsed() < self.ttl).then(|| value.clone())
+        (at.elapsed() < self.ttl).then(|| read(value))
     }
 
     /// Call before querying; pass the ticket to [`TtlCache::fill`].

@@ -201,8 +201,9 @@ impl SessionStore for Store {
         if ![sub, jti, sid.unwrap_or_default()].into_iter().all(storable) {
             return Ok(true);
         }
-        if let Some(verdict) = self.revocations.get(jti) {
-            return Ok(verdict.revoked);
+        // Every guarded request comes here: read the answer, clone nothing.
+        if let Some(revoked) = self.revocations.read(jti, |verdict| verdict.revoked) {
+            return Ok(revoked);
         }
         let ticket = self.revocations.ticket();
         let (denied, current, live_sessions): (i64, Option<i64>, i64) = sqlx::query_as(
