@@ -18,8 +18,8 @@ use crate::scope::ScopePolicy;
 use crate::session::{DynSessionStore, MemorySessionStore, SessionStore};
 use crate::store::{DynUserStore, UserStore};
 use crate::throttle::{Attempt, DynLoginThrottle, LoginThrottle, MemoryThrottle, ThrottleError};
-use crate::token::{Claims, IssuedToken, TokenError, Tokens};
-use crate::user::{User, UserRecord};
+use crate::token::{IssuedToken, Tokens};
+use crate::user::UserRecord;
 
 /// The longest username accepted at login, in bytes; longer ones fail like a
 /// wrong password without touching the store.
@@ -28,6 +28,7 @@ pub const MAX_USERNAME_BYTES: usize = 128;
 mod sessions;
 #[cfg(test)]
 mod tests;
+mod verify;
 
 /// Audit events go to this `tracing` target.
 pub(crate) const AUDIT: &str = "rbac::audit";
@@ -325,93 +326,6 @@ impl Auth {
             Some(record) if verified => Ok(record),
             _ => Err(AuthError::IncorrectCredentials),
         }
-    }
-
-    /// Verifies a bearer token and loads its user fresh from the store.
-    ///
-    /// Fails with [`AuthError::InvalidToken`] for any bad token or a user
-    /// that no longer exists, and [`AuthError::InactiveUser`] for a disabled one.
-    pub async fn authenticate(&self, bearer_token: &str) -> Result<User, AuthError> {
-        self.authenticate_with_claims(bearer_token).await.map(|(user, _)| user)
-    }
-
-    /// [`Auth::authenticate`], also returning the token's verified claims.
-    pub async fn authenticate_with_claims(
-        &self,
-        bearer_token: &str,
-    ) -> Result<(User, Claims), AuthError> {
-        let mut claims = self.verify_bearer(bearer_token).await?;
-        if self.0.users_from_claims {
-            let user = user_from_claims(&claims)?;
-            return Ok((user, claims));
-        }
-        let user = self.0.store.find_user(&claims.sub).await.map_err(|error| {
-            tracing::error!(%error, "user store failed during authentication");
-            AuthError::Unavailable
-        })?;
-        let user = user.ok_or_else(|| {
-            tracing::info!(target: AUDIT, username = claims.sub, "token for unknown user");
-            AuthError::InvalidToken
-        })?;
-        if user.disabled {
-            tracing::info!(target: AUDIT, username = user.username, "inactive user refused");
-            return Err(AuthError::InactiveUser);
-        }
-        // Scopes count only while the user's current roles allow them.
-        if let (Some(policy), Some(scope)) = (&self.0.scopes, &claims.scope)
-            && let Some(narrowed) = policy.still_allowed(&user, scope)
-        {
-            claims.scope = Some(narrowed);
-        }
-        Ok((user, claims))
-    }
-
-    /// Verifies a bearer token; with remote keys, refetches them (rate
-    /// limited) when stale or when the token names a key not yet known.
-    async fn verify_bearer(&self, token: &str) -> Result<Claims, AuthError> {
-        let Some(remote) = self.0.tokens.remote_jwks() else {
-            return self.verify_access(token).await;
-        };
-        if remote.is_stale() {
-            remote.refetch_rate_limited().await;
-        }
-        match self.0.tokens.verify(token) {
-            Err(TokenError::UnknownKey) if remote.refetch_rate_limited().await => {
-                self.verify_access(token).await
-            }
-            _ => self.verify_access(token).await,
-        }
-    }
-}
-
-/// A resource server's user: who the issuer said, with the roles it listed.
-fn user_from_claims(claims: &Claims) -> Result<User, AuthError> {
-    let mut user = User::new(claims.sub.clone());
-    for role in &claims.roles {
-        let role = crate::user::Role::new(role).map_err(|_| AuthError::InvalidToken)?;
-        user.roles.push(role);
-    }
-    Ok(user)
-}
-
-/// Verifies an access token: signature, claims, and that it was not revoked.
-impl Auth {
-    pub(crate) async fn verify_access(&self, token: &str) -> Result<Claims, AuthError> {
-        let claims = self.0.tokens.verify(token).map_err(|error: TokenError| {
-            tracing::debug!(target: AUDIT, %error, "token rejected");
-            AuthError::InvalidToken
-        })?;
-        if self.0.users_from_claims {
-            // Sessions live at the issuer; a resource server cannot see them.
-            return Ok(claims);
-        }
-        let sid = claims.sid.as_deref();
-        let revoked = self.0.sessions.is_revoked(&claims.sub, &claims.jti, sid, claims.generation);
-        if revoked.await.map_err(session_store_failed)? {
-            tracing::info!(target: AUDIT, username = claims.sub, jti = claims.jti, "revoked token refused");
-            return Err(AuthError::InvalidToken);
-        }
-        Ok(claims)
     }
 }
 

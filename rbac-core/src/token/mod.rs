@@ -1,9 +1,12 @@
 //! Issuing and verifying JWT access tokens (RFC 7519 / RFC 8725): HS256,
 //! EdDSA, ES256 or RS256, several keys at once, and remote JWKS.
 
+mod claims;
 mod keys;
 mod remote;
 mod strict;
+
+pub use claims::{Audience, Claims, IssuedToken, TokenError, TokenSubject};
 
 pub use keys::{JwtSecret, KeyError, SigningAlgorithm, SigningKey, VerificationKey, WeakSecret};
 pub use remote::RemoteJwks;
@@ -16,171 +19,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Header;
 use jsonwebtoken::jwk::JwkSet;
-use serde::{Deserialize, Serialize};
 
 /// Tokens longer than this many bytes are refused before any decoding.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
-
-/// The claims of an access token.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claims {
-    /// The username.
-    pub sub: String,
-    /// Expiry, seconds since the Unix epoch. Required, and a JSON number: a
-    /// string here fails to parse.
-    pub exp: u64,
-    /// Issue time, seconds since the Unix epoch.
-    pub iat: u64,
-    /// Not-before time; checked when present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<u64>,
-    /// Unique token id (128 random bits, base64url).
-    pub jti: String,
-    /// The session (refresh-token family) this token belongs to, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
-    /// The user's token generation when issued; "log out everywhere" moves
-    /// the user to the next one, voiding every older token.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub generation: u64,
-    /// Issuer, when the issuing `Tokens` has one ([`Tokens::with_issuer`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iss: Option<String>,
-    /// Audience, when configured ([`Tokens::with_audience`]): one string or a list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<Audience>,
-    /// Granted OAuth2 scopes, space-separated (RFC 6749 §3.3, RFC 9068).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The user's roles when issued, for resource servers that have no user
-    /// store. The issuing service ignores them and reads its store.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub roles: Vec<String>,
-}
-
-impl Claims {
-    /// The granted scopes, from the space-separated `scope` claim.
-    pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.scope.as_deref().unwrap_or("").split(' ').filter(|scope| !scope.is_empty())
-    }
-
-    /// Whether `scope` was granted.
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes().any(|granted| granted == scope)
-    }
-}
-
-/// What [`Tokens::issue_for`] puts in a token besides times and ids.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TokenSubject<'a> {
-    /// The username (`sub`).
-    pub username: &'a str,
-    /// The session (refresh-token family), if any (`sid`).
-    pub session: Option<&'a str>,
-    /// The user's token generation (`generation`).
-    pub generation: u64,
-    /// Granted scopes, space-separated (`scope`).
-    pub scope: Option<&'a str>,
-    /// The user's roles (`roles`).
-    pub roles: &'a [crate::Role],
-}
-
-/// The `aud` claim: RFC 7519 allows a single string or an array.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Audience {
-    /// `"aud": "api"`
-    One(String),
-    /// `"aud": ["api", "admin"]`
-    Many(Vec<String>),
-}
-
-impl Audience {
-    /// Whether `audience` is among the values.
-    pub fn contains(&self, audience: &str) -> bool {
-        match self {
-            Self::One(one) => one == audience,
-            Self::Many(many) => many.iter().any(|a| a == audience),
-        }
-    }
-}
-
-fn is_zero(value: &u64) -> bool {
-    *value == 0
-}
-
-/// A freshly signed access token.
-#[derive(Clone)]
-pub struct IssuedToken {
-    /// The compact JWS to send as `Authorization: Bearer ...`.
-    pub access_token: String,
-    /// Seconds until it expires.
-    pub expires_in: u64,
-    /// What was signed.
-    pub claims: Claims,
-    /// The refresh token of the session, when the token was issued in one.
-    pub refresh_token: Option<String>,
-}
-
-impl fmt::Debug for IssuedToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IssuedToken")
-            .field("access_token", &"[redacted]")
-            .field("expires_in", &self.expires_in)
-            .field("claims", &self.claims)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
-            .finish()
-    }
-}
-
-/// Why a token was refused. Callers answer every variant with the same 401;
-/// the variant is for logs and tests, never for the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TokenError {
-    /// Longer than [`MAX_TOKEN_BYTES`].
-    TooLarge,
-    /// Not three base64url segments of duplicate-free JSON with the expected fields.
-    Malformed,
-    /// The header names an algorithm other than the pinned one (including `none`).
-    AlgorithmNotAllowed,
-    /// The header carries `crit`, and we implement no critical extensions.
-    UnsupportedCriticalHeader,
-    /// The header names no key this verifier holds (or none while it holds several).
-    UnknownKey,
-    /// The signature does not match.
-    BadSignature,
-    /// `exp` (plus leeway) is in the past.
-    Expired,
-    /// `nbf` or `iat` (minus leeway) is in the future.
-    NotYetValid,
-    /// `iss` is missing or names another issuer.
-    WrongIssuer,
-    /// `aud` is missing or does not include this audience.
-    WrongAudience,
-    /// Signing failed (never caused by client input).
-    Signing,
-}
-
-impl fmt::Display for TokenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::TooLarge => "token too large",
-            Self::Malformed => "malformed token",
-            Self::AlgorithmNotAllowed => "algorithm not allowed",
-            Self::UnsupportedCriticalHeader => "unsupported critical header",
-            Self::UnknownKey => "unknown key",
-            Self::BadSignature => "bad signature",
-            Self::Expired => "token expired",
-            Self::NotYetValid => "token not yet valid",
-            Self::WrongIssuer => "wrong issuer",
-            Self::WrongAudience => "wrong audience",
-            Self::Signing => "token signing failed",
-        })
-    }
-}
-
-impl std::error::Error for TokenError {}
 
 /// Signs and verifies access tokens.
 ///
