@@ -88,8 +88,8 @@ pub use policy::{
 };
 pub use scope::ScopePolicy;
 pub use session::{
-    Grant, MemorySessionStore, REFRESH_LIFETIME, REMEMBERED_USED, RefreshError, Rotation,
-    SessionStore,
+    Grant, MAX_SESSIONS_PER_USER, MemorySessionStore, REFRESH_LIFETIME, REMEMBERED_USED,
+    RefreshError, Rotation, SessionStore,
 };
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;

@@ -27,6 +27,11 @@ pub use memory::MemorySessionStore;
 /// How long a refresh token (and its session) lives without being used.
 pub const REFRESH_LIFETIME: Duration = Duration::from_secs(14 * 24 * 60 * 60);
 
+/// Live sessions kept per user. Starting one more ends the user's least
+/// recently used session (its refresh and access tokens stop working), so
+/// repeated logins cannot grow the store without bound.
+pub const MAX_SESSIONS_PER_USER: usize = 64;
+
 /// Spent refresh tokens remembered per session for reuse detection.
 pub const REMEMBERED_USED: usize = 16;
 

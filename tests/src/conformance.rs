@@ -192,6 +192,38 @@ pub async fn forged_and_expired_tokens_are_invalid<B: Backend>() {
     );
 }
 
+/// Past the per-user cap, a new login ends the least recently used session,
+/// and only that user's.
+pub async fn sessions_per_user_are_capped<B: Backend>() {
+    let (_, sessions) = B::open(false).await;
+    let bystander = sessions.start("olga", "", NOW).await.expect("start");
+    let mut started = Vec::new();
+    for n in 0..rbac_core::MAX_SESSIONS_PER_USER as u64 + 2 {
+        // Later starts are more recently used: they expire later.
+        let session = sessions.start("pavel", "", NOW + n).await.expect("start");
+        let token = sessions.issue(&session, NOW + n).await.expect("store").expect("token");
+        started.push((session, token));
+    }
+    let later = NOW + 1000;
+    for (index, (session, token)) in started.iter().enumerate() {
+        let evicted = index < 2;
+        // A jti of its own per check: real tokens never share one, and the
+        // SQL stores cache answers by it.
+        let jti = format!("j{index}");
+        let revoked = sessions.is_revoked("pavel", &jti, Some(session), 0).await.expect("store");
+        assert_eq!(revoked, evicted, "session {index}");
+        if evicted {
+            assert_eq!(
+                sessions.rotate(token, later).await.expect("store"),
+                Err(RefreshError::Invalid)
+            );
+        }
+    }
+    assert!(!sessions.is_revoked("olga", "k", Some(&bystander), 0).await.expect("store"));
+    let (_, newest) = started.last().expect("sessions");
+    assert!(sessions.rotate(newest, later).await.expect("store").is_ok());
+}
+
 /// Revoking a refresh token (current or spent) revokes its session.
 pub async fn revoking_a_refresh_token_revokes_its_session<B: Backend>() {
     let (_, sessions) = B::open(false).await;

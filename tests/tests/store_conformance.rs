@@ -23,7 +23,8 @@ macro_rules! suite {
             revoking_a_user_voids_older_generations,
             a_long_chain_keeps_detecting_recent_reuse,
             a_recreated_user_inherits_no_tokens,
-            sessions_follow_the_username_case
+            sessions_follow_the_username_case,
+            sessions_per_user_are_capped
         );
     };
     (@cases $backend:ty, $attrs:tt, $($case:ident),*) => {

@@ -106,7 +106,27 @@ impl MemorySessionStore {
             used: std::collections::VecDeque::new(),
         };
         state.sessions.insert(id.clone(), session);
+        self.evict_beyond_cap(&mut state, username);
         Some(id)
+    }
+
+    /// Ends the user's least recently used sessions beyond
+    /// [`MAX_SESSIONS_PER_USER`](crate::MAX_SESSIONS_PER_USER).
+    fn evict_beyond_cap(&self, state: &mut State, username: &str) {
+        let key = self.key(username);
+        let mut owned: Vec<(u64, String)> = state
+            .sessions
+            .iter()
+            .filter(|(_, session)| self.key(&session.username) == key)
+            .map(|(id, session)| (session.expires_at, id.clone()))
+            .collect();
+        if owned.len() <= crate::MAX_SESSIONS_PER_USER {
+            return;
+        }
+        owned.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, id) in owned.into_iter().skip(crate::MAX_SESSIONS_PER_USER) {
+            state.sessions.remove(&id);
+        }
     }
 
     /// A fresh refresh token for `session`; the previous one is spent.

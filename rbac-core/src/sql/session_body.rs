@@ -30,6 +30,7 @@ impl SessionStore for Store {
         .execute(&self.pool)
         .await
         .map_err(store_error)?;
+        self.evict_beyond_cap(username).await?;
         Ok(id)
     }
 
@@ -226,6 +227,30 @@ impl SessionStore for Store {
 }
 
 impl Store {
+    /// Ends the user's least recently used sessions beyond
+    /// [`MAX_SESSIONS_PER_USER`](crate::MAX_SESSIONS_PER_USER). A user rarely
+    /// has many, so reading their ids and deleting the surplus one by one is
+    /// portable and cheap next to the login's password hash.
+    async fn evict_beyond_cap(&self, username: &str) -> Result<(), StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM sessions WHERE username_key = $1 ORDER BY expires_at DESC, id DESC",
+        )
+        .bind(self.key(username))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        for id in ids.iter().skip(crate::MAX_SESSIONS_PER_USER) {
+            // Spent digests go with their session (ON DELETE CASCADE).
+            sqlx::query("DELETE FROM sessions WHERE id = $1")
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+            self.forget_session(id);
+        }
+        Ok(())
+    }
+
     /// Drops the cached answers about access tokens of `session`.
     fn forget_session(&self, session: &str) {
         self.revocations.invalidate_where(|verdict| verdict.session.as_deref() == Some(session));
