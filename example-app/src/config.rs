@@ -315,7 +315,8 @@ fn previous_key(path: &std::path::Path) -> Result<rbac_core::VerificationKey, Co
         .find_map(|algorithm| VerificationKey::from_public_pem(&pem, algorithm).ok());
     match public {
         Some(key) => Ok(key),
-        None => SigningKey::from_pem(&pem)
+        // A private key: the same permission check as for the signing key.
+        None => SigningKey::from_pem(&zeroize::Zeroizing::new(read_secret_file(path)?))
             .map(|key| key.verification_key())
             .map_err(|error| ConfigError::BadKey(path.display().to_string(), error)),
     }

@@ -94,7 +94,7 @@ impl FromRef<AppState> for UserDirectory {
 /// |---|---|
 /// | `POST /token` | public (OAuth2 password and refresh grants) |
 /// | `POST /token/revoke` | public (RFC 7009; the token is the credential) |
-/// | `POST /token/introspect` | permission `tokens:introspect` (RFC 7662) |
+/// | `POST /token/introspect` | permission and scope `tokens:introspect` (RFC 7662) |
 /// | `GET /.well-known/jwks.json` | public (empty with HS256) |
 /// | `POST /logout` | a valid access token |
 /// | `POST /admin/users/{username}/revoke-tokens` | role `admin` and scope `users:manage` |

@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use rbac_core::{
     Auth, AuthError, CurrentUser, User, UserDirectory, UserStore, UserUpdate, UserWriteError,
-    WritableUserStore, authenticated, oauth2, requires, requires_permission, requires_scope,
+    WritableUserStore, authenticated, oauth2, requires, requires_scope,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -60,7 +60,7 @@ async fn read_own_items(user: CurrentUser) -> Json<Vec<Item>> {
 }
 
 /// RFC 7662 token introspection, for callers allowed to ask.
-#[requires_permission("tokens:introspect")]
+#[requires(all(permission("tokens:introspect"), scope("tokens:introspect")))]
 async fn introspect(
     State(auth): State<Auth>,
     form: Result<axum::Form<oauth2::IntrospectionRequest>, axum::extract::rejection::FormRejection>,

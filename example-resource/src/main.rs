@@ -16,7 +16,8 @@ struct Cli {
     #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8001")]
     bind: SocketAddr,
 
-    /// The issuer's JWKS document.
+    /// The issuer's JWKS document: plain HTTP on this host only (see
+    /// `RemoteJwks::http`).
     #[arg(long, env = "JWKS_URL", default_value = "http://127.0.0.1:8000/.well-known/jwks.json")]
     jwks_url: String,
 
@@ -28,8 +29,13 @@ struct Cli {
     #[arg(long, env = "JWT_AUDIENCE")]
     jwt_audience: Option<String>,
 
-    /// Seconds between JWKS refetches triggered by unknown `kid`s.
-    #[arg(long, env = "JWKS_MIN_REFETCH_SECONDS", default_value_t = 30)]
+    /// Seconds between JWKS refetches triggered by unknown `kid`s (at least 1).
+    #[arg(
+        long,
+        env = "JWKS_MIN_REFETCH_SECONDS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
     jwks_min_refetch_seconds: u64,
 }
 

@@ -124,6 +124,11 @@ impl Auth {
         auth.with_inner(|inner| inner.users_from_claims = true)
     }
 
+    /// Whether this is a [`Auth::resource_server`].
+    pub(crate) fn is_resource_server(&self) -> bool {
+        self.0.users_from_claims
+    }
+
     /// Grants OAuth2 scopes at `/token` by `policy`; see [`ScopePolicy`].
     /// Without one, tokens carry no scopes and `scope(...)` requirements
     /// always fail.

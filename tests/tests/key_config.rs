@@ -101,6 +101,21 @@ fn previous_keys_keep_old_tokens_valid_until_dropped() {
     let new_token = rotated.issue("johndoe").expect("issue").access_token;
     assert!(rotated.verify(&new_token).is_ok());
 
+    // An old *private* key given as previous must be as private as the signing key.
+    let exposed = dir.join("exposed.pem");
+    std::fs::copy(&old_key, &exposed).expect("copy");
+    std::fs::set_permissions(&exposed, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let previous = [exposed.clone()];
+    let sources = KeySources {
+        key_file: Some(&new_key),
+        previous_key_files: &previous,
+        ..KeySources::default()
+    };
+    assert_eq!(
+        signing_keys(AppEnv::Production, sources).map(|_| ()),
+        Err(ConfigError::WorldReadable(exposed))
+    );
+
     // Retired: dropped from the configuration.
     let sources = KeySources { key_file: Some(&new_key), ..KeySources::default() };
     let (retired, _) = signing_keys(AppEnv::Production, sources).expect("retired");

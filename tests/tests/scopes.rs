@@ -174,7 +174,15 @@ async fn introspection_reports_active_tokens_to_allowed_callers_only() {
         assert_eq!(reply.json, serde_json::json!({"active": false}), "{token}");
     }
 
-    // Only callers with `tokens:introspect` may ask.
+    // Only callers with `tokens:introspect`, as a permission and in the token's scopes, may ask.
+    let form = "username=janedoe&password=secret3&scope=items:read";
+    let narrowed = token(&app.router, form).await.json["access_token"].as_str().map(str::to_owned);
+    let reply = introspect(&app.router, narrowed.as_deref(), &admin).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        reply.header("www-authenticate"),
+        r#"Bearer error="insufficient_scope", scope="tokens:introspect""#
+    );
     let other = login(&app.router, "bob", "secret4").await;
     assert_eq!(introspect(&app.router, Some(&other), &admin).await.status, StatusCode::FORBIDDEN);
     assert_eq!(introspect(&app.router, None, &admin).await.status, StatusCode::UNAUTHORIZED);

@@ -17,6 +17,12 @@ use super::VerificationKey;
 /// A JWKS document larger than this is refused (a few keys take ~2 KiB).
 const MAX_JWKS_BYTES: usize = 64 * 1024;
 
+/// The longest any fetch may take, custom fetchers included.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The shortest refetch interval accepted, whatever is configured.
+const MIN_REFETCH_FLOOR: Duration = Duration::from_secs(1);
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Fetch =
     dyn Fn() -> Pin<Box<dyn Future<Output = Result<Bytes, BoxError>> + Send>> + Send + Sync;
@@ -31,14 +37,19 @@ type Fetch =
 /// - The cache is refreshed when older than
 ///   [`max_age`](RemoteJwks::with_max_age) (default 10 min), so retired keys
 ///   stop verifying.
-/// - A failed fetch keeps the last good keys. Only asymmetric signature keys
-///   are taken from the document; `oct` (HMAC) keys are ignored, so a
+/// - A failed fetch keeps the last good keys, but only up to twice
+///   `max_age`: past that, every token is refused until a fetch succeeds, so
+///   an issuer that is down cannot keep a withdrawn key alive. A well-formed
+///   document without usable keys empties the set. Only asymmetric signature
+///   keys are taken from the document; `oct` (HMAC) keys are ignored, so a
 ///   tampered document cannot turn verification into a shared secret.
+/// - Every fetch, custom fetchers included, is abandoned after 10 s.
 ///
-/// The built-in fetcher speaks plain HTTP/1.1, for an issuer on the same
-/// host or private network. Across untrusted networks, fetch over TLS with
-/// the HTTP client you already use and hand the bytes over with
-/// [`RemoteJwks::from_fetcher`].
+/// The built-in fetcher speaks plain HTTP/1.1 and therefore only to an
+/// issuer on the same host (`localhost` or a loopback address): a JWKS read
+/// over an unauthenticated network would let anyone on the path supply the
+/// keys. Anywhere else, fetch over TLS with the HTTP client you already use
+/// and hand the bytes over with [`RemoteJwks::from_fetcher`].
 ///
 /// ```no_run
 /// use rbac_core::{RemoteJwks, Tokens};
@@ -90,14 +101,27 @@ impl fmt::Display for JwksError {
 impl std::error::Error for JwksError {}
 
 impl RemoteJwks {
-    /// Fetches from an `http://host:port/path` URL with the built-in client
-    /// (5 s timeout, 64 KiB cap). Fails on a URL that is not plain HTTP.
+    /// Fetches from an `http://host:port/path` URL on this host (`localhost`
+    /// or a loopback address) with the built-in client (5 s timeout, 64 KiB
+    /// cap). Fails on any other URL, and on one carrying credentials.
     pub fn http(url: &str) -> Result<Self, JwksError> {
-        let uri: hyper::Uri = url.parse().map_err(|_| JwksError(format!("bad URL {url:?}")))?;
+        let uri: hyper::Uri = url.parse().map_err(|_| JwksError("bad JWKS URL".to_owned()))?;
         let authority = match (uri.scheme_str(), uri.authority()) {
-            (Some("http"), Some(authority)) => authority.clone(),
-            _ => return Err(JwksError(format!("{url:?}: only http:// URLs are built in"))),
+            (Some("http"), Some(authority)) if !authority.as_str().contains('@') => {
+                authority.clone()
+            }
+            _ => {
+                return Err(JwksError(
+                    "the built-in fetcher takes http://host:port/path URLs without credentials"
+                        .to_owned(),
+                ));
+            }
         };
+        if !is_loopback(authority.host()) {
+            return Err(JwksError(
+                "plain HTTP only to this host (localhost or a loopback address); fetch over TLS and use RemoteJwks::from_fetcher".to_owned(),
+            ));
+        }
         Ok(Self::from_fetcher(move || {
             let (uri, authority) = (uri.clone(), authority.clone());
             Box::pin(async move {
@@ -126,8 +150,9 @@ impl RemoteJwks {
     }
 
     /// The shortest time between two fetches triggered by unknown `kid`s.
+    /// At least 1 s, whatever is asked.
     pub fn with_min_refetch_interval(mut self, interval: Duration) -> Self {
-        self.min_refetch_interval = interval;
+        self.min_refetch_interval = interval.max(MIN_REFETCH_FLOOR);
         self
     }
 
@@ -143,8 +168,16 @@ impl RemoteJwks {
         self.fetch_and_store().await
     }
 
-    /// The keys as last fetched.
+    /// The keys as last fetched; none once the last good fetch is older
+    /// than twice `max_age`.
     pub(crate) fn keys(&self) -> Arc<[VerificationKey]> {
+        let expired = {
+            let fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
+            fetched.success.is_some_and(|at| at.elapsed() >= self.max_age.saturating_mul(2))
+        };
+        if expired {
+            return Arc::from([]);
+        }
         Arc::clone(&self.keys.read().unwrap_or_else(PoisonError::into_inner))
     }
 
@@ -175,7 +208,10 @@ impl RemoteJwks {
 
     async fn fetch_and_store(&self) -> Result<usize, JwksError> {
         self.fetched.lock().unwrap_or_else(PoisonError::into_inner).attempt = Some(Instant::now());
-        let keys = (self.fetch)().await.map_err(|error| JwksError(error.to_string()));
+        let keys = match tokio::time::timeout(FETCH_TIMEOUT, (self.fetch)()).await {
+            Ok(fetched) => fetched.map_err(|error| JwksError(error.to_string())),
+            Err(_) => Err(JwksError("fetch timed out".to_owned())),
+        };
         let keys = keys.and_then(|bytes| parse_jwks(&bytes));
         match keys {
             Ok(keys) => {
@@ -213,9 +249,16 @@ fn parse_jwks(bytes: &[u8]) -> Result<Vec<VerificationKey>, JwksError> {
         })
         .collect();
     if keys.is_empty() {
-        return Err(JwksError("no usable signature keys".to_owned()));
+        tracing::warn!("the JWKS document has no usable signature keys: every token is refused");
     }
     Ok(keys)
+}
+
+/// `localhost`, or an IPv4/IPv6 loopback literal (brackets allowed).
+fn is_loopback(host: &str) -> bool {
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || literal.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 async fn http_get(
@@ -223,7 +266,8 @@ async fn http_get(
     authority: hyper::http::uri::Authority,
 ) -> Result<Bytes, BoxError> {
     let port = authority.port_u16().unwrap_or(80);
-    let stream = tokio::net::TcpStream::connect((authority.host(), port)).await?;
+    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let stream = tokio::net::TcpStream::connect((host, port)).await?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(async move {
@@ -242,4 +286,77 @@ async fn http_get(
     }
     let body = Limited::new(response.into_body(), MAX_JWKS_BYTES).collect().await?;
     Ok(body.to_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Tokens;
+
+    #[test]
+    fn the_built_in_fetcher_only_speaks_to_this_host() {
+        for url in [
+            "http://127.0.0.1:8000/.well-known/jwks.json",
+            "http://localhost/jwks",
+            "http://[::1]:8000/jwks",
+            "http://127.8.9.10/jwks",
+        ] {
+            assert!(RemoteJwks::http(url).is_ok(), "{url}");
+        }
+        for url in [
+            "http://issuer.example/jwks",
+            "http://10.0.0.5/jwks",
+            "https://127.0.0.1/jwks",
+            "http://user:pass@127.0.0.1/jwks",
+            "ftp://127.0.0.1/jwks",
+            "not a url",
+        ] {
+            let error = RemoteJwks::http(url).expect_err(url).to_string();
+            assert!(!error.contains("pass"), "credentials never echoed: {error}");
+        }
+    }
+
+    #[test]
+    fn the_refetch_interval_has_a_floor() {
+        let jwks = RemoteJwks::http("http://127.0.0.1/jwks").expect("url");
+        assert_eq!(
+            jwks.with_min_refetch_interval(Duration::ZERO).min_refetch_interval,
+            MIN_REFETCH_FLOOR
+        );
+    }
+
+    #[tokio::test]
+    async fn keys_are_dropped_when_no_fetch_has_succeeded_for_twice_max_age() {
+        let document = Tokens::new(
+            crate::SigningKey::from_pem(include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../testdata/keys/ed25519-a.pem"
+            )))
+            .expect("key"),
+        )
+        .jwks();
+        let bytes = Bytes::from(serde_json::to_vec(&document).expect("json"));
+        let jwks = RemoteJwks::from_fetcher(move || {
+            let bytes = bytes.clone();
+            Box::pin(async move { Ok(bytes) })
+        })
+        .with_max_age(Duration::from_millis(50));
+        assert_eq!(jwks.refresh().await.expect("fetch"), 1);
+        assert_eq!(jwks.keys().len(), 1);
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert!(jwks.keys().is_empty(), "stale past twice max_age: fail closed");
+        jwks.refresh().await.expect("fetch");
+        assert_eq!(jwks.keys().len(), 1, "back once a fetch succeeds");
+    }
+
+    #[tokio::test]
+    async fn a_document_without_usable_keys_empties_the_set() {
+        let empty = Bytes::from_static(br#"{"keys":[{"kty":"oct","kid":"k","k":"c2VjcmV0"}]}"#);
+        let jwks = RemoteJwks::from_fetcher(move || {
+            let empty = empty.clone();
+            Box::pin(async move { Ok(empty) })
+        });
+        assert_eq!(jwks.refresh().await.expect("well-formed"), 0);
+        assert!(jwks.keys().is_empty());
+    }
 }
