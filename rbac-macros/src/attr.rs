@@ -90,20 +90,23 @@ impl Term {
         }
     }
 
-    /// The scopes the requirement names, in order, without repeats.
+    /// The scopes the requirement asks the token for (not those it forbids
+    /// under `not(...)`), in order, without repeats.
     pub(crate) fn scopes(&self) -> Vec<String> {
         let mut scopes = Vec::new();
-        self.collect_scopes(&mut scopes);
+        self.collect_scopes(&mut scopes, true);
         scopes
     }
 
-    fn collect_scopes(&self, scopes: &mut Vec<String>) {
+    fn collect_scopes(&self, scopes: &mut Vec<String>, positive: bool) {
         match self {
-            Self::Scope(name) if !scopes.contains(&name.value()) => scopes.push(name.value()),
-            Self::Any(terms) | Self::All(terms) => {
-                terms.iter().for_each(|term| term.collect_scopes(scopes));
+            Self::Scope(name) if positive && !scopes.contains(&name.value()) => {
+                scopes.push(name.value());
             }
-            Self::Not(term) => term.collect_scopes(scopes),
+            Self::Any(terms) | Self::All(terms) => {
+                terms.iter().for_each(|term| term.collect_scopes(scopes, positive));
+            }
+            Self::Not(term) => term.collect_scopes(scopes, !positive),
             _ => {}
         }
     }

@@ -212,12 +212,13 @@ struct Names {
 /// hold with every scope granted, plain 403 otherwise.
 fn decision(term: &Term, policy: &Option<TokenStream>, names: &Names) -> TokenStream {
     let private = quote!(::rbac_core::__private);
-    let holds = predicate(term, policy, names, false);
+    let holds = predicate(term, policy, names, Mode::AsIs);
     let scopes = term.scopes();
     let refusal = if scopes.is_empty() {
         quote!(::rbac_core::AuthError::Forbidden)
     } else {
-        let holds_without_scopes = predicate(term, policy, names, true);
+        let holds_without_scopes =
+            predicate(term, policy, names, Mode::RequiredScopesHeld { positive: true });
         let scopes = scopes.join(" ");
         quote!(#private::refusal(#holds_without_scopes, #scopes))
     };
@@ -230,16 +231,23 @@ fn decision(term: &Term, policy: &Option<TokenStream>, names: &Names) -> TokenSt
     }
 }
 
+/// How [`predicate`] reads scopes.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// As the token says.
+    AsIs,
+    /// For choosing the refusal: would the requirement hold if the token had
+    /// every scope it asks for? Scopes in positive position count as held;
+    /// those under `not(...)` are read as they are. `check(...)` is not run
+    /// again: it counts as failing (the plain 403 is the safe answer).
+    RequiredScopesHeld { positive: bool },
+}
+
 /// The requirement as a boolean expression over the user's grants and the
-/// token's scopes; with `scopes_granted`, every scope counts as held.
-fn predicate(
-    term: &Term,
-    policy: &Option<TokenStream>,
-    names: &Names,
-    scopes_granted: bool,
-) -> TokenStream {
+/// token's scopes.
+fn predicate(term: &Term, policy: &Option<TokenStream>, names: &Names, mode: Mode) -> TokenStream {
     let Names { user, grants, claims } = names;
-    let recurse = |term: &Term| predicate(term, policy, names, scopes_granted);
+    let recurse = |term: &Term| predicate(term, policy, names, mode);
     match term {
         Term::Role(name) => {
             let lookup = name_lookup(policy, "role", name);
@@ -249,7 +257,9 @@ fn predicate(
             let lookup = name_lookup(policy, "permission", name);
             quote!((#grants.permissions & #lookup != 0))
         }
-        Term::Scope(_) if scopes_granted => quote!(true),
+        Term::Scope(_) if matches!(mode, Mode::RequiredScopesHeld { positive: true }) => {
+            quote!(true)
+        }
         Term::Scope(name) => {
             // Scopes are the policy's permission names: the lookup makes a
             // typo a compile error; the check reads the token.
@@ -265,11 +275,26 @@ fn predicate(
             quote!((true #(&& #terms)*))
         }
         Term::Not(term) => {
-            let term = recurse(term);
+            let flipped = match mode {
+                Mode::AsIs => Mode::AsIs,
+                Mode::RequiredScopesHeld { positive } => {
+                    Mode::RequiredScopesHeld { positive: !positive }
+                }
+            };
+            let term = predicate(term, policy, names, flipped);
             quote!((!#term))
         }
         Term::Owner(argument) => {
             quote_spanned!(argument.span()=> (#argument == #user.username))
+        }
+        // Pessimistic, so that the whole requirement comes out false: never
+        // "only a scope is missing" on the strength of a check not re-run.
+        Term::Check(..) if let Mode::RequiredScopesHeld { positive } = mode => {
+            if positive {
+                quote!(false)
+            } else {
+                quote!(true)
+            }
         }
         Term::Check(call, arguments) => {
             let function = &call.func;

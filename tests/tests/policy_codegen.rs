@@ -156,6 +156,34 @@ async fn a_with_scope_p1() {}
 async fn e_or_scope_p2() {}
 #[requires_scope("p3")]
 async fn scope_p3() {}
+#[requires(all(scope("p1"), not(scope("p2"))))]
+async fn p1_but_not_p2() {}
+#[requires(any(scope("p1"), not(scope("p2"))))]
+async fn p1_or_not_p2() {}
+
+async fn always(_user: &User) -> bool {
+    true
+}
+
+/// Compiles: a check next to scopes, whose refusal never re-runs the check.
+#[requires(any(all(scope("p1"), check(always())), not(scope("p2"))))]
+async fn scope_with_check() {}
+
+#[test]
+fn forbidden_scopes_are_never_asked_for() {
+    let user = User::new("u");
+    let decide = __rbac_requirement_p1_but_not_p2::decide;
+    assert_eq!(decide(&user, &claims(Some("p1"))), Ok(()));
+    assert_eq!(decide(&user, &claims(None)), Err(AuthError::InsufficientScope("p1")));
+    // Holding the forbidden scope is not fixed by getting more scopes.
+    assert_eq!(decide(&user, &claims(Some("p1 p2"))), Err(AuthError::Forbidden));
+    assert_eq!(decide(&user, &claims(Some("p2"))), Err(AuthError::Forbidden));
+
+    let decide = __rbac_requirement_p1_or_not_p2::decide;
+    assert_eq!(decide(&user, &claims(None)), Ok(()));
+    // Only `p1` is asked for, never the forbidden `p2`.
+    assert_eq!(decide(&user, &claims(Some("p2"))), Err(AuthError::InsufficientScope("p1")));
+}
 
 #[test]
 fn scope_terms_read_the_token_and_say_which_refusal() {

@@ -145,8 +145,17 @@ const UNSUPPORTED_JWK: KeyError = KeyError(
      bits) with a `kid` are accepted, never symmetric (`oct`) keys",
 );
 
-/// The smallest RSA modulus accepted, in bytes (2048 bits, NIST SP 800-131A).
-const MIN_RSA_MODULUS_BYTES: usize = 256;
+/// The smallest RSA modulus accepted, in bits (NIST SP 800-131A).
+const MIN_RSA_MODULUS_BITS: usize = 2048;
+
+/// The bit length of a big-endian unsigned integer.
+fn significant_bits(bytes: &[u8]) -> usize {
+    let mut digits = bytes.iter().skip_while(|byte| **byte == 0);
+    match digits.next() {
+        Some(first) => (8 - first.leading_zeros() as usize) + 8 * digits.count(),
+        None => 0,
+    }
+}
 
 /// A key that signs tokens: private material, so it is never `Debug`-printed
 /// or serialized. Its public half is [`SigningKey::verification_key`].
@@ -346,9 +355,14 @@ impl VerificationKey {
     fn from_public_jwk(mut public: Jwk, algorithm: SigningAlgorithm) -> Result<Self, KeyError> {
         if let AlgorithmParameters::RSA(rsa) = &public.algorithm {
             let modulus = URL_SAFE_NO_PAD.decode(&rsa.n).map_err(|_| UNSUPPORTED_JWK)?;
-            let significant = modulus.iter().skip_while(|byte| **byte == 0).count();
-            if significant < MIN_RSA_MODULUS_BYTES {
+            if significant_bits(&modulus) < MIN_RSA_MODULUS_BITS {
                 return Err(WEAK_RSA);
+            }
+            // A public exponent must be odd and at least 3 (e = 1 verifies anything).
+            let exponent = URL_SAFE_NO_PAD.decode(&rsa.e).map_err(|_| UNSUPPORTED_JWK)?;
+            let odd = exponent.last().is_some_and(|low| low & 1 == 1);
+            if !odd || significant_bits(&exponent) < 2 {
+                return Err(UNSUPPORTED_JWK);
             }
         }
         let decoding = DecodingKey::from_jwk(&public).map_err(|_| UNSUPPORTED_JWK)?;

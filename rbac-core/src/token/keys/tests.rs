@@ -194,6 +194,25 @@ fn jwks_entries_must_be_asymmetric_signature_keys_with_kid() {
 }
 
 #[test]
+fn rsa_jwks_need_a_full_size_modulus_and_a_sane_exponent() {
+    let rsa = key(RS256_A).verification_key();
+    let good = serde_json::to_value(rsa.public_jwk()).expect("json");
+    let with = |field: &str, bytes: &[u8]| {
+        let mut jwk = good.clone();
+        jwk[field] = URL_SAFE_NO_PAD.encode(bytes).into();
+        VerificationKey::from_jwk(&serde_json::from_value(jwk).expect("jwk"))
+    };
+    assert!(with("e", &[1, 0, 1]).is_ok(), "65537");
+    for exponent in [&[1][..], &[0, 1], &[2], &[1, 0, 0]] {
+        assert!(with("e", exponent).is_err(), "e = {exponent:?}");
+    }
+    // 2041 bits: 256 bytes, but the top byte is 0x01.
+    let mut short = vec![0xff; 256];
+    short[0] = 0x01;
+    assert!(with("n", &short).is_err());
+}
+
+#[test]
 fn the_hmac_kid_is_stable_and_reveals_nothing() {
     let secret = JwtSecret::new(b"0123456789abcdef0123456789abcdef-kid".to_vec()).expect("secret");
     let (a, b) = (SigningKey::hs256(&secret), SigningKey::hs256(&secret.clone()));
