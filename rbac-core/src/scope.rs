@@ -20,7 +20,10 @@ type Allows = dyn Fn(&User, &str) -> bool + Send + Sync;
 ///   the response's `scope` tells the client); with
 ///   [`ScopePolicy::refuse_excess`] the request fails with `invalid_scope`.
 /// - A refresh keeps the scopes first granted, minus any the user has lost
-///   since; it may narrow them further, never widen them.
+///   since; it may narrow them further, never widen them. The narrowing
+///   applies to that refresh's access token: the session keeps its first
+///   grant, so a later refresh without `scope` gets it back (RFC 6749 §6:
+///   omitted means "as originally granted").
 /// - On every request, a token's scopes count only while the user's current
 ///   roles still allow them, so a role change takes effect on scope checks as
 ///   soon as the user store reports it, not when the token expires.
