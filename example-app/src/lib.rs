@@ -151,17 +151,25 @@ pub const DEMO_USERS: [DemoUser; 4] = [
     ("bob", "secret4", "editor", "bob@example.com", "Bob Editor", false),
 ];
 
+/// A demo user's record and password.
+fn demo_user(
+    (username, password, role, email, full_name, disabled): DemoUser,
+) -> Result<(User, &'static str), SeedError> {
+    let user = User {
+        username: username.to_owned(),
+        email: Some(email.to_owned()),
+        full_name: Some(full_name.to_owned()),
+        disabled,
+        roles: vec![Role::new(role).map_err(|_| SeedError)?],
+    };
+    Ok((user, password))
+}
+
 /// Adds [`DEMO_USERS`] to `store`, hashing their passwords with `hasher`.
 /// Blocking: call it before serving or from `spawn_blocking`.
 pub fn seed_demo_users(store: &MemoryUserStore, hasher: &PasswordHasher) -> Result<(), SeedError> {
-    for (username, password, role, email, full_name, disabled) in DEMO_USERS {
-        let user = User {
-            username: username.to_owned(),
-            email: Some(email.to_owned()),
-            full_name: Some(full_name.to_owned()),
-            disabled,
-            roles: vec![Role::new(role).map_err(|_| SeedError)?],
-        };
+    for demo in DEMO_USERS {
+        let (user, password) = demo_user(demo)?;
         let password_hash = hasher.hash_blocking(password).map_err(|_: PasswordError| SeedError)?;
         store.insert(UserRecord { user, password_hash }).map_err(|_| SeedError)?;
     }
@@ -180,14 +188,8 @@ pub async fn seed_demo_users_if_empty(
     if !store.list_users().await.map_err(|_| SeedError)?.is_empty() {
         return Ok(false);
     }
-    for (username, password, role, email, full_name, disabled) in DEMO_USERS {
-        let user = User {
-            username: username.to_owned(),
-            email: Some(email.to_owned()),
-            full_name: Some(full_name.to_owned()),
-            disabled,
-            roles: vec![Role::new(role).map_err(|_| SeedError)?],
-        };
+    for demo in DEMO_USERS {
+        let (user, password) = demo_user(demo)?;
         let password_hash = hasher.hash(password.to_owned()).await.map_err(|_| SeedError)?;
         store.create_user(UserRecord { user, password_hash }).await.map_err(|_| SeedError)?;
     }
