@@ -47,7 +47,8 @@ impl Auth {
     }
 
     /// Verifies a bearer token; with remote keys, refetches them (rate
-    /// limited) when stale or when the token names a key not yet known.
+    /// limited) when stale or when the token names a key not yet known. The
+    /// signature is checked once, or twice only after such a refetch.
     async fn verify_bearer(&self, token: &str) -> Result<Claims, AuthError> {
         let Some(remote) = self.0.tokens.remote_jwks() else {
             return self.verify_access(token).await;
@@ -55,12 +56,13 @@ impl Auth {
         if remote.is_stale() {
             remote.refetch_rate_limited().await;
         }
-        match self.0.tokens.verify(token) {
+        let verified = match self.0.tokens.verify(token) {
             Err(TokenError::UnknownKey) if remote.refetch_rate_limited().await => {
-                self.verify_access(token).await
+                self.0.tokens.verify(token)
             }
-            _ => self.verify_access(token).await,
-        }
+            verified => verified,
+        };
+        self.accept(verified).await
     }
 }
 
@@ -77,7 +79,12 @@ fn user_from_claims(claims: &Claims) -> Result<User, AuthError> {
 /// Verifies an access token: signature, claims, and that it was not revoked.
 impl Auth {
     pub(crate) async fn verify_access(&self, token: &str) -> Result<Claims, AuthError> {
-        let claims = self.0.tokens.verify(token).map_err(|error: TokenError| {
+        self.accept(self.0.tokens.verify(token)).await
+    }
+
+    /// Turns a verification result into claims that were not revoked.
+    async fn accept(&self, verified: Result<Claims, TokenError>) -> Result<Claims, AuthError> {
+        let claims = verified.map_err(|error| {
             tracing::debug!(target: AUDIT, %error, "token rejected");
             AuthError::InvalidToken
         })?;
