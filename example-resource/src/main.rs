@@ -37,6 +37,15 @@ struct Cli {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     jwks_min_refetch_seconds: u64,
+
+    /// The longest token lifetime (`exp − iat`) accepted, in seconds.
+    #[arg(
+        long,
+        env = "JWT_MAX_LIFETIME_SECONDS",
+        default_value_t = Tokens::DEFAULT_MAX_LIFETIME.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    jwt_max_lifetime_seconds: u64,
 }
 
 #[tokio::main]
@@ -58,7 +67,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Err(error) = jwks.refresh().await {
         tracing::warn!(%error, url = cli.jwks_url, "no keys yet; will retry on demand");
     }
-    let mut tokens = Tokens::remote(jwks);
+    let mut tokens =
+        Tokens::remote(jwks).with_max_lifetime(Duration::from_secs(cli.jwt_max_lifetime_seconds));
     if let Some(issuer) = &cli.jwt_issuer {
         tokens = tokens.with_issuer(issuer);
     }

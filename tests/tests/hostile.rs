@@ -106,6 +106,23 @@ async fn expired_and_string_exp_tokens() {
 }
 
 #[tokio::test]
+async fn fractional_dates_pass_and_foreign_audiences_do_not() {
+    let app = demo_app();
+    let (exp, iat) = (now() + 600, now());
+    let fractional = format!(r#"{{"sub":"johndoe","exp":{exp}.72,"iat":{iat}.5,"jti":"x"}}"#);
+    let token = forge(r#"{"alg":"HS256"}"#, &fractional, TEST_SECRET);
+    assert_eq!(send(&app.router, get("/users/me", Some(&token))).await.status, StatusCode::OK);
+    // The app is configured with no audience, so any `aud` names another service.
+    let foreign =
+        format!(r#"{{"sub":"johndoe","exp":{exp},"iat":{iat},"jti":"x","aud":"billing"}}"#);
+    let token = forge(r#"{"alg":"HS256"}"#, &foreign, TEST_SECRET);
+    assert_invalid_token(&send(&app.router, get("/users/me", Some(&token))).await, "aud");
+    let forever = format!(r#"{{"sub":"johndoe","exp":{},"iat":{iat},"jti":"x"}}"#, iat + 86_401);
+    let token = forge(r#"{"alg":"HS256"}"#, &forever, TEST_SECRET);
+    assert_invalid_token(&send(&app.router, get("/users/me", Some(&token))).await, "lifetime");
+}
+
+#[tokio::test]
 async fn huge_and_sql_like_usernames() {
     let app = demo_app();
     let huge = format!("username={}&password=secret", "a".repeat(100 * 1024));

@@ -9,13 +9,22 @@ use serde::{Deserialize, Serialize};
 pub struct Claims {
     /// The username.
     pub sub: String,
-    /// Expiry, seconds since the Unix epoch. Required, and a JSON number: a
-    /// string here fails to parse.
+    /// Expiry, seconds since the Unix epoch. Required, and a JSON number
+    /// (RFC 7519 §2 NumericDate): a fraction is rounded down, so the token
+    /// expires no later than it says; a string or a negative number fails
+    /// to parse.
+    #[serde(deserialize_with = "numeric_date::expiry")]
     pub exp: u64,
-    /// Issue time, seconds since the Unix epoch.
+    /// Issue time, seconds since the Unix epoch; a fraction is rounded up, so
+    /// the token is valid no earlier than it says.
+    #[serde(deserialize_with = "numeric_date::start")]
     pub iat: u64,
-    /// Not-before time; checked when present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Not-before time; checked when present. Rounded up like `iat`.
+    #[serde(
+        default,
+        deserialize_with = "numeric_date::optional_start",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nbf: Option<u64>,
     /// Unique token id (128 random bits, base64url).
     pub jti: String,
@@ -88,6 +97,76 @@ impl Audience {
     }
 }
 
+/// RFC 7519 NumericDates: JSON numbers, possibly fractional, read as whole
+/// seconds rounded in the direction that never lengthens a token's validity.
+mod numeric_date {
+    use std::fmt;
+
+    use serde::de::{self, Visitor};
+    use serde::{Deserialize, Deserializer};
+
+    /// Which way a fraction of a second is rounded.
+    #[derive(Clone, Copy)]
+    enum Round {
+        /// For `exp`: expire at or before the stated instant.
+        Down,
+        /// For `iat` and `nbf`: start at or after the stated instant.
+        Up,
+    }
+
+    struct Seconds(Round);
+
+    impl Visitor<'_> for Seconds {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a non-negative JSON number of seconds")
+        }
+
+        fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<u64, E> {
+            Ok(seconds)
+        }
+
+        fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<u64, E> {
+            u64::try_from(seconds).map_err(|_| E::custom("negative NumericDate"))
+        }
+
+        fn visit_f64<E: de::Error>(self, seconds: f64) -> Result<u64, E> {
+            let rounded = match self.0 {
+                Round::Down => seconds.floor(),
+                Round::Up => seconds.ceil(),
+            };
+            // 2^64 is exact as an f64; anything at or past it does not fit.
+            if !(0.0..18_446_744_073_709_551_616.0).contains(&rounded) {
+                return Err(E::custom("NumericDate out of range"));
+            }
+            // A whole number within u64's range (checked above): exact.
+            Ok(rounded as u64)
+        }
+    }
+
+    pub(super) fn expiry<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+        deserializer.deserialize_any(Seconds(Round::Down))
+    }
+
+    pub(super) fn start<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+        deserializer.deserialize_any(Seconds(Round::Up))
+    }
+
+    /// `null` stays "absent", as it was for a plain `Option<u64>`.
+    pub(super) fn optional_start<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<u64>, D::Error> {
+        struct Start(u64);
+        impl<'de> Deserialize<'de> for Start {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                start(deserializer).map(Start)
+            }
+        }
+        Ok(Option::<Start>::deserialize(deserializer)?.map(|Start(seconds)| seconds))
+    }
+}
+
 fn is_zero(value: &u64) -> bool {
     *value == 0
 }
@@ -139,8 +218,12 @@ pub enum TokenError {
     NotYetValid,
     /// `iss` is missing or names another issuer.
     WrongIssuer,
-    /// `aud` is missing or does not include this audience.
+    /// `aud` is missing or does not include this audience, or is present
+    /// where no audience is configured.
     WrongAudience,
+    /// `exp − iat` is longer than the verifier's
+    /// [`max_lifetime`](super::Tokens::with_max_lifetime).
+    LifetimeTooLong,
     /// Signing failed (never caused by client input).
     Signing,
 }
@@ -158,6 +241,7 @@ impl fmt::Display for TokenError {
             Self::NotYetValid => "token not yet valid",
             Self::WrongIssuer => "wrong issuer",
             Self::WrongAudience => "wrong audience",
+            Self::LifetimeTooLong => "token lifetime too long",
             Self::Signing => "token signing failed",
         })
     }

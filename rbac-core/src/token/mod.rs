@@ -56,6 +56,7 @@ pub struct Tokens {
     header: Header,
     keys: KeyRing,
     lifetime: Duration,
+    max_lifetime: Duration,
     leeway: Duration,
     issuer: Option<String>,
     audience: Option<String>,
@@ -73,6 +74,7 @@ impl fmt::Debug for Tokens {
         f.debug_struct("Tokens")
             .field("signing", &self.signing)
             .field("lifetime", &self.lifetime)
+            .field("max_lifetime", &self.max_lifetime)
             .field("leeway", &self.leeway)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
@@ -85,6 +87,8 @@ impl Tokens {
     pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(30 * 60);
     /// The default (and largest accepted) clock leeway.
     pub const MAX_LEEWAY: Duration = Duration::from_secs(30);
+    /// The default longest accepted token lifetime, `exp − iat`.
+    pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
     /// HS256 with the given secret: the zero-configuration default.
     pub fn hs256(secret: JwtSecret) -> Self {
@@ -125,6 +129,7 @@ impl Tokens {
             header,
             keys,
             lifetime: Self::DEFAULT_LIFETIME,
+            max_lifetime: Self::DEFAULT_MAX_LIFETIME,
             leeway: Self::MAX_LEEWAY,
             issuer: None,
             audience: None,
@@ -174,6 +179,9 @@ impl Tokens {
     }
 
     /// Sets `aud` on issued tokens and requires verified ones to include it.
+    ///
+    /// Without an audience, a token that carries any `aud` is refused: it
+    /// was meant for some other service (RFC 7519 §4.1.3).
     pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
         self
@@ -182,6 +190,16 @@ impl Tokens {
     /// Sets how long issued tokens live (rounded down to whole seconds, at least one).
     pub fn with_lifetime(mut self, lifetime: Duration) -> Self {
         self.lifetime = lifetime.max(Duration::from_secs(1));
+        self
+    }
+
+    /// Sets the longest lifetime (`exp − iat`) a verified token may claim;
+    /// the default is [`Tokens::DEFAULT_MAX_LIFETIME`]. A leaked key or a
+    /// careless issuer then cannot mint a token that lives for years. Tokens
+    /// this instance issues always pass: the bound is at least
+    /// [`Tokens::lifetime`].
+    pub fn with_max_lifetime(mut self, max_lifetime: Duration) -> Self {
+        self.max_lifetime = max_lifetime;
         self
     }
 
@@ -284,14 +302,23 @@ impl Tokens {
         if claims.sub.is_empty() {
             return Err(TokenError::Malformed);
         }
+        let max_lifetime = self.max_lifetime.max(self.lifetime).as_secs();
+        if claims.exp.saturating_sub(claims.iat) > max_lifetime {
+            return Err(TokenError::LifetimeTooLong);
+        }
         if let Some(issuer) = &self.issuer
             && claims.iss.as_ref() != Some(issuer)
         {
             return Err(TokenError::WrongIssuer);
         }
-        if let Some(audience) = &self.audience
-            && !claims.aud.as_ref().is_some_and(|aud| aud.contains(audience))
-        {
+        let audience_ok = match (&self.audience, &claims.aud) {
+            (Some(expected), Some(aud)) => aud.contains(expected),
+            (Some(_), None) => false,
+            // A token addressed to anyone is not addressed to a service that
+            // has no name for itself.
+            (None, aud) => aud.is_none(),
+        };
+        if !audience_ok {
             return Err(TokenError::WrongAudience);
         }
         Ok(claims)

@@ -69,11 +69,13 @@ fn any_crit_header_is_rejected() {
 fn duplicate_keys_are_rejected_in_header_and_payload() {
     let token = forge(r#"{"alg":"HS256","alg":"HS256"}"#, &payload(NOW + 60), SECRET);
     assert_eq!(tokens().verify_at(&token, NOW), Err(TokenError::Malformed));
-    let dup =
-        format!(r#"{{"sub":"johndoe","sub":"janedoe","exp":{},"iat":1,"jti":"j"}}"#, NOW + 60);
+    let dup = format!(
+        r#"{{"sub":"johndoe","sub":"janedoe","exp":{},"iat":1799999990,"jti":"j"}}"#,
+        NOW + 60
+    );
     assert_eq!(tokens().verify_at(&forge(HS256, &dup, SECRET), NOW), Err(TokenError::Malformed));
     let dup_extra = format!(
-        r#"{{"sub":"johndoe","exp":{},"iat":1,"jti":"j","role":"user","role":"admin"}}"#,
+        r#"{{"sub":"johndoe","exp":{},"iat":1799999990,"jti":"j","role":"user","role":"admin"}}"#,
         NOW + 60
     );
     assert_eq!(
@@ -84,15 +86,16 @@ fn duplicate_keys_are_rejected_in_header_and_payload() {
 
 #[test]
 fn exp_must_be_a_present_number() {
-    let as_string = format!(r#"{{"sub":"johndoe","exp":"{}","iat":1,"jti":"j"}}"#, NOW + 60);
+    let as_string =
+        format!(r#"{{"sub":"johndoe","exp":"{}","iat":1799999990,"jti":"j"}}"#, NOW + 60);
     assert_eq!(
         tokens().verify_at(&forge(HS256, &as_string, SECRET), NOW),
         Err(TokenError::Malformed)
     );
-    let missing = r#"{"sub":"johndoe","iat":1,"jti":"j"}"#;
+    let missing = r#"{"sub":"johndoe","iat":1799999990,"jti":"j"}"#;
     assert_eq!(tokens().verify_at(&forge(HS256, missing, SECRET), NOW), Err(TokenError::Malformed));
     let nbf_string =
-        format!(r#"{{"sub":"johndoe","exp":{},"nbf":"1","iat":1,"jti":"j"}}"#, NOW + 60);
+        format!(r#"{{"sub":"johndoe","exp":{},"nbf":"1","iat":1799999990,"jti":"j"}}"#, NOW + 60);
     assert_eq!(
         tokens().verify_at(&forge(HS256, &nbf_string, SECRET), NOW),
         Err(TokenError::Malformed)
@@ -108,7 +111,8 @@ fn leeway_boundaries_for_exp_and_nbf() {
     assert_eq!(t.verify_at(&past_edge, NOW), Err(TokenError::Expired));
 
     let nbf = |nbf: u64| {
-        let body = format!(r#"{{"sub":"u","exp":{},"nbf":{nbf},"iat":1,"jti":"j"}}"#, NOW + 600);
+        let body =
+            format!(r#"{{"sub":"u","exp":{},"nbf":{nbf},"iat":1799999990,"jti":"j"}}"#, NOW + 600);
         forge(HS256, &body, SECRET)
     };
     assert!(t.verify_at(&nbf(NOW + 30), NOW).is_ok());
@@ -210,8 +214,9 @@ fn issuer_and_audience_are_set_and_required() {
     assert_eq!(issued.claims.iss.as_deref(), Some("https://auth.example"));
     assert!(strict.verify(&issued.access_token).is_ok());
 
-    let body =
-        |extra: &str| format!(r#"{{"sub":"u","exp":{},"iat":1,"jti":"j"{extra}}}"#, NOW + 60);
+    let body = |extra: &str| {
+        format!(r#"{{"sub":"u","exp":{},"iat":1799999990,"jti":"j"{extra}}}"#, NOW + 60)
+    };
     let check = |extra: &str| strict.verify_at(&forge(HS256, &body(extra), SECRET), NOW);
     assert_eq!(check(r#","aud":"api""#), Err(TokenError::WrongIssuer), "no iss");
     assert_eq!(check(r#","iss":"https://evil.example","aud":"api""#), Err(TokenError::WrongIssuer));
@@ -222,8 +227,69 @@ fn issuer_and_audience_are_set_and_required() {
     );
     assert!(check(r#","iss":"https://auth.example","aud":["other","api"]"#).is_ok());
     assert_eq!(check(r#","iss":"https://auth.example","aud":7"#), Err(TokenError::Malformed));
-    // Without configuration, neither is required.
+    // Without configuration, neither is required...
     assert!(tokens().verify_at(&forge(HS256, &body(""), SECRET), NOW).is_ok());
+    // ...but a token addressed to some service is not for one that has no name.
+    for aud in [r#","aud":"api""#, r#","aud":["api"]"#, r#","aud":[]"#] {
+        let token = forge(HS256, &body(aud), SECRET);
+        assert_eq!(tokens().verify_at(&token, NOW), Err(TokenError::WrongAudience), "{aud}");
+    }
+}
+
+#[test]
+fn fractional_numeric_dates_round_toward_a_shorter_validity() {
+    let at = |times: &str| {
+        let body = format!(r#"{{"sub":"u","jti":"j",{times}}}"#);
+        tokens().verify_at(&forge(HS256, &body, SECRET), NOW)
+    };
+    let claims = at(&format!(r#""exp":{}.72,"iat":{}.2,"nbf":{}.01"#, NOW + 60, NOW - 10, NOW - 5))
+        .expect("fractions are NumericDates");
+    assert_eq!((claims.exp, claims.iat, claims.nbf), (NOW + 60, NOW - 9, Some(NOW - 4)));
+    // Rounding `exp` down: a token that says it lasts until NOW - 30.5 is gone at NOW.
+    let leeway = Tokens::MAX_LEEWAY.as_secs();
+    assert_eq!(
+        at(&format!(r#""exp":{}.5,"iat":{}"#, NOW - leeway - 1, NOW - 60)).map(|c| c.exp),
+        Err(TokenError::Expired)
+    );
+    // Rounding `nbf` up: NOW + 30.5 is not yet valid at NOW.
+    assert_eq!(
+        at(&format!(r#""exp":{},"iat":{},"nbf":{}.5"#, NOW + 600, NOW - 10, NOW + leeway)),
+        Err(TokenError::NotYetValid)
+    );
+    assert!(at(&format!(r#""exp":{}e0,"iat":{},"nbf":null"#, NOW + 60, NOW - 10)).is_ok());
+    for bad in [
+        format!(r#""exp":"{}.5","iat":{}"#, NOW + 60, NOW),
+        format!(r#""exp":{},"iat":-1"#, NOW + 60),
+        format!(r#""exp":-1.5,"iat":{NOW}"#),
+        format!(r#""exp":1e30,"iat":{NOW}"#),
+    ] {
+        assert_eq!(at(&bad), Err(TokenError::Malformed), "{bad}");
+    }
+}
+
+#[test]
+fn tokens_claiming_a_long_life_are_refused() {
+    let lifetime = |exp: u64, iat: u64| {
+        let body = format!(r#"{{"sub":"u","jti":"j","exp":{exp},"iat":{iat}}}"#);
+        forge(HS256, &body, SECRET)
+    };
+    let day = Tokens::DEFAULT_MAX_LIFETIME.as_secs();
+    assert!(tokens().verify_at(&lifetime(NOW + 60, NOW + 60 - day), NOW).is_ok());
+    assert_eq!(
+        tokens().verify_at(&lifetime(NOW + 61, NOW + 60 - day), NOW),
+        Err(TokenError::LifetimeTooLong)
+    );
+    let ten_years = lifetime(NOW + 10 * 365 * day, NOW - 10);
+    assert_eq!(tokens().verify_at(&ten_years, NOW), Err(TokenError::LifetimeTooLong));
+    let hour = Duration::from_secs(3600);
+    let strict = tokens().with_max_lifetime(hour);
+    assert_eq!(
+        strict.verify_at(&lifetime(NOW + 3000, NOW - 1000), NOW),
+        Err(TokenError::LifetimeTooLong)
+    );
+    // Our own tokens always pass, whatever the bound.
+    let own = tokens().with_lifetime(2 * hour).with_max_lifetime(hour);
+    assert!(own.verify(&own.issue("u").expect("issue").access_token).is_ok());
 }
 
 #[test]
