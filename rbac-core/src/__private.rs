@@ -54,6 +54,31 @@ where
     }
 }
 
+/// A check that reads handler arguments (`owner(...)`, `check(...)`): the
+/// macros implement it on an uninhabited marker, and [`CheckedGuard`] runs it.
+pub trait ArgumentCheck<S>: Annotated + 'static {
+    /// Authenticates, extracts the arguments the check names (from the
+    /// request head) and decides; `Err` is the rendered refusal.
+    fn check(parts: &mut Parts, state: &S) -> impl Future<Output = Result<(), Response>> + Send;
+}
+
+/// The extractor for an [`ArgumentCheck`]. Its field is private, as
+/// [`Guard`]'s is, so only a passed check produces one: no Rust code can
+/// build the value a guarded handler takes and call it unchecked.
+pub struct CheckedGuard<C>(PhantomData<fn() -> C>);
+
+impl<S, C> FromRequestParts<S> for CheckedGuard<C>
+where
+    C: ArgumentCheck<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        C::check(parts, state).await.map(|()| CheckedGuard(PhantomData))
+    }
+}
+
 /// The authenticated user and their token's claims, or the rendered refusal.
 pub async fn authenticate<S>(
     parts: &mut Parts,

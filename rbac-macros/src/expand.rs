@@ -115,8 +115,11 @@ fn expand(args: Args, function: &Handler) -> syn::Result<TokenStream> {
     } else {
         dynamic_guard(&marker, vis, &annotated, &arguments, compute_grants, &decision)
     };
-    let guard_type =
-        if !dynamic { quote!(::rbac_core::__private::Guard<#marker>) } else { quote!(#marker) };
+    let guard_type = if !dynamic {
+        quote!(::rbac_core::__private::Guard<#marker>)
+    } else {
+        quote!(::rbac_core::__private::CheckedGuard<#marker>)
+    };
     let mut function = function.clone();
     let guard: FnArg = syn::parse_quote_spanned! {Span::call_site()=> _: #guard_type };
     function.sig.inputs.insert(0, guard);
@@ -160,22 +163,20 @@ fn dynamic_guard(
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
-        #vis struct #marker;
+        #vis enum #marker {}
 
         #annotated
 
-        impl<__RbacState> #private::axum::extract::FromRequestParts<__RbacState> for #marker
+        impl<__RbacState> #private::ArgumentCheck<__RbacState> for #marker
         where
             __RbacState: ::core::marker::Send + ::core::marker::Sync,
             ::rbac_core::Auth: #private::axum::extract::FromRef<__RbacState>,
             #(#bounds,)*
         {
-            type Rejection = #private::axum::response::Response;
-
-            async fn from_request_parts(
+            async fn check(
                 #parts: &mut #private::axum::http::request::Parts,
                 #state: &__RbacState,
-            ) -> ::core::result::Result<Self, Self::Rejection> {
+            ) -> ::core::result::Result<(), #private::axum::response::Response> {
                 let (#auth, #user, #claims) = #private::authenticate(#parts, #state)
                     .await
                     .map_err(#private::axum::response::IntoResponse::into_response)?;
@@ -184,14 +185,11 @@ fn dynamic_guard(
                 #compute_grants
                 #(#extractions)*
                 let decision: ::core::result::Result<(), ::rbac_core::AuthError> = #decision;
-                match decision {
-                    ::core::result::Result::Ok(()) => ::core::result::Result::Ok(Self),
-                    ::core::result::Result::Err(error) => ::core::result::Result::Err(
-                        #private::axum::response::IntoResponse::into_response(
-                            #private::deny::<Self>(&#auth, #parts, #user, error),
-                        ),
-                    ),
-                }
+                decision.map_err(|error| {
+                    #private::axum::response::IntoResponse::into_response(
+                        #private::deny::<Self>(&#auth, #parts, #user, error),
+                    )
+                })
             }
         }
     }
