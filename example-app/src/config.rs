@@ -96,6 +96,12 @@ pub struct Cli {
     #[arg(long, env = "REFUSE_EXCESS_SCOPES")]
     pub refuse_excess_scopes: bool,
 
+    /// Answer a wrong password at `/token` with RFC 6749's 400 instead of
+    /// the FastAPI tutorial's 401 (both bodies carry `"error": "invalid_grant"`),
+    /// for strict OAuth2 clients.
+    #[arg(long, env = "RFC6749_TOKEN_ERRORS")]
+    pub rfc6749_token_errors: bool,
+
     /// Log format: human-readable `text`, or one JSON object per line.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -67,6 +67,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let auth = database
         .auth(tokens, hasher)
         .with_scopes(example_app::scope_policy(cli.refuse_excess_scopes));
+    let auth = if cli.rfc6749_token_errors {
+        auth.with_token_error_style(rbac_core::oauth2::TokenErrorStyle::Rfc6749)
+    } else {
+        auth
+    };
     let auth = if cli.disable_login_throttle {
         tracing::warn!("login throttling is off (--disable-login-throttle)");
         auth.without_login_throttle()

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::denial::{AuthRejection, DenialResponder};
 use crate::error::AuthError;
+use crate::oauth2::TokenErrorStyle;
 use crate::password::{MAX_PASSWORD_BYTES, PasswordError, PasswordHasher};
 use crate::scope::ScopePolicy;
 use crate::session::{DynSessionStore, MemorySessionStore, SessionStore};
@@ -70,6 +71,7 @@ struct Inner {
     trusted_proxies: Arc<[IpAddr]>,
     sessions: Arc<dyn DynSessionStore>,
     scopes: Option<ScopePolicy>,
+    token_errors: TokenErrorStyle,
     /// A resource server: users come from token claims, not a store.
     users_from_claims: bool,
 }
@@ -100,6 +102,7 @@ impl Auth {
             trusted_proxies: Arc::from([]),
             sessions: Arc::new(MemorySessionStore::default()),
             scopes: None,
+            token_errors: TokenErrorStyle::default(),
             users_from_claims: false,
         }))
     }
@@ -107,8 +110,14 @@ impl Auth {
     /// A resource server: it verifies tokens another service issued (with
     /// [`Tokens::verifier`] or [`Tokens::remote`]) and takes the user from
     /// the token's claims (`sub`, `roles`, `scope`), since it has no user
-    /// store. It cannot log anyone in. Revocation at the issuer reaches it
-    /// when the access token expires, so keep token lifetimes short.
+    /// store. It cannot log anyone in.
+    ///
+    /// What the issuer decides after a token was issued reaches a resource
+    /// server only when that token expires: a revocation, a role change, or
+    /// disabling the user (the issuer issues no new token to a disabled
+    /// user, but one it already issued stays good here until its `exp`).
+    /// Keep token lifetimes short, or ask the issuer's RFC 7662
+    /// introspection endpoint where that window matters.
     ///
     /// ```no_run
     /// use rbac_core::{Auth, RemoteJwks, Tokens};
@@ -140,6 +149,18 @@ impl Auth {
         let mut inner = Inner::clone(&self.0);
         change(&mut inner);
         Self(Arc::new(inner))
+    }
+
+    /// How `/token` answers a wrong password: FastAPI's 401 (the default)
+    /// or RFC 6749's 400; both bodies carry `"error": "invalid_grant"`.
+    /// See [`TokenErrorStyle`].
+    pub fn with_token_error_style(self, style: TokenErrorStyle) -> Self {
+        self.with_inner(|inner| inner.token_errors = style)
+    }
+
+    /// How `/token` answers a wrong password.
+    pub fn token_error_style(&self) -> TokenErrorStyle {
+        self.0.token_errors
     }
 
     /// Replaces the login throttle. The default is an in-process
@@ -244,8 +265,13 @@ impl Auth {
     ///
     /// An unknown username costs one full password verification (against a
     /// decoy hash), so response time does not tell which usernames exist.
-    /// As in the FastAPI tutorial, a disabled user can log in; every guarded
-    /// route then answers 400 `Inactive user`.
+    ///
+    /// A disabled user with the right password gets
+    /// [`AuthError::InactiveUser`] and no token, unlike in the FastAPI
+    /// tutorial: resource servers accept our tokens without asking us, so a
+    /// token issued to a disabled user would open them all. Tokens issued
+    /// before the user was disabled get 400 `Inactive user` on every
+    /// guarded route here.
     pub async fn login(
         &self,
         username: &str,

@@ -86,6 +86,98 @@ impl IntoResponse for TokenResponse {
     }
 }
 
+/// How `/token` answers a wrong username or password.
+///
+/// Both put `"error": "invalid_grant"` and `error_description` in the body
+/// beside FastAPI's `detail`, which is what OAuth2 client libraries read
+/// (RFC 6749 §5.2); they differ only in the status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TokenErrorStyle {
+    /// 401 with `WWW-Authenticate: Bearer`, as the FastAPI tutorial answers
+    /// and its clients expect. The default.
+    #[default]
+    FastApi,
+    /// 400, as RFC 6749 §5.2 specifies, for strict clients such as
+    /// `oauth4webapi`.
+    Rfc6749,
+}
+
+/// A refused `/token` request, rendered as RFC 6749 §5.2 asks: the OAuth
+/// `error` code and `error_description` beside FastAPI's `detail`, and
+/// `Cache-Control: no-store`.
+///
+/// A wrong password and a disabled user's login both answer `invalid_grant`
+/// (the latter with `detail` `Inactive user`, and only once the password
+/// was right, so it tells nothing to someone without it).
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use rbac_core::AuthError;
+/// use rbac_core::oauth2::{TokenEndpointError, TokenErrorStyle};
+///
+/// let wrong = TokenEndpointError::new(AuthError::IncorrectCredentials, TokenErrorStyle::FastApi);
+/// assert_eq!(wrong.into_response().status(), 401);
+/// let strict = TokenEndpointError::new(AuthError::IncorrectCredentials, TokenErrorStyle::Rfc6749);
+/// assert_eq!(strict.into_response().status(), 400);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenEndpointError {
+    error: AuthError,
+    style: TokenErrorStyle,
+}
+
+impl TokenEndpointError {
+    /// `error` as `/token` answers it in `style`.
+    pub fn new(error: AuthError, style: TokenErrorStyle) -> Self {
+        Self { error, style }
+    }
+
+    /// The underlying refusal.
+    pub fn error(&self) -> AuthError {
+        self.error
+    }
+
+    /// The RFC 6749 §5.2 error code, where there is one.
+    fn code(&self) -> Option<&'static str> {
+        match self.error {
+            AuthError::IncorrectCredentials | AuthError::InactiveUser => Some("invalid_grant"),
+            other => other.oauth_error(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct TokenErrorBody {
+    detail: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_description: Option<&'static str>,
+}
+
+impl IntoResponse for TokenEndpointError {
+    fn into_response(self) -> Response {
+        let strict_credentials =
+            self.style == TokenErrorStyle::Rfc6749 && self.error == AuthError::IncorrectCredentials;
+        let Some(code) = self.code() else {
+            // Throttling, overload, body size: no OAuth code; the plain answer.
+            return self.error.into_response();
+        };
+        let mut response = self.error.into_response();
+        let detail = self.error.detail();
+        let body = TokenErrorBody { detail, error: Some(code), error_description: Some(detail) };
+        *response.body_mut() = axum::Json(body).into_response().into_body();
+        if strict_credentials {
+            *response.status_mut() = StatusCode::BAD_REQUEST;
+            response.headers_mut().remove(header::WWW_AUTHENTICATE);
+        }
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        response
+    }
+}
+
 /// The `/token` handler: checks the form and credentials, issues a token.
 ///
 /// Prefer [`token_route`], which also caps the body size.
@@ -93,21 +185,36 @@ pub async fn issue_token(
     State(auth): State<Auth>,
     ClientIp(client_ip): ClientIp,
     form: Result<Form<TokenRequest>, FormRejection>,
+) -> Result<TokenResponse, TokenEndpointError> {
+    let style = auth.token_error_style();
+    grant(&auth, client_ip, form).await.map_err(|error| TokenEndpointError::new(error, style))
+}
+
+async fn grant(
+    auth: &Auth,
+    client_ip: std::net::IpAddr,
+    form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Result<TokenResponse, AuthError> {
     let Form(request) = form.map_err(form_error)?;
-    match request.grant_type.as_deref() {
+    // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
+    let given = |value: Option<String>| value.filter(|value| !value.is_empty());
+    let scope = given(request.scope);
+    match given(request.grant_type).as_deref() {
         None | Some("password") => {
-            let (Some(username), Some(password)) = (request.username, request.password) else {
+            let (Some(username), Some(password)) =
+                (given(request.username), given(request.password))
+            else {
                 return Err(AuthError::InvalidRequest("`username` and `password` are required"));
             };
-            let scope = request.scope.as_deref();
-            auth.login_with_scope(&username, password, scope, client_ip).await.map(TokenResponse)
+            auth.login_with_scope(&username, password, scope.as_deref(), client_ip)
+                .await
+                .map(TokenResponse)
         }
         Some("refresh_token") => {
-            let Some(refresh_token) = request.refresh_token else {
+            let Some(refresh_token) = given(request.refresh_token) else {
                 return Err(AuthError::InvalidRequest("`refresh_token` is required"));
             };
-            auth.refresh(&refresh_token, request.scope.as_deref()).await.map(TokenResponse)
+            auth.refresh(&refresh_token, scope.as_deref()).await.map(TokenResponse)
         }
         Some(_) => Err(AuthError::UnsupportedGrantType),
     }
@@ -184,9 +291,9 @@ pub async fn jwks(State(auth): State<Auth>) -> impl IntoResponse {
 /// The RFC 7662 introspection form.
 #[derive(Deserialize)]
 pub struct IntrospectionRequest {
-    /// The token to describe.
+    /// The token to describe: an access token or a refresh token.
     pub token: String,
-    /// Ignored: only access tokens are described.
+    /// Ignored: both kinds are tried.
     #[serde(default)]
     pub token_type_hint: Option<String>,
 }
@@ -200,21 +307,35 @@ impl fmt::Debug for IntrospectionRequest {
     }
 }
 
-/// An RFC 7662 introspection answer: `{"active": false}` for anything that
-/// would not be accepted right now (invalid, expired, revoked, or its user
-/// disabled or gone; refresh tokens are never described), else `active`
-/// with the token's claims.
+/// An RFC 7662 introspection answer.
+///
+/// `{"active": false}` for anything that would not be accepted right now
+/// (invalid, expired, spent, revoked, or its user disabled or gone). A live
+/// access token is described by its claims; a live refresh token by its
+/// user and scopes, with `token_type` `refresh_token` (never its digest).
 ///
 /// ```
 /// use axum::response::IntoResponse;
 /// use rbac_core::oauth2::Introspection;
 ///
-/// let response = Introspection(None).into_response();
+/// let response = Introspection::Inactive.into_response();
 /// assert_eq!(response.status(), 200);
 /// assert_eq!(response.headers()["cache-control"], "no-store");
 /// ```
 #[derive(Debug)]
-pub struct Introspection(pub Option<crate::token::Claims>);
+pub enum Introspection {
+    /// Not a token this server would accept now.
+    Inactive,
+    /// A live access token, with its verified claims.
+    Access(crate::token::Claims),
+    /// A live refresh token: the session's user and granted scopes.
+    Refresh {
+        /// Whose session it is.
+        username: String,
+        /// The scopes granted at login, space-separated.
+        scope: String,
+    },
+}
 
 #[derive(Serialize)]
 struct IntrospectionBody<'a> {
@@ -222,18 +343,42 @@ struct IntrospectionBody<'a> {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     claims: Option<&'a crate::token::Claims>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     username: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     token_type: Option<&'static str>,
 }
 
 impl IntoResponse for Introspection {
     fn into_response(self) -> Response {
-        let body = IntrospectionBody {
-            active: self.0.is_some(),
-            claims: self.0.as_ref(),
-            username: self.0.as_ref().map(|claims| claims.sub.as_str()),
-            token_type: self.0.as_ref().map(|_| "Bearer"),
+        let inactive = IntrospectionBody {
+            active: false,
+            claims: None,
+            sub: None,
+            username: None,
+            scope: None,
+            token_type: None,
+        };
+        let body = match &self {
+            Self::Inactive => inactive,
+            Self::Access(claims) => IntrospectionBody {
+                active: true,
+                claims: Some(claims),
+                username: Some(&claims.sub),
+                token_type: Some("Bearer"),
+                ..inactive
+            },
+            Self::Refresh { username, scope } => IntrospectionBody {
+                active: true,
+                sub: Some(username),
+                username: Some(username),
+                scope: Some(scope),
+                token_type: Some("refresh_token"),
+                ..inactive
+            },
         };
         let mut response = axum::Json(body).into_response();
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -252,7 +397,13 @@ pub async fn introspect(
     let Form(request) = form.map_err(form_error)?;
     if auth.is_resource_server() {
         // It cannot see the issuer's revocations, so it never vouches for a token.
-        return Ok(Introspection(None));
+        return Ok(Introspection::Inactive);
     }
-    Ok(Introspection(auth.authenticate_with_claims(&request.token).await.ok().map(|(_, c)| c)))
+    if let Ok((_, claims)) = auth.authenticate_with_claims(&request.token).await {
+        return Ok(Introspection::Access(claims));
+    }
+    Ok(match auth.live_refresh_grant(&request.token).await? {
+        Some((username, scope)) => Introspection::Refresh { username, scope },
+        None => Introspection::Inactive,
+    })
 }

@@ -33,10 +33,16 @@ pub struct TestApp {
 
 /// The example app, seeded with the demo users.
 pub fn demo_app() -> TestApp {
+    demo_app_configured(|auth| auth)
+}
+
+/// [`demo_app`] with its `Auth` changed by `configure`.
+pub fn demo_app_configured(configure: impl FnOnce(Auth) -> Auth) -> TestApp {
     let users = MemoryUserStore::new();
     let tokens = Tokens::hs256(JwtSecret::new(TEST_SECRET.to_vec()).expect("test secret is long"));
-    let auth =
-        Auth::new(tokens.clone(), users.clone()).with_scopes(example_app::scope_policy(false));
+    let auth = configure(
+        Auth::new(tokens.clone(), users.clone()).with_scopes(example_app::scope_policy(false)),
+    );
     example_app::seed_demo_users(&users, &PasswordHasher::default()).expect("seed");
     let state = example_app::AppState::new(auth, users.clone());
     let posts = state.posts.clone();
@@ -145,6 +151,15 @@ pub async fn login(router: &Router, username: &str, password: &str) -> String {
         send(router, token_request(&format!("username={username}&password={password}"))).await;
     assert_eq!(reply.status, StatusCode::OK, "login as {username}: {:?}", reply.json);
     reply.json["access_token"].as_str().expect("access_token").to_owned()
+}
+
+/// A token of `username`'s from before they were disabled: `/token` issues
+/// none to a disabled user, so enable them for the login and disable them again.
+pub async fn login_then_disable(app: &TestApp, username: &str, password: &str) -> String {
+    assert!(app.users.set_disabled(username, false), "{username} exists");
+    let token = login(&app.router, username, password).await;
+    app.users.set_disabled(username, true);
+    token
 }
 
 /// A compact JWS with arbitrary header and payload JSON, HS256-signed with `secret`.

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use tests::{TestApp, demo_app, login, request, send};
+use tests::{TestApp, demo_app, login, login_then_disable, request, send};
 
 /// Columns of the matrix.
 const CALLERS: [&str; 5] =
@@ -58,7 +58,7 @@ async fn tokens(app: &TestApp) -> [Option<String>; 5] {
     [
         None,
         Some(login(&app.router, "johndoe", "secret").await),
-        Some(login(&app.router, "alice", "secret2").await),
+        Some(login_then_disable(app, "alice", "secret2").await),
         Some(login(&app.router, "janedoe", "secret3").await),
         Some(login(&app.router, "bob", "secret4").await),
     ]

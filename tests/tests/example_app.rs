@@ -30,7 +30,14 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
     let unknown = send(&app.router, token_request("username=nobody&password=secret")).await;
     for reply in [&wrong, &unknown] {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(reply.json, json!({"detail": "Incorrect username or password"}));
+        assert_eq!(
+            reply.json,
+            json!({
+                "detail": "Incorrect username or password",
+                "error": "invalid_grant",
+                "error_description": "Incorrect username or password",
+            })
+        );
         assert_eq!(reply.header("www-authenticate"), "Bearer");
     }
     assert_eq!(wrong.headers, unknown.headers);
@@ -39,7 +46,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
 #[tokio::test]
 async fn other_grant_types_are_unsupported() {
     let app = demo_app();
-    for grant in ["client_credentials", "authorization_code", "", "PASSWORD"] {
+    for grant in ["client_credentials", "authorization_code", "PASSWORD"] {
         let form = format!("grant_type={grant}&username=johndoe&password=secret");
         let reply = send(&app.router, token_request(&form)).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{grant}");
@@ -145,9 +152,25 @@ async fn bearer_scheme_is_case_insensitive() {
 }
 
 #[tokio::test]
-async fn a_disabled_user_is_refused_as_inactive() {
+async fn a_disabled_user_gets_no_token_but_only_with_the_right_password() {
     let app = demo_app();
-    let token = login(&app.router, "alice", "secret2").await;
+    let refused = send(&app.router, token_request("username=alice&password=secret2")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.json,
+        json!({"detail": "Inactive user", "error": "invalid_grant", "error_description": "Inactive user"})
+    );
+    assert_eq!(refused.header("cache-control"), "no-store");
+    // Without the password, a disabled account answers like any wrong password.
+    let wrong = send(&app.router, token_request("username=alice&password=nope")).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.detail(), "Incorrect username or password");
+}
+
+#[tokio::test]
+async fn a_token_from_before_the_user_was_disabled_is_refused_as_inactive() {
+    let app = demo_app();
+    let token = tests::login_then_disable(&app, "alice", "secret2").await;
     for path in ["/users/me", "/users/me/items", "/admin/users"] {
         let reply = send(&app.router, get(path, Some(&token))).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}");

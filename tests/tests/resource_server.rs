@@ -202,3 +202,34 @@ async fn an_unreachable_issuer_fails_closed() {
     assert!(RemoteJwks::http("https://issuer.test/jwks").is_err(), "TLS is the caller's fetcher");
     assert!(RemoteJwks::http("http://issuer.test/jwks").is_err(), "no plain HTTP off this host");
 }
+
+#[tokio::test]
+async fn a_disabled_user_gets_no_token_to_take_to_the_resource_server() {
+    let issuer = issuer().await;
+    let refused = call(issuer, token_request("username=alice&password=secret2")).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json["error"], "invalid_grant");
+    assert!(refused.json.get("access_token").is_none());
+}
+
+#[tokio::test]
+async fn fractional_numeric_dates_from_other_jose_libraries_are_accepted() {
+    let issuer = issuer().await;
+    let jwks = RemoteJwks::http(&format!("http://{issuer}/.well-known/jwks.json")).expect("url");
+    let resource = resource(jwks).await;
+    let pem =
+        std::fs::read(format!("{}/../testdata/keys/ed25519-a.pem", env!("CARGO_MANIFEST_DIR")))
+            .expect("test key");
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    header.kid = Some(test_key("ed25519-a.pem").kid().to_owned());
+    let now = tests::now() as f64 + 0.72;
+    let claims = serde_json::json!({
+        "sub": "janedoe", "iss": ISSUER, "jti": "j", "roles": ["admin"],
+        "iat": now, "exp": now + 600.0,
+    });
+    let key = jsonwebtoken::EncodingKey::from_ed_pem(&pem).expect("key");
+    let token = jsonwebtoken::encode(&header, &claims, &key).expect("sign");
+    let reply = call(resource, get_request("/whoami", Some(&token))).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    assert_eq!(reply.json["username"], "janedoe");
+}

@@ -168,7 +168,7 @@ async fn introspection_reports_active_tokens_to_allowed_callers_only() {
         .body(Body::from(format!("token={}", urlencode(&user))))
         .expect("request");
     assert_eq!(send(&app.router, revoke).await.status, StatusCode::OK);
-    let alice = login(&app.router, "alice", "secret2").await;
+    let alice = tests::login_then_disable(&app, "alice", "secret2").await;
     for token in [user.as_str(), "garbage", alice.as_str()] {
         let reply = introspect(&app.router, Some(&admin), token).await;
         assert_eq!(reply.json, serde_json::json!({"active": false}), "{token}");

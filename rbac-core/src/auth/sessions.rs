@@ -15,6 +15,13 @@ impl Auth {
         requested_scope: Option<&str>,
     ) -> Result<IssuedToken, AuthError> {
         let user = &checked.user;
+        // Refused here, after the password was found right, so the answer
+        // tells nothing to someone without it. Resource servers trust our
+        // tokens without asking us, so none may be issued to a disabled user.
+        if user.disabled {
+            tracing::info!(target: AUDIT, username = user.username, reason = "inactive", "login refused");
+            return Err(AuthError::InactiveUser);
+        }
         let scope = match &self.0.scopes {
             Some(policy) => Some(policy.grant(user, requested_scope)?),
             None => None,
@@ -100,35 +107,64 @@ impl Auth {
         })?;
         // Only a current token rotates, and `granted` found every current one.
         let Some((user, scope)) = prepared else { return Err(AuthError::InvalidGrant) };
-        let Some(user) = user else {
-            let revoked = self.0.sessions.revoke_session(&rotation.session).await;
-            revoked.map_err(session_store_failed)?;
-            tracing::info!(target: AUDIT, username = rotation.username, reason = "inactive", "refresh failed");
-            return Err(AuthError::InvalidGrant);
+        let user = match user {
+            Ok(user) => user,
+            Err(refusal) => {
+                let revoked = self.0.sessions.revoke_session(&rotation.session).await;
+                revoked.map_err(session_store_failed)?;
+                tracing::info!(target: AUDIT, username = rotation.username, reason = "inactive", "refresh failed");
+                return Err(refusal);
+            }
         };
         let issued = self.issue_in(&user, &rotation.session, scope.as_deref()).await?;
         tracing::info!(target: AUDIT, username = rotation.username, jti = issued.claims.jti, "refresh succeeded");
         Ok(issued)
     }
 
-    /// The session's user if still active, and the scopes to grant: what a
-    /// refresh needs, found before its token is spent.
+    /// The session's user if still active (else the refusal), and the
+    /// scopes to grant: what a refresh needs, found before its token is spent.
     async fn prepare_refresh(
         &self,
         grant: &Grant,
         requested: Option<&str>,
-    ) -> Result<(Option<User>, Option<String>), AuthError> {
+    ) -> Result<(Result<User, AuthError>, Option<String>), AuthError> {
         crate::scope::check_narrowing(&grant.scope, requested)?;
-        let user = self.0.store.find_user(&grant.username).await.map_err(|error| {
-            tracing::error!(%error, "user store failed during refresh");
-            AuthError::Unavailable
-        })?;
-        let Some(user) = user.filter(|user| !user.disabled) else { return Ok((None, None)) };
+        let user = match self.active_user(&grant.username).await? {
+            Ok(user) => user,
+            Err(refusal) => return Ok((Err(refusal), None)),
+        };
         let scope = match &self.0.scopes {
             Some(policy) => Some(policy.regrant(&user, &grant.scope, requested)?),
             None => None,
         };
-        Ok((Some(user), scope))
+        Ok((Ok(user), scope))
+    }
+
+    /// `username` from the store if still active; else the refusal for a
+    /// refresh grant: `InactiveUser` for a disabled user, `InvalidGrant`
+    /// for one that is gone.
+    async fn active_user(&self, username: &str) -> Result<Result<User, AuthError>, AuthError> {
+        let user = self.0.store.find_user(username).await.map_err(|error| {
+            tracing::error!(%error, "user store failed during refresh");
+            AuthError::Unavailable
+        })?;
+        Ok(match user {
+            Some(user) if user.disabled => Err(AuthError::InactiveUser),
+            Some(user) => Ok(user),
+            None => Err(AuthError::InvalidGrant),
+        })
+    }
+
+    /// The user and granted scopes of a refresh token that a refresh would
+    /// accept now (current, in a live session, its user active); `None`
+    /// otherwise. Spends nothing. For introspection (RFC 7662).
+    pub(crate) async fn live_refresh_grant(
+        &self,
+        refresh_token: &str,
+    ) -> Result<Option<(String, String)>, AuthError> {
+        let grant = self.0.sessions.granted(refresh_token).await.map_err(session_store_failed)?;
+        let Some(grant) = grant else { return Ok(None) };
+        Ok(self.active_user(&grant.username).await?.ok().map(|_| (grant.username, grant.scope)))
     }
 
     /// Token revocation (RFC 7009): a refresh token revokes its session; a
