@@ -108,6 +108,12 @@ fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
     // Scopes are permission names; their own macro only changes the error's wording.
     let scope_fallback = fallback("scope", &permissions.iter().collect::<Vec<_>>());
 
+    let lookups = Lookups::new(input, compiled);
+    let role_lookup = lookups.define("role", role_arms, &role_fallback);
+    let permission_lookup =
+        lookups.define("permission", permission_arms.iter().cloned(), &permission_fallback);
+    let scope_lookup = lookups.define("scope", permission_arms.into_iter(), &scope_fallback);
+
     quote! {
         #(#attrs)*
         #vis mod #name {
@@ -168,32 +174,77 @@ fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
                 #(#permission_constants)*
             }
 
-            #[doc(hidden)]
-            macro_rules! __rbac_role {
-                #(#role_arms)*
-                #role_fallback
-            }
-            #[doc(hidden)]
-            #[allow(unused_imports)]
-            pub(crate) use __rbac_role as role;
+            #role_lookup
+            #permission_lookup
+            #scope_lookup
+        }
+    }
+}
 
-            #[doc(hidden)]
-            macro_rules! __rbac_permission {
-                #(#permission_arms)*
-                #permission_fallback
-            }
-            #[doc(hidden)]
-            #[allow(unused_imports)]
-            pub(crate) use __rbac_permission as permission;
+/// How the name-lookup macros (`policy::role!("admin")`, ...) are declared.
+///
+/// A `macro_rules!` is reachable by path from other crates only when
+/// `#[macro_export]`ed, which puts it at the dependent's view of the crate
+/// root under one global name. So a `pub` policy exports its lookups under
+/// names unique to the policy and re-exports them inside its module; a
+/// private one keeps them crate-local and exports nothing.
+struct Lookups {
+    exported: bool,
+    /// Distinguishes this policy's exported macros from another policy's in
+    /// the same crate.
+    suffix: String,
+}
 
-            #[doc(hidden)]
-            macro_rules! __rbac_scope {
-                #(#permission_arms)*
-                #scope_fallback
+impl Lookups {
+    fn new(input: &PolicyInput, compiled: &Compiled) -> Self {
+        use std::hash::{Hash, Hasher};
+        // Same input, same names: stable across builds. Two policies with
+        // the same module name and the same roles in one crate would collide,
+        // and then rustc reports the duplicate definition.
+        let mut hasher = std::hash::DefaultHasher::new();
+        input.name.to_string().hash(&mut hasher);
+        for role in &compiled.roles {
+            role.name.hash(&mut hasher);
+            role.aliases.hash(&mut hasher);
+        }
+        compiled.permissions.hash(&mut hasher);
+        Self {
+            exported: matches!(input.vis, syn::Visibility::Public(_)),
+            suffix: format!("{}_{:016x}", input.name, hasher.finish()),
+        }
+    }
+
+    fn define(
+        &self,
+        kind: &str,
+        arms: impl Iterator<Item = TokenStream>,
+        fallback: &TokenStream,
+    ) -> TokenStream {
+        let public_name = format_ident!("{kind}");
+        if self.exported {
+            let unique = format_ident!("__rbac_{kind}_{}", self.suffix);
+            quote! {
+                #[doc(hidden)]
+                #[macro_export]
+                macro_rules! #unique {
+                    #(#arms)*
+                    #fallback
+                }
+                #[doc(hidden)]
+                pub use #unique as #public_name;
             }
-            #[doc(hidden)]
-            #[allow(unused_imports)]
-            pub(crate) use __rbac_scope as scope;
+        } else {
+            let local = format_ident!("__rbac_{kind}");
+            quote! {
+                #[doc(hidden)]
+                macro_rules! #local {
+                    #(#arms)*
+                    #fallback
+                }
+                #[doc(hidden)]
+                #[allow(unused_imports)]
+                pub(crate) use #local as #public_name;
+            }
         }
     }
 }
