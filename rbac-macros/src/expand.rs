@@ -243,17 +243,21 @@ enum Mode {
 
 /// The requirement as a boolean expression over the user's grants and the
 /// token's scopes.
+///
+/// Leaves are bare expressions and combinators parenthesize their operands,
+/// so no parentheses end up where rustc's `unused_parens` would flag them in
+/// the user's crate (the `owner(...)` leaf carries the user's span).
 fn predicate(term: &Term, policy: &Option<TokenStream>, names: &Names, mode: Mode) -> TokenStream {
     let Names { user, grants, claims } = names;
     let recurse = |term: &Term| predicate(term, policy, names, mode);
     match term {
         Term::Role(name) => {
             let lookup = name_lookup(policy, "role", name);
-            quote!((#grants.roles & #lookup != 0))
+            quote!(#grants.roles & #lookup != 0)
         }
         Term::Permission(name) => {
             let lookup = name_lookup(policy, "permission", name);
-            quote!((#grants.permissions & #lookup != 0))
+            quote!(#grants.permissions & #lookup != 0)
         }
         Term::Scope(_) if matches!(mode, Mode::RequiredScopesHeld { positive: true }) => {
             quote!(true)
@@ -262,15 +266,15 @@ fn predicate(term: &Term, policy: &Option<TokenStream>, names: &Names, mode: Mod
             // Scopes are the policy's permission names: the lookup makes a
             // typo a compile error; the check reads the token.
             let lookup = name_lookup(policy, "scope", name);
-            quote!((#lookup != 0 && #claims.has_scope(#name)))
+            quote!(#lookup != 0 && #claims.has_scope(#name))
         }
         Term::Any(terms) => {
             let terms = terms.iter().map(recurse);
-            quote!((false #(|| #terms)*))
+            quote!(false #(|| (#terms))*)
         }
         Term::All(terms) => {
             let terms = terms.iter().map(recurse);
-            quote!((true #(&& #terms)*))
+            quote!(true #(&& (#terms))*)
         }
         Term::Not(term) => {
             let flipped = match mode {
@@ -280,10 +284,10 @@ fn predicate(term: &Term, policy: &Option<TokenStream>, names: &Names, mode: Mod
                 }
             };
             let term = predicate(term, policy, names, flipped);
-            quote!((!#term))
+            quote!(!(#term))
         }
         Term::Owner(argument) => {
-            quote_spanned!(argument.span()=> (#argument == #user.username))
+            quote_spanned!(argument.span()=> #argument == #user.username)
         }
         // Pessimistic, so that the whole requirement comes out false: never
         // "only a scope is missing" on the strength of a check not re-run.
@@ -296,7 +300,7 @@ fn predicate(term: &Term, policy: &Option<TokenStream>, names: &Names, mode: Mod
         }
         Term::Check(call, arguments) => {
             let function = &call.func;
-            quote_spanned!(syn::spanned::Spanned::span(call)=> (#function(#user, #(&#arguments),*).await))
+            quote_spanned!(syn::spanned::Spanned::span(call)=> #function(#user, #(&#arguments),*).await)
         }
     }
 }
