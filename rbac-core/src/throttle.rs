@@ -3,7 +3,7 @@
 //! attempts per hour per account).
 //!
 //! The scheme, and why:
-//! - Each key (the submitted username, and the client IP) gets `burst` free
+//! - Each key (the account, and the client IP) gets `burst` free
 //!   consecutive failures. After that each failure doubles a lockout delay,
 //!   from `base_delay` up to `max_delay`; a success resets the streak.
 //! - Each key also has an hourly cap on failures (`account_hourly_limit`,
@@ -16,6 +16,9 @@
 //!   the last `known_client_ttl`. An attacker cannot earn that status without
 //!   the password. A real user on a new network during an attack waits at
 //!   most until the window ends.
+//! - The account is the submitted name as the user store keys it
+//!   ([`UserStore::account_key`](crate::UserStore::account_key)), so in a
+//!   case-insensitive store every spelling of a name shares one budget.
 //! - Unknown usernames are counted exactly like real ones, so throttling does
 //!   not reveal which accounts exist.
 //! - The state is bounded (`max_entries`); when full, expired entries are
@@ -71,7 +74,9 @@ impl Default for ThrottleConfig {
 /// One login attempt, as the throttle sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct Attempt<'a> {
-    /// The submitted username (whether or not it exists).
+    /// The submitted username as the user store keys it
+    /// ([`UserStore::account_key`](crate::UserStore::account_key)), whether
+    /// or not the user exists.
     pub account: &'a str,
     /// The client's address.
     pub ip: IpAddr,

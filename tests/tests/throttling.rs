@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
-use rbac_core::{Auth, JwtSecret, MemoryUserStore, PasswordHasher, Tokens};
+use rbac_core::{Auth, JwtSecret, MemoryUserStore, PasswordHasher, Tokens, UserStore as _};
 use tests::{Reply, TEST_SECRET, send};
 
 fn app(configure: impl FnOnce(Auth) -> Auth) -> Router {
@@ -154,4 +154,62 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
             &login(&router, "192.0.2.1", "username=x&password=x", Some(&header)).await,
         );
     }
+}
+
+/// `johndoe` with the letters whose bits are set in `mask` in upper case.
+fn spelling(mask: u32) -> String {
+    "johndoe"
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if mask >> i & 1 == 1 { c.to_ascii_uppercase() } else { c })
+        .collect()
+}
+
+async fn one_budget_for_every_spelling(router: &Router) {
+    // Six failures, each under a spelling never used before...
+    for mask in 1..=6 {
+        let form = format!("username={}&password=wrong", spelling(mask));
+        assert_eq!(
+            login(router, "198.51.100.1", &form, None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{mask}"
+        );
+    }
+    // ...used up the account's budget for all of them, as six failures of
+    // one spelling would.
+    let fresh = format!("username={}&password=secret", spelling(0b111_1111));
+    assert_throttled(&login(router, "198.51.100.2", &fresh, None).await);
+    assert_throttled(&login(router, "198.51.100.2", RIGHT, None).await);
+}
+
+#[tokio::test]
+async fn case_insensitive_stores_throttle_every_spelling_as_one_account() {
+    let users = MemoryUserStore::case_insensitive();
+    let hasher = PasswordHasher::default();
+    example_app::seed_demo_users(&users, &hasher).expect("seed");
+    let tokens = Tokens::hs256(JwtSecret::new(TEST_SECRET.to_vec()).expect("secret"));
+    let auth = Auth::with_hasher(tokens, users.clone(), hasher);
+    one_budget_for_every_spelling(&example_app::app(example_app::AppState::new(auth, users))).await;
+
+    let options = example_app::db::StoreOptions {
+        case_insensitive_usernames: true,
+        cache_ttl: std::time::Duration::from_secs(1),
+    };
+    let url = tests::stores::sqlite_url(&tests::stores::temp_db_path());
+    let database = example_app::db::Database::open(&url, options).await.expect("sqlite");
+    let (router, directory) = tests::demo_app_on(database).await;
+    one_budget_for_every_spelling(&router).await;
+    // The shared handle over a store keys names as the store does.
+    assert_eq!(directory.account_key("JohnDoe"), "johndoe");
+}
+
+#[tokio::test]
+async fn case_sensitive_stores_keep_spellings_apart() {
+    // Here `JohnDoe` is another (unknown) account, with its own budget:
+    // counting it against `johndoe` would let anyone lock users out.
+    let router = app(|auth| auth);
+    for _ in 0..6 {
+        login(&router, "198.51.100.1", "username=JohnDoe&password=wrong", None).await;
+    }
+    assert_eq!(login(&router, "198.51.100.2", RIGHT, None).await.status, StatusCode::OK);
 }
