@@ -278,7 +278,8 @@ impl Auth {
         let account = self.0.store.account_key(submitted);
         let attempt = Attempt { account: &account, ip: client_ip };
         if let Some(throttle) = &self.0.throttle {
-            match throttle.check(attempt).await {
+            // Counted as a failure from here on, unless the password is right.
+            match throttle.reserve(attempt).await {
                 Ok(()) => {}
                 Err(ThrottleError::Throttled(wait)) => {
                     tracing::info!(target: AUDIT, username = submitted, %client_ip, reason = "throttled", "login refused");

@@ -11,6 +11,16 @@
 //! - Throttled requests are refused with 429 *before* the password is
 //!   looked at, so a 429 never says whether the password was right, and it
 //!   costs no hashing.
+//! - An attempt that may proceed is counted as a failure at once, in the
+//!   same atomic step as the decision ([`LoginThrottle::reserve`]); a right
+//!   password takes that back ([`LoginThrottle::record`]). So concurrent
+//!   guesses cannot all pass a check before any of them is counted: a
+//!   burst of parallel requests gets no more password checks than the same
+//!   requests one after another. An attempt that ends without a verdict
+//!   (the user store or the hashing pool unavailable, a 503) stays counted
+//!   as a failure: that can only make the limits stricter, whereas taking
+//!   it back would let a client that keeps the hashing pool busy retry for
+//!   free.
 //! - Lockout cannot be used to keep a real user out: account-level limits do
 //!   not apply to a client IP that logged in to that account successfully in
 //!   the last `known_client_ttl`. An attacker cannot earn that status without
@@ -94,24 +104,30 @@ pub enum ThrottleError {
 
 /// Decides whether a login attempt may proceed, and learns from outcomes.
 pub trait LoginThrottle: Send + Sync + 'static {
-    /// `Ok` if the attempt may be checked now.
-    fn check(&self, attempt: Attempt<'_>)
-    -> impl Future<Output = Result<(), ThrottleError>> + Send;
+    /// `Ok` if the attempt may be checked now, in which case it is already
+    /// counted as a failure. Deciding and counting must be one atomic step,
+    /// so that concurrent attempts cannot all pass before any is counted.
+    fn reserve(
+        &self,
+        attempt: Attempt<'_>,
+    ) -> impl Future<Output = Result<(), ThrottleError>> + Send;
 
-    /// Records a checked attempt: `succeeded` is whether the password was right.
+    /// The verdict on a reserved attempt: `succeeded` is whether the password
+    /// was right. A success takes back the reserved failure and resets the
+    /// streaks; a failure is already counted, so nothing more happens.
     fn record(&self, attempt: Attempt<'_>, succeeded: bool) -> impl Future<Output = ()> + Send;
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 pub(crate) trait DynLoginThrottle: Send + Sync {
-    fn check<'a>(&'a self, attempt: Attempt<'a>) -> BoxFuture<'a, Result<(), ThrottleError>>;
+    fn reserve<'a>(&'a self, attempt: Attempt<'a>) -> BoxFuture<'a, Result<(), ThrottleError>>;
     fn record<'a>(&'a self, attempt: Attempt<'a>, succeeded: bool) -> BoxFuture<'a, ()>;
 }
 
 impl<T: LoginThrottle> DynLoginThrottle for T {
-    fn check<'a>(&'a self, attempt: Attempt<'a>) -> BoxFuture<'a, Result<(), ThrottleError>> {
-        Box::pin(LoginThrottle::check(self, attempt))
+    fn reserve<'a>(&'a self, attempt: Attempt<'a>) -> BoxFuture<'a, Result<(), ThrottleError>> {
+        Box::pin(LoginThrottle::reserve(self, attempt))
     }
     fn record<'a>(&'a self, attempt: Attempt<'a>, succeeded: bool) -> BoxFuture<'a, ()> {
         Box::pin(LoginThrottle::record(self, attempt, succeeded))
@@ -159,6 +175,14 @@ impl Counter {
         self.blocked_until = backoff(self.consecutive, burst, config).map(|delay| now + delay);
     }
 
+    /// Takes back the failure reserved for an attempt that succeeded, and
+    /// ends the streak.
+    fn succeed(&mut self) {
+        self.failures = self.failures.saturating_sub(1);
+        self.consecutive = 0;
+        self.blocked_until = None;
+    }
+
     fn expired(&self, now: Instant, config: &ThrottleConfig) -> bool {
         now.duration_since(self.window_start) >= config.window
             && self.blocked_until.is_none_or(|until| until <= now)
@@ -186,10 +210,11 @@ struct State {
 ///
 /// let throttle = MemoryThrottle::new(ThrottleConfig { account_burst: 1, ..Default::default() });
 /// let attempt = Attempt { account: "johndoe", ip: "203.0.113.7".parse().unwrap() };
+/// assert!(throttle.reserve(attempt).await.is_ok(), "one free failure");
 /// throttle.record(attempt, false).await;
-/// assert!(throttle.check(attempt).await.is_ok(), "one free failure");
+/// assert!(throttle.reserve(attempt).await.is_ok(), "the failure that starts the backoff");
 /// throttle.record(attempt, false).await;
-/// assert!(matches!(throttle.check(attempt).await, Err(ThrottleError::Throttled(_))));
+/// assert!(matches!(throttle.reserve(attempt).await, Err(ThrottleError::Throttled(_))));
 /// # }
 /// ```
 #[derive(Debug)]
@@ -210,9 +235,9 @@ impl MemoryThrottle {
         Self { config, state: Mutex::new(State::default()) }
     }
 
-    fn check_at(&self, attempt: Attempt<'_>, now: Instant) -> Result<(), ThrottleError> {
+    fn reserve_at(&self, attempt: Attempt<'_>, now: Instant) -> Result<(), ThrottleError> {
         let config = &self.config;
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let wait = |key: &Key, limit| {
             state.counters.get(key).and_then(|counter| {
                 let mut counter = *counter;
@@ -230,15 +255,9 @@ impl MemoryThrottle {
         } else {
             wait(&Key::Account(attempt.account.to_owned()), config.account_hourly_limit)
         };
-        match ip_wait.into_iter().chain(account_wait).max() {
-            Some(wait) => Err(ThrottleError::Throttled(wait)),
-            None => Ok(()),
+        if let Some(wait) = ip_wait.into_iter().chain(account_wait).max() {
+            return Err(ThrottleError::Throttled(wait));
         }
-    }
-
-    fn record_at(&self, attempt: Attempt<'_>, succeeded: bool, now: Instant) {
-        let config = &self.config;
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let keys = [
             (Key::Account(attempt.account.to_owned()), config.account_burst),
             (Key::Ip(attempt.ip), config.ip_burst),
@@ -251,26 +270,36 @@ impl MemoryThrottle {
             let room = state.counters.len() < config.max_entries;
             let counter = match state.counters.get_mut(&key) {
                 Some(counter) => counter,
-                None if succeeded || !room => continue,
+                None if !room => continue,
                 None => state.counters.entry(key).or_insert(Counter::new(now)),
             };
             counter.refresh(now, config.window);
-            if succeeded {
-                counter.consecutive = 0;
-                counter.blocked_until = None;
-            } else {
-                counter.fail(now, burst, config);
+            counter.fail(now, burst, config);
+        }
+        Ok(())
+    }
+
+    fn record_at(&self, attempt: Attempt<'_>, succeeded: bool, now: Instant) {
+        if !succeeded {
+            return;
+        }
+        let config = &self.config;
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        for key in [Key::Account(attempt.account.to_owned()), Key::Ip(attempt.ip)] {
+            if let Some(counter) = state.counters.get_mut(&key) {
+                counter.refresh(now, config.window);
+                counter.succeed();
             }
         }
-        if succeeded && state.known.len() < config.max_entries {
+        if state.known.len() < config.max_entries {
             state.known.insert((attempt.account.to_owned(), attempt.ip), now);
         }
     }
 }
 
 impl LoginThrottle for MemoryThrottle {
-    async fn check(&self, attempt: Attempt<'_>) -> Result<(), ThrottleError> {
-        self.check_at(attempt, Instant::now())
+    async fn reserve(&self, attempt: Attempt<'_>) -> Result<(), ThrottleError> {
+        self.reserve_at(attempt, Instant::now())
     }
 
     async fn record(&self, attempt: Attempt<'_>, succeeded: bool) {

@@ -213,3 +213,37 @@ async fn case_sensitive_stores_keep_spellings_apart() {
     }
     assert_eq!(login(&router, "198.51.100.2", RIGHT, None).await.status, StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_get_no_more_password_checks_than_serial_ones() {
+    // A router with the hashing pool, user store and throttle of the
+    // default configuration, and a fresh account under attack.
+    let router = app(|auth| auth);
+    let guesses = 24;
+    let tasks: Vec<_> = (0..guesses)
+        .map(|i| {
+            let router = router.clone();
+            let from = format!("203.0.113.{i}");
+            tokio::spawn(async move { login(&router, &from, WRONG, None).await.status })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("task"));
+    }
+    let throttled = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    let passed: Vec<_> = statuses.iter().filter(|s| **s != StatusCode::TOO_MANY_REQUESTS).collect();
+    // One after another, the burst is free and the next failure starts the
+    // backoff (as in `five_failures_then_429_whatever_the_password`): in
+    // parallel, no more may reach the password check (401) or the hashing
+    // pool (503 when it is full).
+    let burst = rbac_core::throttle::ThrottleConfig::default().account_burst as usize;
+    assert!(passed.len() <= burst + 1, "{statuses:?}");
+    assert_eq!(throttled + passed.len(), guesses);
+    assert!(
+        passed
+            .iter()
+            .all(|s| [StatusCode::UNAUTHORIZED, StatusCode::SERVICE_UNAVAILABLE].contains(s)),
+        "{statuses:?}"
+    );
+}

@@ -18,8 +18,10 @@ fn attempt(account: &str, ip: &str) -> Attempt<'static> {
     Attempt { account: Box::leak(account.to_owned().into_boxed_str()), ip: ip.parse().expect("ip") }
 }
 
-fn wait(throttle: &MemoryThrottle, attempt: Attempt<'_>, now: Instant) -> Option<Duration> {
-    match throttle.check_at(attempt, now) {
+/// Reserves an attempt: `None` if it may proceed (and is now counted), or
+/// how long it must wait.
+fn reserve(throttle: &MemoryThrottle, attempt: Attempt<'_>, now: Instant) -> Option<Duration> {
+    match throttle.reserve_at(attempt, now) {
         Ok(()) => None,
         Err(ThrottleError::Throttled(wait)) => Some(wait),
         Err(ThrottleError::Unavailable) => unreachable!("memory never fails"),
@@ -39,28 +41,57 @@ fn an_account_is_throttled_after_its_burst_and_freed_after_the_delay() {
     let throttle = MemoryThrottle::new(config());
     let (t0, guess) = (Instant::now(), attempt("johndoe", "198.51.100.1"));
     for _ in 0..3 {
-        assert_eq!(wait(&throttle, guess, t0), None);
-        throttle.record_at(guess, false, t0);
+        assert_eq!(reserve(&throttle, guess, t0), None);
     }
-    assert_eq!(wait(&throttle, guess, t0), None, "the burst itself is free");
-    throttle.record_at(guess, false, t0);
-    assert_eq!(wait(&throttle, guess, t0), Some(Duration::from_secs(1)));
-    assert_eq!(wait(&throttle, guess, t0 + Duration::from_secs(1)), None);
-    throttle.record_at(guess, false, t0 + Duration::from_secs(1));
-    assert_eq!(wait(&throttle, guess, t0 + Duration::from_secs(1)), Some(Duration::from_secs(2)));
+    assert_eq!(reserve(&throttle, guess, t0), None, "the burst itself is free");
+    assert_eq!(reserve(&throttle, guess, t0), Some(Duration::from_secs(1)));
+    assert_eq!(reserve(&throttle, guess, t0 + Duration::from_secs(1)), None);
+    assert_eq!(
+        reserve(&throttle, guess, t0 + Duration::from_secs(1)),
+        Some(Duration::from_secs(2))
+    );
 }
 
 #[test]
-fn a_success_resets_the_streak() {
+fn reservations_count_before_any_verdict() {
+    // No verdict is ever recorded, as when every guess is still being hashed.
+    let throttle = MemoryThrottle::new(config());
+    let (t0, guess) = (Instant::now(), attempt("johndoe", "198.51.100.1"));
+    let passed = (0..20).filter(|_| reserve(&throttle, guess, t0).is_none()).count();
+    assert_eq!(passed, 4, "the burst of 3, and the failure that starts the backoff");
+}
+
+#[test]
+fn a_success_takes_back_its_reservation_and_resets_the_streak() {
     let throttle = MemoryThrottle::new(config());
     let (t0, user) = (Instant::now(), attempt("johndoe", "198.51.100.1"));
     for _ in 0..4 {
-        throttle.record_at(user, false, t0);
+        reserve(&throttle, user, t0);
     }
-    let later = t0 + Duration::from_secs(5);
-    throttle.record_at(user, true, later);
-    throttle.record_at(user, false, later);
-    assert_eq!(wait(&throttle, user, later), None, "the streak starts over");
+    let mut now = t0 + Duration::from_secs(5);
+    // Many successes do not use up the hourly limit of 10 failures...
+    for _ in 0..20 {
+        assert_eq!(reserve(&throttle, user, now), None);
+        throttle.record_at(user, true, now);
+        now += Duration::from_secs(1);
+    }
+    // ...and the streak starts over: the burst is free again.
+    let elsewhere = attempt("johndoe", "203.0.113.9");
+    for _ in 0..4 {
+        assert_eq!(reserve(&throttle, elsewhere, now), None);
+    }
+    assert!(reserve(&throttle, elsewhere, now).is_some());
+}
+
+#[test]
+fn a_failed_verdict_adds_nothing_to_its_reservation() {
+    let throttle = MemoryThrottle::new(config());
+    let (t0, guess) = (Instant::now(), attempt("johndoe", "198.51.100.1"));
+    for _ in 0..4 {
+        assert_eq!(reserve(&throttle, guess, t0), None);
+        throttle.record_at(guess, false, t0);
+    }
+    assert_eq!(reserve(&throttle, guess, t0), Some(Duration::from_secs(1)), "4 failures, not 8");
 }
 
 #[test]
@@ -71,13 +102,13 @@ fn the_hourly_cap_holds_until_the_window_ends() {
     let mut now = t0;
     for i in 0..10 {
         let guess = attempt("johndoe", &format!("198.51.100.{i}"));
-        throttle.record_at(guess, false, now);
+        assert_eq!(reserve(&throttle, guess, now), None);
         now += Duration::from_secs(60);
     }
     let fresh = attempt("johndoe", "203.0.113.99");
-    let remaining = wait(&throttle, fresh, now).expect("capped");
+    let remaining = reserve(&throttle, fresh, now).expect("capped");
     assert_eq!(remaining, Duration::from_secs(3600 - 600));
-    assert_eq!(wait(&throttle, fresh, t0 + Duration::from_secs(3600)), None, "a new window");
+    assert_eq!(reserve(&throttle, fresh, t0 + Duration::from_secs(3600)), None, "a new window");
 }
 
 #[test]
@@ -85,15 +116,16 @@ fn a_known_client_is_never_locked_out_of_its_account() {
     let throttle = MemoryThrottle::new(config());
     let t0 = Instant::now();
     let home = attempt("johndoe", "198.51.100.1");
+    assert_eq!(reserve(&throttle, home, t0), None);
     throttle.record_at(home, true, t0);
     for i in 0..50 {
-        throttle.record_at(attempt("johndoe", &format!("203.0.113.{i}")), false, t0);
+        reserve(&throttle, attempt("johndoe", &format!("203.0.113.{i}")), t0);
     }
     assert!(
-        wait(&throttle, attempt("johndoe", "203.0.113.200"), t0).is_some(),
+        reserve(&throttle, attempt("johndoe", "203.0.113.200"), t0).is_some(),
         "attackers are throttled"
     );
-    assert_eq!(wait(&throttle, home, t0), None, "the owner's known address still gets in");
+    assert_eq!(reserve(&throttle, home, t0), None, "the owner's known address still gets in");
 }
 
 #[test]
@@ -101,14 +133,14 @@ fn ip_and_account_limits_are_separate() {
     let throttle = MemoryThrottle::new(config());
     let t0 = Instant::now();
     for i in 0..7 {
-        throttle.record_at(attempt(&format!("user{i}"), "192.0.2.1"), false, t0);
+        assert_eq!(reserve(&throttle, attempt(&format!("user{i}"), "192.0.2.1"), t0), None);
     }
     assert!(
-        wait(&throttle, attempt("someone-else", "192.0.2.1"), t0).is_some(),
+        reserve(&throttle, attempt("someone-else", "192.0.2.1"), t0).is_some(),
         "the IP is throttled"
     );
     assert_eq!(
-        wait(&throttle, attempt("user0", "192.0.2.2"), t0),
+        reserve(&throttle, attempt("user0", "192.0.2.2"), t0),
         None,
         "each account saw one failure"
     );
@@ -116,10 +148,12 @@ fn ip_and_account_limits_are_separate() {
 
 #[test]
 fn state_stays_bounded() {
-    let throttle = MemoryThrottle::new(ThrottleConfig { max_entries: 10, ..config() });
+    let config =
+        ThrottleConfig { max_entries: 10, ip_burst: 1000, ip_hourly_limit: 1000, ..config() };
+    let throttle = MemoryThrottle::new(config);
     let t0 = Instant::now();
     for i in 0..100 {
-        throttle.record_at(attempt(&format!("user{i}"), "192.0.2.1"), false, t0);
+        reserve(&throttle, attempt(&format!("user{i}"), "192.0.2.1"), t0);
     }
     let state = throttle.state.lock().expect("lock");
     assert!(state.counters.len() <= 10, "{}", state.counters.len());
