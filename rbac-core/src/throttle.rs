@@ -31,16 +31,38 @@
 //!   case-insensitive store every spelling of a name shares one budget.
 //! - Unknown usernames are counted exactly like real ones, so throttling does
 //!   not reveal which accounts exist.
-//! - The state is bounded (`max_entries`); when full, expired entries are
-//!   dropped first, and new keys are not tracked until space frees up (the
-//!   per-IP limits still apply to the client doing the flooding).
+//! - IPv6 clients are limited per /64 (one host or one network, as a
+//!   single IPv4 address usually is; a client picks addresses within its
+//!   /64 freely). IPv4 clients are limited per address, and an IPv4-mapped
+//!   IPv6 address counts as its IPv4 address. The known-client exemption
+//!   is per /64 too, so a user whose address changes within its network
+//!   keeps it.
+//! - [`MemoryThrottle`] tracks at most `max_entries` keys, and never
+//!   forgets a failure that still limits anyone. When a new key needs room,
+//!   it evicts a *clean* key: one whose failures have all left the window
+//!   and whose backoff is over, so a fresh key would limit the same (only a
+//!   long-finished streak is forgotten). The key clean the longest goes
+//!   first. If no key is clean, an attempt that needs a new key is refused
+//!   as throttled, until the first key turns clean (at most `window` plus
+//!   `max_delay`). So a flood that fills the table cannot buy unlimited
+//!   guesses, nor reset a key under backoff by pushing it out; it can only
+//!   lock out clients with no key yet, for as long as it keeps the table
+//!   full of recent failures, which the per-IP limits make costly. Size
+//!   `max_entries` for that, or use the Redis throttle, whose keys expire
+//!   on their own and whose memory is Redis's to bound.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+
+pub use self::memory::MemoryThrottle;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisThrottle;
 
 /// The limits of [`MemoryThrottle`] (and of the Redis variant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,176 +163,11 @@ pub fn backoff(consecutive: u32, burst: u32, config: &ThrottleConfig) -> Option<
     Some(config.base_delay.saturating_mul(factor).min(config.max_delay))
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Counter {
-    window_start: Instant,
-    failures: u32,
-    consecutive: u32,
-    blocked_until: Option<Instant>,
-}
-
-impl Counter {
-    fn new(now: Instant) -> Self {
-        Self { window_start: now, failures: 0, consecutive: 0, blocked_until: None }
-    }
-
-    fn refresh(&mut self, now: Instant, window: Duration) {
-        if now.duration_since(self.window_start) >= window {
-            self.window_start = now;
-            self.failures = 0;
-        }
-    }
-
-    /// How long until this key may try again, if it must wait.
-    fn wait(&self, now: Instant, limit: u32, window: Duration) -> Option<Duration> {
-        let backoff = self.blocked_until.and_then(|until| until.checked_duration_since(now));
-        let capped = (self.failures >= limit)
-            .then(|| (self.window_start + window).saturating_duration_since(now));
-        backoff.into_iter().chain(capped).filter(|d| !d.is_zero()).max()
-    }
-
-    fn fail(&mut self, now: Instant, burst: u32, config: &ThrottleConfig) {
-        self.failures = self.failures.saturating_add(1);
-        self.consecutive = self.consecutive.saturating_add(1);
-        self.blocked_until = backoff(self.consecutive, burst, config).map(|delay| now + delay);
-    }
-
-    /// Takes back the failure reserved for an attempt that succeeded, and
-    /// ends the streak.
-    fn succeed(&mut self) {
-        self.failures = self.failures.saturating_sub(1);
-        self.consecutive = 0;
-        self.blocked_until = None;
-    }
-
-    fn expired(&self, now: Instant, config: &ThrottleConfig) -> bool {
-        now.duration_since(self.window_start) >= config.window
-            && self.blocked_until.is_none_or(|until| until <= now)
+/// The client as the per-IP limits count it: its /64 for IPv6, its address
+/// for IPv4 (also when written as IPv4-mapped IPv6).
+fn client_network(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        v4 @ IpAddr::V4(_) => v4,
     }
 }
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Account(String),
-    Ip(IpAddr),
-}
-
-#[derive(Debug, Default)]
-struct State {
-    counters: HashMap<Key, Counter>,
-    known: HashMap<(String, IpAddr), Instant>,
-}
-
-/// In-process throttle state, for a single instance.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// use rbac_core::throttle::{Attempt, LoginThrottle, MemoryThrottle, ThrottleConfig, ThrottleError};
-///
-/// let throttle = MemoryThrottle::new(ThrottleConfig { account_burst: 1, ..Default::default() });
-/// let attempt = Attempt { account: "johndoe", ip: "203.0.113.7".parse().unwrap() };
-/// assert!(throttle.reserve(attempt).await.is_ok(), "one free failure");
-/// throttle.record(attempt, false).await;
-/// assert!(throttle.reserve(attempt).await.is_ok(), "the failure that starts the backoff");
-/// throttle.record(attempt, false).await;
-/// assert!(matches!(throttle.reserve(attempt).await, Err(ThrottleError::Throttled(_))));
-/// # }
-/// ```
-#[derive(Debug)]
-pub struct MemoryThrottle {
-    config: ThrottleConfig,
-    state: Mutex<State>,
-}
-
-impl Default for MemoryThrottle {
-    fn default() -> Self {
-        Self::new(ThrottleConfig::default())
-    }
-}
-
-impl MemoryThrottle {
-    /// An empty throttle with these limits.
-    pub fn new(config: ThrottleConfig) -> Self {
-        Self { config, state: Mutex::new(State::default()) }
-    }
-
-    fn reserve_at(&self, attempt: Attempt<'_>, now: Instant) -> Result<(), ThrottleError> {
-        let config = &self.config;
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let wait = |key: &Key, limit| {
-            state.counters.get(key).and_then(|counter| {
-                let mut counter = *counter;
-                counter.refresh(now, config.window);
-                counter.wait(now, limit, config.window)
-            })
-        };
-        let ip_wait = wait(&Key::Ip(attempt.ip), config.ip_hourly_limit);
-        let known = state
-            .known
-            .get(&(attempt.account.to_owned(), attempt.ip))
-            .is_some_and(|since| now.duration_since(*since) < config.known_client_ttl);
-        let account_wait = if known {
-            None
-        } else {
-            wait(&Key::Account(attempt.account.to_owned()), config.account_hourly_limit)
-        };
-        if let Some(wait) = ip_wait.into_iter().chain(account_wait).max() {
-            return Err(ThrottleError::Throttled(wait));
-        }
-        let keys = [
-            (Key::Account(attempt.account.to_owned()), config.account_burst),
-            (Key::Ip(attempt.ip), config.ip_burst),
-        ];
-        if state.counters.len() + 2 > config.max_entries {
-            state.counters.retain(|_, counter| !counter.expired(now, config));
-            state.known.retain(|_, since| now.duration_since(*since) < config.known_client_ttl);
-        }
-        for (key, burst) in keys {
-            let room = state.counters.len() < config.max_entries;
-            let counter = match state.counters.get_mut(&key) {
-                Some(counter) => counter,
-                None if !room => continue,
-                None => state.counters.entry(key).or_insert(Counter::new(now)),
-            };
-            counter.refresh(now, config.window);
-            counter.fail(now, burst, config);
-        }
-        Ok(())
-    }
-
-    fn record_at(&self, attempt: Attempt<'_>, succeeded: bool, now: Instant) {
-        if !succeeded {
-            return;
-        }
-        let config = &self.config;
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        for key in [Key::Account(attempt.account.to_owned()), Key::Ip(attempt.ip)] {
-            if let Some(counter) = state.counters.get_mut(&key) {
-                counter.refresh(now, config.window);
-                counter.succeed();
-            }
-        }
-        if state.known.len() < config.max_entries {
-            state.known.insert((attempt.account.to_owned(), attempt.ip), now);
-        }
-    }
-}
-
-impl LoginThrottle for MemoryThrottle {
-    async fn reserve(&self, attempt: Attempt<'_>) -> Result<(), ThrottleError> {
-        self.reserve_at(attempt, Instant::now())
-    }
-
-    async fn record(&self, attempt: Attempt<'_>, succeeded: bool) {
-        self.record_at(attempt, succeeded, Instant::now());
-    }
-}
-
-#[cfg(feature = "redis")]
-mod redis;
-#[cfg(feature = "redis")]
-pub use self::redis::RedisThrottle;
-
-#[cfg(test)]
-mod tests;

@@ -159,3 +159,21 @@ async fn an_unreachable_redis_fails_closed() {
         );
     }
 }
+
+#[tokio::test]
+async fn ipv6_clients_share_a_limit_per_64() {
+    let throttle = throttle(&unique_prefix("ipv6"), small()).await;
+    // ip_burst is 4: five failures from five addresses of one /64...
+    for (i, account) in ["a", "b", "c", "d", "e"].into_iter().enumerate() {
+        let ip = format!("2001:db8:7:7:{i}::1");
+        assert_eq!(throttle.reserve(attempt(account, &ip)).await, Ok(()));
+    }
+    // ...throttle the whole /64, and only it.
+    assert!(throttle.reserve(attempt("f", "2001:db8:7:7:ffff::2")).await.is_err());
+    assert_eq!(throttle.reserve(attempt("f", "2001:db8:7:8::1")).await, Ok(()));
+    // An IPv4-mapped address is its IPv4 address.
+    for account in ["g", "h", "i", "j", "k"] {
+        assert_eq!(throttle.reserve(attempt(account, "198.51.100.60")).await, Ok(()));
+    }
+    assert!(throttle.reserve(attempt("l", "::ffff:198.51.100.60")).await.is_err());
+}

@@ -131,7 +131,7 @@ impl RedisThrottle {
 }
 
 fn ip_text(ip: IpAddr) -> String {
-    ip.to_canonical().to_string()
+    super::client_network(ip).to_string()
 }
 
 impl LoginThrottle for RedisThrottle {

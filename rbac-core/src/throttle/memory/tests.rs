@@ -1,4 +1,5 @@
 use super::*;
+use crate::throttle::backoff;
 
 fn config() -> ThrottleConfig {
     ThrottleConfig {
@@ -157,5 +158,80 @@ fn state_stays_bounded() {
     }
     let state = throttle.state.lock().expect("lock");
     assert!(state.counters.len() <= 10, "{}", state.counters.len());
+    assert_eq!(state.by_clean.len(), state.counters.len(), "the index matches the table");
     assert!(state.counters.contains_key(&Key::Ip("192.0.2.1".parse().expect("ip"))));
+}
+
+/// A throttle of 10 entries, full of keys that still hold failures.
+fn full_of_recent_failures(t0: Instant) -> MemoryThrottle {
+    let throttle = MemoryThrottle::new(ThrottleConfig { max_entries: 10, ..config() });
+    for i in 0..5 {
+        assert_eq!(
+            reserve(&throttle, attempt(&format!("flood{i}"), &format!("192.0.2.{i}")), t0),
+            None
+        );
+    }
+    throttle
+}
+
+#[test]
+fn a_full_table_refuses_new_keys_rather_than_not_counting_them() {
+    let t0 = Instant::now();
+    let throttle = full_of_recent_failures(t0);
+    let guess = attempt("victim", "198.51.100.1");
+    let passed = (0..20).filter(|_| reserve(&throttle, guess, t0).is_none()).count();
+    assert!(passed <= 4, "{passed} guesses passed, beyond the burst");
+    assert!(throttle.state.lock().expect("lock").counters.len() <= 10);
+    let another = attempt("another", "198.51.100.2");
+    assert_eq!(
+        reserve(&throttle, another, t0 + Duration::from_secs(600)),
+        Some(Duration::from_secs(3000)),
+        "until the first key turns clean"
+    );
+}
+
+#[test]
+fn a_full_table_makes_room_by_evicting_clean_keys() {
+    let t0 = Instant::now();
+    let throttle = full_of_recent_failures(t0);
+    // The flood's failures have left the window and no backoff is running:
+    // those keys carry nothing that a fresh one would not.
+    let later = t0 + Duration::from_secs(3600);
+    let guess = attempt("victim", "198.51.100.1");
+    let passed = (0..20).filter(|_| reserve(&throttle, guess, later).is_none()).count();
+    assert_eq!(passed, 4, "the new key is counted like any other");
+    assert!(throttle.state.lock().expect("lock").counters.len() <= 10);
+}
+
+#[test]
+fn a_key_under_backoff_is_never_evicted() {
+    let throttle = MemoryThrottle::new(ThrottleConfig { max_entries: 10, ..config() });
+    let t0 = Instant::now();
+    let guess = attempt("victim", "198.51.100.1");
+    while reserve(&throttle, guess, t0).is_none() {}
+    for i in 0..100 {
+        reserve(&throttle, attempt(&format!("flood{i}"), &format!("192.0.2.{i}")), t0);
+    }
+    let elsewhere = attempt("victim", "203.0.113.1");
+    assert!(reserve(&throttle, elsewhere, t0).is_some(), "the victim's account is still throttled");
+}
+
+#[test]
+fn ipv6_clients_are_limited_per_64_and_mapped_ipv4_as_ipv4() {
+    let throttle = MemoryThrottle::new(config());
+    let t0 = Instant::now();
+    // ip_burst is 6: seven failures from one /64, each from a new address...
+    for i in 0..7 {
+        let ip = format!("2001:db8:1:2:{i}::{i}");
+        assert_eq!(reserve(&throttle, attempt(&format!("user{i}"), &ip), t0), None);
+    }
+    // ...throttle the whole /64, and only it.
+    assert!(reserve(&throttle, attempt("fresh", "2001:db8:1:2:ffff::1"), t0).is_some());
+    assert_eq!(reserve(&throttle, attempt("fresh", "2001:db8:1:3::1"), t0), None);
+
+    for i in 0..7 {
+        assert_eq!(reserve(&throttle, attempt(&format!("other{i}"), "192.0.2.9"), t0), None);
+    }
+    assert!(reserve(&throttle, attempt("fresh2", "::ffff:192.0.2.9"), t0).is_some());
+    assert_eq!(reserve(&throttle, attempt("fresh2", "192.0.2.10"), t0), None, "IPv4: per address");
 }
