@@ -298,12 +298,17 @@ impl Auth {
             crate::scope::check_syntax(scope)?;
         }
         let password = Zeroizing::new(password);
-        let attempt = Attempt { account: truncate(username, MAX_USERNAME_BYTES), ip: client_ip };
+        let submitted = truncate(username, MAX_USERNAME_BYTES);
+        // Keyed as the store keys users, so that spellings of one name
+        // (`JohnDoe`, `johndoe`) share one budget.
+        let account = self.0.store.account_key(submitted);
+        let attempt = Attempt { account: &account, ip: client_ip };
         if let Some(throttle) = &self.0.throttle {
-            match throttle.check(attempt).await {
+            // Counted as a failure from here on, unless the password is right.
+            match throttle.reserve(attempt).await {
                 Ok(()) => {}
                 Err(ThrottleError::Throttled(wait)) => {
-                    tracing::info!(target: AUDIT, username = attempt.account, %client_ip, reason = "throttled", "login refused");
+                    tracing::info!(target: AUDIT, username = submitted, %client_ip, reason = "throttled", "login refused");
                     return Err(AuthError::Throttled(wait.as_secs().saturating_add(1)));
                 }
                 Err(ThrottleError::Unavailable) => return Err(AuthError::Unavailable),
@@ -323,7 +328,7 @@ impl Auth {
             }
             Err(error) => {
                 if error == AuthError::IncorrectCredentials {
-                    tracing::info!(target: AUDIT, username = attempt.account, %client_ip, reason = "bad_credentials", "login failed");
+                    tracing::info!(target: AUDIT, username = submitted, %client_ip, reason = "bad_credentials", "login failed");
                 }
                 Err(error)
             }

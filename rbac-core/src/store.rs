@@ -1,5 +1,6 @@
 //! Where users live: the [`UserStore`] trait and the in-memory store.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -76,6 +77,15 @@ pub trait UserStore: Send + Sync + 'static {
 
     /// Every user, ordered by username.
     fn list_users(&self) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
+
+    /// The account `username` names here: two names with the same key are
+    /// one user. The login throttle counts failures per key, so a store
+    /// that matches names loosely (ignoring case, say) must override this,
+    /// or every spelling of a name gets its own budget of guesses. It must
+    /// not depend on whether the user exists. By default, the name itself.
+    fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str> {
+        Cow::Borrowed(username)
+    }
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -91,6 +101,7 @@ pub(crate) trait DynUserStore: Send + Sync {
         &'a self,
         username: &'a str,
     ) -> BoxFuture<'a, Result<Option<UserRecord>, StoreError>>;
+    fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str>;
 }
 
 impl<T: UserStore> DynUserStore for T {
@@ -105,6 +116,9 @@ impl<T: UserStore> DynUserStore for T {
         username: &'a str,
     ) -> BoxFuture<'a, Result<Option<UserRecord>, StoreError>> {
         Box::pin(UserStore::find_credentials(self, username))
+    }
+    fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str> {
+        UserStore::account_key(self, username)
     }
 }
 
@@ -219,6 +233,10 @@ impl UserStore for MemoryUserStore {
         all.sort_by(|a, b| a.username.cmp(&b.username));
         Ok(all)
     }
+
+    fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str> {
+        account_key(username, self.case_insensitive)
+    }
 }
 
 impl WritableUserStore for MemoryUserStore {
@@ -254,5 +272,10 @@ impl WritableUserStore for MemoryUserStore {
 /// The form of `username` that uniqueness and lookups use: the name itself,
 /// or its lowercase form in a case-insensitive store.
 pub(crate) fn username_key(username: &str, case_insensitive: bool) -> String {
-    if case_insensitive { username.to_lowercase() } else { username.to_owned() }
+    account_key(username, case_insensitive).into_owned()
+}
+
+/// [`username_key`], borrowing when the name is its own key.
+pub(crate) fn account_key(username: &str, case_insensitive: bool) -> Cow<'_, str> {
+    if case_insensitive { Cow::Owned(username.to_lowercase()) } else { Cow::Borrowed(username) }
 }

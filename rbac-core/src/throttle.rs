@@ -3,7 +3,7 @@
 //! attempts per hour per account).
 //!
 //! The scheme, and why:
-//! - Each key (the submitted username, and the client IP) gets `burst` free
+//! - Each key (the account, and the client IP) gets `burst` free
 //!   consecutive failures. After that each failure doubles a lockout delay,
 //!   from `base_delay` up to `max_delay`; a success resets the streak.
 //! - Each key also has an hourly cap on failures (`account_hourly_limit`,
@@ -11,23 +11,58 @@
 //! - Throttled requests are refused with 429 *before* the password is
 //!   looked at, so a 429 never says whether the password was right, and it
 //!   costs no hashing.
+//! - An attempt that may proceed is counted as a failure at once, in the
+//!   same atomic step as the decision ([`LoginThrottle::reserve`]); a right
+//!   password takes that back ([`LoginThrottle::record`]). So concurrent
+//!   guesses cannot all pass a check before any of them is counted: a
+//!   burst of parallel requests gets no more password checks than the same
+//!   requests one after another. An attempt that ends without a verdict
+//!   (the user store or the hashing pool unavailable, a 503) stays counted
+//!   as a failure: that can only make the limits stricter, whereas taking
+//!   it back would let a client that keeps the hashing pool busy retry for
+//!   free.
 //! - Lockout cannot be used to keep a real user out: account-level limits do
 //!   not apply to a client IP that logged in to that account successfully in
 //!   the last `known_client_ttl`. An attacker cannot earn that status without
 //!   the password. A real user on a new network during an attack waits at
 //!   most until the window ends.
+//! - The account is the submitted name as the user store keys it
+//!   ([`UserStore::account_key`](crate::UserStore::account_key)), so in a
+//!   case-insensitive store every spelling of a name shares one budget.
 //! - Unknown usernames are counted exactly like real ones, so throttling does
 //!   not reveal which accounts exist.
-//! - The state is bounded (`max_entries`); when full, expired entries are
-//!   dropped first, and new keys are not tracked until space frees up (the
-//!   per-IP limits still apply to the client doing the flooding).
+//! - IPv6 clients are limited per /64 (one host or one network, as a
+//!   single IPv4 address usually is; a client picks addresses within its
+//!   /64 freely). IPv4 clients are limited per address, and an IPv4-mapped
+//!   IPv6 address counts as its IPv4 address. The known-client exemption
+//!   is per /64 too, so a user whose address changes within its network
+//!   keeps it.
+//! - [`MemoryThrottle`] tracks at most `max_entries` keys, and never
+//!   forgets a failure that still limits anyone. When a new key needs room,
+//!   it evicts a *clean* key: one whose failures have all left the window
+//!   and whose backoff is over, so a fresh key would limit the same (only a
+//!   long-finished streak is forgotten). The key clean the longest goes
+//!   first. If no key is clean, an attempt that needs a new key is refused
+//!   as throttled, until the first key turns clean (at most `window` plus
+//!   `max_delay`). So a flood that fills the table cannot buy unlimited
+//!   guesses, nor reset a key under backoff by pushing it out; it can only
+//!   lock out clients with no key yet, for as long as it keeps the table
+//!   full of recent failures, which the per-IP limits make costly. Size
+//!   `max_entries` for that, or use the Redis throttle, whose keys expire
+//!   on their own and whose memory is Redis's to bound.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+
+pub use self::memory::MemoryThrottle;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisThrottle;
 
 /// The limits of [`MemoryThrottle`] (and of the Redis variant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +106,9 @@ impl Default for ThrottleConfig {
 /// One login attempt, as the throttle sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct Attempt<'a> {
-    /// The submitted username (whether or not it exists).
+    /// The submitted username as the user store keys it
+    /// ([`UserStore::account_key`](crate::UserStore::account_key)), whether
+    /// or not the user exists.
     pub account: &'a str,
     /// The client's address.
     pub ip: IpAddr,
@@ -89,24 +126,30 @@ pub enum ThrottleError {
 
 /// Decides whether a login attempt may proceed, and learns from outcomes.
 pub trait LoginThrottle: Send + Sync + 'static {
-    /// `Ok` if the attempt may be checked now.
-    fn check(&self, attempt: Attempt<'_>)
-    -> impl Future<Output = Result<(), ThrottleError>> + Send;
+    /// `Ok` if the attempt may be checked now, in which case it is already
+    /// counted as a failure. Deciding and counting must be one atomic step,
+    /// so that concurrent attempts cannot all pass before any is counted.
+    fn reserve(
+        &self,
+        attempt: Attempt<'_>,
+    ) -> impl Future<Output = Result<(), ThrottleError>> + Send;
 
-    /// Records a checked attempt: `succeeded` is whether the password was right.
+    /// The verdict on a reserved attempt: `succeeded` is whether the password
+    /// was right. A success takes back the reserved failure and resets the
+    /// streaks; a failure is already counted, so nothing more happens.
     fn record(&self, attempt: Attempt<'_>, succeeded: bool) -> impl Future<Output = ()> + Send;
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 pub(crate) trait DynLoginThrottle: Send + Sync {
-    fn check<'a>(&'a self, attempt: Attempt<'a>) -> BoxFuture<'a, Result<(), ThrottleError>>;
+    fn reserve<'a>(&'a self, attempt: Attempt<'a>) -> BoxFuture<'a, Result<(), ThrottleError>>;
     fn record<'a>(&'a self, attempt: Attempt<'a>, succeeded: bool) -> BoxFuture<'a, ()>;
 }
 
 impl<T: LoginThrottle> DynLoginThrottle for T {
-    fn check<'a>(&'a self, attempt: Attempt<'a>) -> BoxFuture<'a, Result<(), ThrottleError>> {
-        Box::pin(LoginThrottle::check(self, attempt))
+    fn reserve<'a>(&'a self, attempt: Attempt<'a>) -> BoxFuture<'a, Result<(), ThrottleError>> {
+        Box::pin(LoginThrottle::reserve(self, attempt))
     }
     fn record<'a>(&'a self, attempt: Attempt<'a>, succeeded: bool) -> BoxFuture<'a, ()> {
         Box::pin(LoginThrottle::record(self, attempt, succeeded))
@@ -120,163 +163,11 @@ pub fn backoff(consecutive: u32, burst: u32, config: &ThrottleConfig) -> Option<
     Some(config.base_delay.saturating_mul(factor).min(config.max_delay))
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Counter {
-    window_start: Instant,
-    failures: u32,
-    consecutive: u32,
-    blocked_until: Option<Instant>,
-}
-
-impl Counter {
-    fn new(now: Instant) -> Self {
-        Self { window_start: now, failures: 0, consecutive: 0, blocked_until: None }
-    }
-
-    fn refresh(&mut self, now: Instant, window: Duration) {
-        if now.duration_since(self.window_start) >= window {
-            self.window_start = now;
-            self.failures = 0;
-        }
-    }
-
-    /// How long until this key may try again, if it must wait.
-    fn wait(&self, now: Instant, limit: u32, window: Duration) -> Option<Duration> {
-        let backoff = self.blocked_until.and_then(|until| until.checked_duration_since(now));
-        let capped = (self.failures >= limit)
-            .then(|| (self.window_start + window).saturating_duration_since(now));
-        backoff.into_iter().chain(capped).filter(|d| !d.is_zero()).max()
-    }
-
-    fn fail(&mut self, now: Instant, burst: u32, config: &ThrottleConfig) {
-        self.failures = self.failures.saturating_add(1);
-        self.consecutive = self.consecutive.saturating_add(1);
-        self.blocked_until = backoff(self.consecutive, burst, config).map(|delay| now + delay);
-    }
-
-    fn expired(&self, now: Instant, config: &ThrottleConfig) -> bool {
-        now.duration_since(self.window_start) >= config.window
-            && self.blocked_until.is_none_or(|until| until <= now)
+/// The client as the per-IP limits count it: its /64 for IPv6, its address
+/// for IPv4 (also when written as IPv4-mapped IPv6).
+fn client_network(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        v4 @ IpAddr::V4(_) => v4,
     }
 }
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Account(String),
-    Ip(IpAddr),
-}
-
-#[derive(Debug, Default)]
-struct State {
-    counters: HashMap<Key, Counter>,
-    known: HashMap<(String, IpAddr), Instant>,
-}
-
-/// In-process throttle state, for a single instance.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// use rbac_core::throttle::{Attempt, LoginThrottle, MemoryThrottle, ThrottleConfig, ThrottleError};
-///
-/// let throttle = MemoryThrottle::new(ThrottleConfig { account_burst: 1, ..Default::default() });
-/// let attempt = Attempt { account: "johndoe", ip: "203.0.113.7".parse().unwrap() };
-/// throttle.record(attempt, false).await;
-/// assert!(throttle.check(attempt).await.is_ok(), "one free failure");
-/// throttle.record(attempt, false).await;
-/// assert!(matches!(throttle.check(attempt).await, Err(ThrottleError::Throttled(_))));
-/// # }
-/// ```
-#[derive(Debug)]
-pub struct MemoryThrottle {
-    config: ThrottleConfig,
-    state: Mutex<State>,
-}
-
-impl Default for MemoryThrottle {
-    fn default() -> Self {
-        Self::new(ThrottleConfig::default())
-    }
-}
-
-impl MemoryThrottle {
-    /// An empty throttle with these limits.
-    pub fn new(config: ThrottleConfig) -> Self {
-        Self { config, state: Mutex::new(State::default()) }
-    }
-
-    fn check_at(&self, attempt: Attempt<'_>, now: Instant) -> Result<(), ThrottleError> {
-        let config = &self.config;
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let wait = |key: &Key, limit| {
-            state.counters.get(key).and_then(|counter| {
-                let mut counter = *counter;
-                counter.refresh(now, config.window);
-                counter.wait(now, limit, config.window)
-            })
-        };
-        let ip_wait = wait(&Key::Ip(attempt.ip), config.ip_hourly_limit);
-        let known = state
-            .known
-            .get(&(attempt.account.to_owned(), attempt.ip))
-            .is_some_and(|since| now.duration_since(*since) < config.known_client_ttl);
-        let account_wait = if known {
-            None
-        } else {
-            wait(&Key::Account(attempt.account.to_owned()), config.account_hourly_limit)
-        };
-        match ip_wait.into_iter().chain(account_wait).max() {
-            Some(wait) => Err(ThrottleError::Throttled(wait)),
-            None => Ok(()),
-        }
-    }
-
-    fn record_at(&self, attempt: Attempt<'_>, succeeded: bool, now: Instant) {
-        let config = &self.config;
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let keys = [
-            (Key::Account(attempt.account.to_owned()), config.account_burst),
-            (Key::Ip(attempt.ip), config.ip_burst),
-        ];
-        if state.counters.len() + 2 > config.max_entries {
-            state.counters.retain(|_, counter| !counter.expired(now, config));
-            state.known.retain(|_, since| now.duration_since(*since) < config.known_client_ttl);
-        }
-        for (key, burst) in keys {
-            let room = state.counters.len() < config.max_entries;
-            let counter = match state.counters.get_mut(&key) {
-                Some(counter) => counter,
-                None if succeeded || !room => continue,
-                None => state.counters.entry(key).or_insert(Counter::new(now)),
-            };
-            counter.refresh(now, config.window);
-            if succeeded {
-                counter.consecutive = 0;
-                counter.blocked_until = None;
-            } else {
-                counter.fail(now, burst, config);
-            }
-        }
-        if succeeded && state.known.len() < config.max_entries {
-            state.known.insert((attempt.account.to_owned(), attempt.ip), now);
-        }
-    }
-}
-
-impl LoginThrottle for MemoryThrottle {
-    async fn check(&self, attempt: Attempt<'_>) -> Result<(), ThrottleError> {
-        self.check_at(attempt, Instant::now())
-    }
-
-    async fn record(&self, attempt: Attempt<'_>, succeeded: bool) {
-        self.record_at(attempt, succeeded, Instant::now());
-    }
-}
-
-#[cfg(feature = "redis")]
-mod redis;
-#[cfg(feature = "redis")]
-pub use self::redis::RedisThrottle;
-
-#[cfg(test)]
-mod tests;

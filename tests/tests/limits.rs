@@ -75,12 +75,13 @@ async fn a_full_hashing_queue_sheds_load_with_503() {
     let auth = Auth::with_hasher(tokens, users.clone(), hasher);
     let router = example_app::app(example_app::AppState::new(auth, users));
 
+    // One account each: the throttle counts parallel guesses at one account
+    // before they reach the hashing queue, and this is about the queue.
     let logins: Vec<_> = (0..8)
-        .map(|_| {
+        .map(|i| {
             let router = router.clone();
-            tokio::spawn(async move {
-                send(&router, token_request("username=johndoe&password=wrong")).await
-            })
+            let form = format!("username=user{i}&password=wrong");
+            tokio::spawn(async move { send(&router, token_request(&form)).await })
         })
         .collect();
     let mut statuses = Vec::new();

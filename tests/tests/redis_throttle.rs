@@ -39,47 +39,80 @@ async fn backoff_starts_after_the_burst_and_a_success_resets_it() {
     let throttle = throttle(&unique_prefix("backoff"), small()).await;
     let guess = attempt("johndoe", "198.51.100.1");
     for _ in 0..2 {
-        assert_eq!(throttle.check(guess).await, Ok(()));
+        assert_eq!(throttle.reserve(guess).await, Ok(()));
         throttle.record(guess, false).await;
     }
-    assert_eq!(throttle.check(guess).await, Ok(()), "the burst is free");
+    assert_eq!(throttle.reserve(guess).await, Ok(()), "the burst is free");
     throttle.record(guess, false).await;
-    match throttle.check(guess).await {
+    match throttle.reserve(guess).await {
         Err(ThrottleError::Throttled(wait)) => {
             assert!(wait <= Duration::from_secs(1) && !wait.is_zero())
         }
         other => panic!("expected a 1 s backoff, got {other:?}"),
     }
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(throttle.check(guess).await, Ok(()), "the delay passed");
+    assert_eq!(throttle.reserve(guess).await, Ok(()), "the delay passed");
     throttle.record(guess, true).await;
     let elsewhere = attempt("johndoe", "203.0.113.9");
-    throttle.record(elsewhere, false).await;
-    assert_eq!(throttle.check(elsewhere).await, Ok(()), "the streak started over");
+    for _ in 0..3 {
+        assert_eq!(throttle.reserve(elsewhere).await, Ok(()), "the streak started over");
+    }
+    assert!(throttle.reserve(elsewhere).await.is_err());
+}
+
+#[tokio::test]
+async fn reservations_count_before_any_verdict_even_in_parallel() {
+    let throttle = throttle(&unique_prefix("reserve"), small()).await;
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let throttle = throttle.clone();
+            let from = format!("203.0.113.{i}").leak();
+            tokio::spawn(async move { throttle.reserve(attempt("johndoe", from)).await })
+        })
+        .collect();
+    let mut passed = 0;
+    for task in tasks {
+        passed += usize::from(task.await.expect("task").is_ok());
+    }
+    assert_eq!(passed, 3, "the burst of 2, and the failure that starts the backoff");
+}
+
+#[tokio::test]
+async fn a_success_takes_back_its_reservation() {
+    let config = ThrottleConfig { account_hourly_limit: 3, ..small() };
+    let throttle = throttle(&unique_prefix("success"), config).await;
+    let user = attempt("johndoe", "198.51.100.1");
+    for _ in 0..10 {
+        assert_eq!(throttle.reserve(user).await, Ok(()));
+        throttle.record(user, true).await;
+    }
+    let stranger = attempt("johndoe", "203.0.113.1");
+    for _ in 0..3 {
+        assert_eq!(throttle.reserve(stranger).await, Ok(()), "no failure counted yet");
+    }
+    assert!(throttle.reserve(stranger).await.is_err(), "the hourly limit of 3");
 }
 
 #[tokio::test]
 async fn known_clients_pass_and_ip_limits_span_accounts() {
     let throttle = throttle(&unique_prefix("known"), small()).await;
-    throttle.record(attempt("johndoe", "192.0.2.10"), true).await;
+    let home = attempt("johndoe", "192.0.2.10");
+    assert_eq!(throttle.reserve(home).await, Ok(()));
+    throttle.record(home, true).await;
     for ip in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
-        throttle.record(attempt("johndoe", ip), false).await;
+        assert_eq!(throttle.reserve(attempt("johndoe", ip)).await, Ok(()));
     }
     assert!(
-        throttle.check(attempt("johndoe", "203.0.113.4")).await.is_err(),
+        throttle.reserve(attempt("johndoe", "203.0.113.4")).await.is_err(),
         "the account is throttled"
     );
-    assert_eq!(
-        throttle.check(attempt("johndoe", "192.0.2.10")).await,
-        Ok(()),
-        "but not for its owner"
-    );
+    assert_eq!(throttle.reserve(home).await, Ok(()), "but not for its owner");
 
     for account in ["a", "b", "c", "d", "e"] {
-        throttle.record(attempt(account, "198.51.100.50"), false).await;
+        assert_eq!(throttle.reserve(attempt(account, "198.51.100.50")).await, Ok(()));
     }
     assert!(
-        throttle.check(attempt("f", "198.51.100.50")).await.is_err(),
+        throttle.reserve(attempt("f", "198.51.100.50")).await.is_err(),
         "the address is throttled"
     );
 }
@@ -121,8 +154,26 @@ async fn an_unreachable_redis_fails_closed() {
     // Either the connection is refused up front, or every check fails: never "allowed".
     if let Ok(throttle) = dead {
         assert_eq!(
-            throttle.check(attempt("johndoe", "198.51.100.1")).await,
+            throttle.reserve(attempt("johndoe", "198.51.100.1")).await,
             Err(ThrottleError::Unavailable)
         );
     }
+}
+
+#[tokio::test]
+async fn ipv6_clients_share_a_limit_per_64() {
+    let throttle = throttle(&unique_prefix("ipv6"), small()).await;
+    // ip_burst is 4: five failures from five addresses of one /64...
+    for (i, account) in ["a", "b", "c", "d", "e"].into_iter().enumerate() {
+        let ip = format!("2001:db8:7:7:{i}::1");
+        assert_eq!(throttle.reserve(attempt(account, &ip)).await, Ok(()));
+    }
+    // ...throttle the whole /64, and only it.
+    assert!(throttle.reserve(attempt("f", "2001:db8:7:7:ffff::2")).await.is_err());
+    assert_eq!(throttle.reserve(attempt("f", "2001:db8:7:8::1")).await, Ok(()));
+    // An IPv4-mapped address is its IPv4 address.
+    for account in ["g", "h", "i", "j", "k"] {
+        assert_eq!(throttle.reserve(attempt(account, "198.51.100.60")).await, Ok(()));
+    }
+    assert!(throttle.reserve(attempt("l", "::ffff:198.51.100.60")).await.is_err());
 }

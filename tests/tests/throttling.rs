@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
-use rbac_core::{Auth, JwtSecret, MemoryUserStore, PasswordHasher, Tokens};
+use rbac_core::{Auth, JwtSecret, MemoryUserStore, PasswordHasher, Tokens, UserStore as _};
 use tests::{Reply, TEST_SECRET, send};
 
 fn app(configure: impl FnOnce(Auth) -> Auth) -> Router {
@@ -154,4 +154,96 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
             &login(&router, "192.0.2.1", "username=x&password=x", Some(&header)).await,
         );
     }
+}
+
+/// `johndoe` with the letters whose bits are set in `mask` in upper case.
+fn spelling(mask: u32) -> String {
+    "johndoe"
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if mask >> i & 1 == 1 { c.to_ascii_uppercase() } else { c })
+        .collect()
+}
+
+async fn one_budget_for_every_spelling(router: &Router) {
+    // Six failures, each under a spelling never used before...
+    for mask in 1..=6 {
+        let form = format!("username={}&password=wrong", spelling(mask));
+        assert_eq!(
+            login(router, "198.51.100.1", &form, None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{mask}"
+        );
+    }
+    // ...used up the account's budget for all of them, as six failures of
+    // one spelling would.
+    let fresh = format!("username={}&password=secret", spelling(0b111_1111));
+    assert_throttled(&login(router, "198.51.100.2", &fresh, None).await);
+    assert_throttled(&login(router, "198.51.100.2", RIGHT, None).await);
+}
+
+#[tokio::test]
+async fn case_insensitive_stores_throttle_every_spelling_as_one_account() {
+    let users = MemoryUserStore::case_insensitive();
+    let hasher = PasswordHasher::default();
+    example_app::seed_demo_users(&users, &hasher).expect("seed");
+    let tokens = Tokens::hs256(JwtSecret::new(TEST_SECRET.to_vec()).expect("secret"));
+    let auth = Auth::with_hasher(tokens, users.clone(), hasher);
+    one_budget_for_every_spelling(&example_app::app(example_app::AppState::new(auth, users))).await;
+
+    let options = example_app::db::StoreOptions {
+        case_insensitive_usernames: true,
+        cache_ttl: std::time::Duration::from_secs(1),
+    };
+    let url = tests::stores::sqlite_url(&tests::stores::temp_db_path());
+    let database = example_app::db::Database::open(&url, options).await.expect("sqlite");
+    let (router, directory) = tests::demo_app_on(database).await;
+    one_budget_for_every_spelling(&router).await;
+    // The shared handle over a store keys names as the store does.
+    assert_eq!(directory.account_key("JohnDoe"), "johndoe");
+}
+
+#[tokio::test]
+async fn case_sensitive_stores_keep_spellings_apart() {
+    // Here `JohnDoe` is another (unknown) account, with its own budget:
+    // counting it against `johndoe` would let anyone lock users out.
+    let router = app(|auth| auth);
+    for _ in 0..6 {
+        login(&router, "198.51.100.1", "username=JohnDoe&password=wrong", None).await;
+    }
+    assert_eq!(login(&router, "198.51.100.2", RIGHT, None).await.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_get_no_more_password_checks_than_serial_ones() {
+    // A router with the hashing pool, user store and throttle of the
+    // default configuration, and a fresh account under attack.
+    let router = app(|auth| auth);
+    let guesses = 24;
+    let tasks: Vec<_> = (0..guesses)
+        .map(|i| {
+            let router = router.clone();
+            let from = format!("203.0.113.{i}");
+            tokio::spawn(async move { login(&router, &from, WRONG, None).await.status })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("task"));
+    }
+    let throttled = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    let passed: Vec<_> = statuses.iter().filter(|s| **s != StatusCode::TOO_MANY_REQUESTS).collect();
+    // One after another, the burst is free and the next failure starts the
+    // backoff (as in `five_failures_then_429_whatever_the_password`): in
+    // parallel, no more may reach the password check (401) or the hashing
+    // pool (503 when it is full).
+    let burst = rbac_core::throttle::ThrottleConfig::default().account_burst as usize;
+    assert!(passed.len() <= burst + 1, "{statuses:?}");
+    assert_eq!(throttled + passed.len(), guesses);
+    assert!(
+        passed
+            .iter()
+            .all(|s| [StatusCode::UNAUTHORIZED, StatusCode::SERVICE_UNAVAILABLE].contains(s)),
+        "{statuses:?}"
+    );
 }

@@ -17,7 +17,8 @@ use crate::sql::{
     store_error, user_from_row,
 };
 use crate::store::{
-    StoreError, UserStore, UserUpdate, UserWriteError, WritableUserStore, username_key,
+    StoreError, UserStore, UserUpdate, UserWriteError, WritableUserStore, account_key,
+    username_key,
 };
 use crate::user::{User, UserRecord};
 
@@ -179,6 +180,10 @@ impl UserStore for Store {
         let rows: Vec<UserRow> =
             sqlx::query_as(&sql).fetch_all(&self.pool).await.map_err(store_error)?;
         rows.into_iter().map(user_from_row).collect()
+    }
+
+    fn account_key<'a>(&self, username: &'a str) -> std::borrow::Cow<'a, str> {
+        account_key(username, self.case_insensitive)
     }
 }
 

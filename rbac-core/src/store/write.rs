@@ -165,6 +165,7 @@ trait DynWritable: Send + Sync {
     ) -> BoxFuture<'a, Result<User, UserWriteError>>;
     fn delete_user<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), UserWriteError>>;
     fn keeps_sessions(&self) -> bool;
+    fn account_key<'a>(&self, name: &'a str) -> std::borrow::Cow<'a, str>;
 }
 
 impl<T: WritableUserStore> DynWritable for T {
@@ -195,6 +196,9 @@ impl<T: WritableUserStore> DynWritable for T {
     }
     fn keeps_sessions(&self) -> bool {
         WritableUserStore::keeps_sessions(self)
+    }
+    fn account_key<'a>(&self, name: &'a str) -> std::borrow::Cow<'a, str> {
+        UserStore::account_key(self, name)
     }
 }
 
@@ -232,6 +236,9 @@ impl UserStore for UserDirectory {
     }
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         self.0.list_users().await
+    }
+    fn account_key<'a>(&self, username: &'a str) -> std::borrow::Cow<'a, str> {
+        self.0.account_key(username)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The login throttle shared by several instances through Redis (feature
 //! `redis`). Same scheme and limits as [`MemoryThrottle`](super::MemoryThrottle);
-//! each check and each record is one Lua script, so concurrent instances
-//! never race, and time comes from the Redis server, so their clocks need
+//! each reservation and each record is one Lua script, so concurrent
+//! instances never race, and time comes from the Redis server, so their clocks need
 //! not agree.
 
 use std::net::IpAddr;
@@ -26,9 +26,11 @@ local function load(key)
 end
 "#;
 
-/// KEYS: account, ip, known. ARGV: window, account limit, ip limit.
-/// Returns the milliseconds to wait (0: go ahead).
-const CHECK: &str = r#"
+/// KEYS: account, ip, known. ARGV: window, account limit, ip limit,
+/// account burst, ip burst, base delay, max delay (all times in ms).
+/// Returns the milliseconds to wait (0: go ahead, already counted as a failure).
+const RESERVE: &str = r#"
+local base, max = tonumber(ARGV[6]), tonumber(ARGV[7])
 local function wait(key, limit)
   local ws, f, c, b = load(key)
   local w = 0
@@ -41,36 +43,38 @@ if redis.call('EXISTS', KEYS[3]) == 0 then
   local a = wait(KEYS[1], tonumber(ARGV[2]))
   if a > w then w = a end
 end
-return w
-"#;
-
-/// KEYS: account, ip, known. ARGV: window, succeeded (0/1), account burst,
-/// ip burst, base delay, max delay, known-client ttl (all ms).
-const RECORD: &str = r#"
-local succeeded = ARGV[2] == '1'
-local base, max = tonumber(ARGV[5]), tonumber(ARGV[6])
-local function bump(key, burst)
-  local exists = redis.call('EXISTS', key) == 1
-  if succeeded and not exists then return end
+if w > 0 then return w end
+local function fail(key, burst)
   local ws, f, c, b = load(key)
   if not ws then ws = now end
-  if succeeded then
-    c = 0; b = 0
-  else
-    f = f + 1; c = c + 1; b = 0
-    local over = c - burst
-    if over >= 1 then
-      local delay = base * 2 ^ math.min(over - 1, 40)
-      if delay > max then delay = max end
-      b = now + delay
-    end
+  f = f + 1; c = c + 1; b = 0
+  local over = c - burst
+  if over >= 1 then
+    local delay = base * 2 ^ math.min(over - 1, 40)
+    if delay > max then delay = max end
+    b = now + delay
   end
   redis.call('HSET', key, 'ws', ws, 'f', f, 'c', c, 'b', b)
   redis.call('PEXPIRE', key, window + max)
 end
-bump(KEYS[1], tonumber(ARGV[3]))
-bump(KEYS[2], tonumber(ARGV[4]))
-if succeeded then redis.call('SET', KEYS[3], '1', 'PX', tonumber(ARGV[7])) end
+fail(KEYS[1], tonumber(ARGV[4]))
+fail(KEYS[2], tonumber(ARGV[5]))
+return 0
+"#;
+
+/// KEYS: account, ip, known. ARGV: window, known-client ttl (ms). Takes back
+/// the failure reserved for a successful attempt and ends the streaks.
+const SUCCEED: &str = r#"
+local function succeed(key)
+  if redis.call('EXISTS', key) == 0 then return end
+  local ws, f, c, b = load(key)
+  if not ws then ws = now end
+  if f > 0 then f = f - 1 end
+  redis.call('HSET', key, 'ws', ws, 'f', f, 'c', 0, 'b', 0)
+end
+succeed(KEYS[1])
+succeed(KEYS[2])
+redis.call('SET', KEYS[3], '1', 'PX', tonumber(ARGV[2]))
 return 1
 "#;
 
@@ -81,8 +85,8 @@ pub struct RedisThrottle {
     connection: ConnectionManager,
     config: ThrottleConfig,
     prefix: String,
-    check: Script,
-    record: Script,
+    reserve: Script,
+    succeed: Script,
 }
 
 impl std::fmt::Debug for RedisThrottle {
@@ -110,8 +114,8 @@ impl RedisThrottle {
             connection,
             config,
             prefix: prefix.to_owned(),
-            check: Script::new(&format!("{PRELUDE}{CHECK}")),
-            record: Script::new(&format!("{PRELUDE}{RECORD}")),
+            reserve: Script::new(&format!("{PRELUDE}{RESERVE}")),
+            succeed: Script::new(&format!("{PRELUDE}{SUCCEED}")),
         })
     }
 
@@ -127,46 +131,48 @@ impl RedisThrottle {
 }
 
 fn ip_text(ip: IpAddr) -> String {
-    ip.to_canonical().to_string()
+    super::client_network(ip).to_string()
 }
 
 impl LoginThrottle for RedisThrottle {
-    async fn check(&self, attempt: Attempt<'_>) -> Result<(), ThrottleError> {
+    async fn reserve(&self, attempt: Attempt<'_>) -> Result<(), ThrottleError> {
         let [account, ip, known] = self.keys(attempt);
         let config = &self.config;
         let mut connection = self.connection.clone();
         let wait: u64 = self
-            .check
+            .reserve
             .key(account)
             .key(ip)
             .key(known)
             .arg(millis(config.window))
             .arg(config.account_hourly_limit)
             .arg(config.ip_hourly_limit)
+            .arg(config.account_burst)
+            .arg(config.ip_burst)
+            .arg(millis(config.base_delay))
+            .arg(millis(config.max_delay))
             .invoke_async(&mut connection)
             .await
             .map_err(|error| {
-                tracing::error!(%error, "redis throttle check failed");
+                tracing::error!(%error, "redis throttle reservation failed");
                 ThrottleError::Unavailable
             })?;
         if wait == 0 { Ok(()) } else { Err(ThrottleError::Throttled(Duration::from_millis(wait))) }
     }
 
     async fn record(&self, attempt: Attempt<'_>, succeeded: bool) {
+        if !succeeded {
+            return;
+        }
         let [account, ip, known] = self.keys(attempt);
         let config = &self.config;
         let mut connection = self.connection.clone();
         let result: redis::RedisResult<i64> = self
-            .record
+            .succeed
             .key(account)
             .key(ip)
             .key(known)
             .arg(millis(config.window))
-            .arg(u8::from(succeeded))
-            .arg(config.account_burst)
-            .arg(config.ip_burst)
-            .arg(millis(config.base_delay))
-            .arg(millis(config.max_delay))
             .arg(millis(config.known_client_ttl))
             .invoke_async(&mut connection)
             .await;
