@@ -18,6 +18,27 @@ use crate::user::User;
 pub use axum;
 pub use rbac_macros::unknown_name;
 
+/// The bit of a typed role constant; a function, so that anything but a
+/// [`RoleId`](crate::RoleId) is a type error at the user's path.
+pub const fn role_bit(role: crate::RoleId) -> u128 {
+    role.bit
+}
+
+/// The name of a typed role constant, for the requirement as data.
+pub const fn role_name(role: crate::RoleId) -> &'static str {
+    role.name
+}
+
+/// The bit of a typed permission constant.
+pub const fn permission_bit(permission: crate::PermissionId) -> u128 {
+    permission.bit
+}
+
+/// The name of a typed permission constant, for the requirement as data.
+pub const fn permission_name(permission: crate::PermissionId) -> &'static str {
+    permission.name
+}
+
 /// Implemented by the marker type each annotated handler gets.
 pub trait Annotated {
     /// What the handler requires, as data.

@@ -139,10 +139,15 @@ pub use rbac_macros::authenticated;
 ///
 /// #[requires_role(any("admin", "editor"), policy = crate::policy)]
 /// async fn edit() {}
+///
+/// // The typed constants `policy!` generates work too, and carry their
+/// // policy, also when it is declared in another crate.
+/// #[requires_role(policy::roles::ADMIN)]
+/// async fn audit() {}
 /// # fn main() {}
 /// ```
 ///
-/// The role must be a declared one, as a string literal:
+/// The role must be a declared one, as a string literal or a constant:
 ///
 /// ```compile_fail
 /// rbac_core::policy! { mod policy { role "admin"; } }

@@ -42,11 +42,41 @@ impl Attribute {
     }
 }
 
+/// A role or permission, as written: its name, or the typed constant that
+/// `policy!` generates for it (`policy::roles::ADMIN`).
+#[derive(Clone)]
+pub(crate) enum Name {
+    Literal(LitStr),
+    Constant(syn::Path),
+}
+
+impl ToTokens for Name {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            Self::Literal(literal) => literal.to_tokens(tokens),
+            Self::Constant(path) => path.to_tokens(tokens),
+        }
+    }
+}
+
+impl Name {
+    /// The policy a constant belongs to: its path without `roles::NAME`.
+    pub(crate) fn constant_policy(&self) -> Option<syn::Path> {
+        let Self::Constant(path) = self else { return None };
+        let mut policy = path.clone();
+        policy.segments.pop();
+        policy.segments.pop();
+        let last = policy.segments.pop()?.into_value();
+        policy.segments.push(last);
+        Some(policy)
+    }
+}
+
 /// A requirement, as written.
 #[derive(Clone)]
 pub(crate) enum Term {
-    Role(LitStr),
-    Permission(LitStr),
+    Role(Name),
+    Permission(Name),
     /// An OAuth2 scope the token must carry (a permission name of the policy).
     Scope(LitStr),
     Any(Vec<Term>),
@@ -87,6 +117,20 @@ impl Term {
             Self::Not(term) => term.arguments(),
             Self::Owner(argument) => vec![argument],
             Self::Check(_, arguments) => arguments.iter().collect(),
+        }
+    }
+
+    /// The policies named by typed constants, with each constant.
+    pub(crate) fn constant_policies(&self) -> Vec<(&Name, syn::Path)> {
+        match self {
+            Self::Role(name) | Self::Permission(name) => {
+                name.constant_policy().map(|policy| (name, policy)).into_iter().collect()
+            }
+            Self::Any(terms) | Self::All(terms) => {
+                terms.iter().flat_map(Term::constant_policies).collect()
+            }
+            Self::Not(term) => term.constant_policies(),
+            Self::Scope(_) | Self::Owner(_) | Self::Check(..) => Vec::new(),
         }
     }
 
@@ -219,7 +263,34 @@ fn parse_requirement(
             ),
         ));
     }
+    let policy = policy_of_constants(&term, policy)?;
     Ok(Args { term: Some(term), policy })
+}
+
+/// A typed constant carries its policy: the attribute checks against that
+/// one, so its bits are read against the grants they were compiled for.
+/// Constants of another policy than the one named are refused.
+fn policy_of_constants(term: &Term, named: Option<syn::Path>) -> syn::Result<Option<syn::Path>> {
+    let spelled = |path: &syn::Path| path.to_token_stream().to_string();
+    let mut policy = named;
+    for (constant, constant_policy) in term.constant_policies() {
+        match &policy {
+            None => policy = Some(constant_policy),
+            Some(chosen) if spelled(chosen) == spelled(&constant_policy) => {}
+            Some(chosen) => {
+                return Err(syn::Error::new_spanned(
+                    constant,
+                    format!(
+                        "this constant belongs to `{}`, but the attribute checks against `{}`: \
+                         use the constants of one policy, or name the role as a string",
+                        spelled(&constant_policy).replace(' ', ""),
+                        spelled(chosen).replace(' ', "")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(policy)
 }
 
 fn unknown_argument(attribute: Attribute, key: Ident) -> syn::Error {
@@ -242,6 +313,13 @@ fn parse_term(input: ParseStream<'_>, attribute: Attribute, leaf: Leaf) -> syn::
             Leaf::Scope => leaf_term(literal, "scope")?,
             Leaf::Permission | Leaf::Explicit => leaf_term(literal, "permission")?,
         });
+    }
+    if leaf != Leaf::Explicit && is_path(input) {
+        return match leaf {
+            Leaf::Role => constant_term(input, "role"),
+            Leaf::Permission => constant_term(input, "permission"),
+            Leaf::Scope | Leaf::Explicit => constant_term(input, "scope"),
+        };
     }
     if input.peek(Lit) {
         let literal: Lit = input.parse()?;
@@ -301,7 +379,11 @@ fn parse_term(input: ParseStream<'_>, attribute: Attribute, leaf: Leaf) -> syn::
             }
         }
         kind @ ("role" | "permission" | "scope") if leaf == Leaf::Explicit => {
-            leaf_term(content.parse()?, kind)
+            if is_path(&content) {
+                constant_term(&content, kind)
+            } else {
+                leaf_term(content.parse()?, kind)
+            }
         }
         "owner" if leaf == Leaf::Explicit => Ok(Term::Owner(content.parse()?)),
         "check" if leaf == Leaf::Explicit => parse_check(&content),
@@ -366,9 +448,68 @@ fn parse_check(input: ParseStream<'_>) -> syn::Result<Term> {
 fn leaf_term(literal: LitStr, what: &str) -> syn::Result<Term> {
     check_name(&literal, what)?;
     Ok(match what {
-        "role" => Term::Role(literal),
+        "role" => Term::Role(Name::Literal(literal)),
         "scope" => Term::Scope(literal),
-        _ => Term::Permission(literal),
+        _ => Term::Permission(Name::Literal(literal)),
+    })
+}
+
+/// Whether a path with at least two segments comes next (`a::b`, `::a`, `crate::a`).
+fn is_path(input: ParseStream<'_>) -> bool {
+    let fork = input.fork();
+    fork.parse::<syn::Path>().is_ok_and(|path| {
+        (path.leading_colon.is_some() || path.segments.len() > 1)
+            && !fork.peek(syn::token::Paren)
+            && !fork.peek(Token![!])
+    })
+}
+
+/// A typed constant `policy::roles::NAME` or `policy::permissions::NAME`.
+fn constant_term(input: ParseStream<'_>, what: &str) -> syn::Result<Term> {
+    let path: syn::Path = input.parse()?;
+    let module = match what {
+        "role" => "roles",
+        "permission" => "permissions",
+        _ => {
+            return Err(syn::Error::new_spanned(
+                &path,
+                "a scope is named by a string literal, like `\"posts:write\"`: the \
+                 `WWW-Authenticate` challenge names it, so it must be known when compiling",
+            ));
+        }
+    };
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let shaped = segments.len() >= 3
+        && segments[segments.len() - 2] == module
+        && path.segments.iter().all(|segment| segment.arguments.is_none());
+    let other = if module == "roles" { "permissions" } else { "roles" };
+    if segments.len() >= 3 && segments[segments.len() - 2] == other {
+        let (kind, attribute) = if module == "roles" {
+            ("permission", "requires_permission")
+        } else {
+            ("role", "requires_role")
+        };
+        return Err(syn::Error::new_spanned(
+            &path,
+            format!(
+                "this is a {kind}, not a {what}: write `#[{attribute}({})]`, or `{kind}(...)` \
+                 inside `#[requires(...)]`",
+                path.to_token_stream().to_string().replace(' ', "")
+            ),
+        ));
+    }
+    if !shaped {
+        return Err(syn::Error::new_spanned(
+            &path,
+            format!(
+                "expected a {what} name as a string literal, like `\"admin\"`, or a {what} \
+                 constant of a policy, like `policy::{module}::ADMIN`"
+            ),
+        ));
+    }
+    Ok(match what {
+        "role" => Term::Role(Name::Constant(path)),
+        _ => Term::Permission(Name::Constant(path)),
     })
 }
 

@@ -6,7 +6,7 @@ use syn::{FnArg, LitStr};
 
 use crate::ast::Handler;
 
-use crate::attr::{self, Args, Attribute, Term};
+use crate::attr::{self, Args, Attribute, Name, Term};
 use crate::valid::{self, Argument};
 
 /// Expands one attribute (and those stacked below it). On error, the function
@@ -251,13 +251,21 @@ fn predicate(term: &Term, policy: &Option<TokenStream>, names: &Names, mode: Mod
     let Names { user, grants, claims } = names;
     let recurse = |term: &Term| predicate(term, policy, names, mode);
     match term {
-        Term::Role(name) => {
+        Term::Role(Name::Literal(name)) => {
             let lookup = name_lookup(policy, "role", name);
             quote!(#grants.roles & #lookup != 0)
         }
-        Term::Permission(name) => {
+        Term::Role(Name::Constant(path)) => {
+            let span = syn::spanned::Spanned::span(path);
+            quote_spanned!(span=> #grants.roles & ::rbac_core::__private::role_bit(#path) != 0)
+        }
+        Term::Permission(Name::Literal(name)) => {
             let lookup = name_lookup(policy, "permission", name);
             quote!(#grants.permissions & #lookup != 0)
+        }
+        Term::Permission(Name::Constant(path)) => {
+            let span = syn::spanned::Spanned::span(path);
+            quote_spanned!(span=> #grants.permissions & ::rbac_core::__private::permission_bit(#path) != 0)
         }
         Term::Scope(_) if matches!(mode, Mode::RequiredScopesHeld { positive: true }) => {
             quote!(true)
@@ -319,8 +327,14 @@ fn name_lookup(policy: &Option<TokenStream>, kind: &str, name: &LitStr) -> Token
 fn data(term: &Term) -> TokenStream {
     let requires = quote!(::rbac_core::Requires);
     match term {
-        Term::Role(name) => quote!(#requires::Role(#name)),
-        Term::Permission(name) => quote!(#requires::Permission(#name)),
+        Term::Role(Name::Literal(name)) => quote!(#requires::Role(#name)),
+        Term::Role(Name::Constant(path)) => {
+            quote!(#requires::Role(::rbac_core::__private::role_name(#path)))
+        }
+        Term::Permission(Name::Literal(name)) => quote!(#requires::Permission(#name)),
+        Term::Permission(Name::Constant(path)) => {
+            quote!(#requires::Permission(::rbac_core::__private::permission_name(#path)))
+        }
         Term::Scope(name) => quote!(#requires::Scope(#name)),
         Term::Any(terms) => {
             let terms = terms.iter().map(data);
