@@ -39,6 +39,49 @@ pub const fn permission_name(permission: crate::PermissionId) -> &'static str {
     permission.name
 }
 
+/// What `owner(arg)` compares with the username: the argument's text.
+#[diagnostic::on_unimplemented(
+    message = "`owner(...)` compares a handler argument with the username, as text; \
+               `{Self}` is not text",
+    label = "extract this argument as a `String` (like `Path(name): Path<String>`)",
+    note = "for another comparison, write `check(your_fn(arg))` with an \
+            `async fn your_fn(user: &User, arg: &T) -> bool`"
+)]
+pub trait OwnerArgument {
+    /// Whether this argument names `username`.
+    fn is_username(&self, username: &str) -> bool;
+}
+
+impl OwnerArgument for String {
+    fn is_username(&self, username: &str) -> bool {
+        self == username
+    }
+}
+
+impl OwnerArgument for str {
+    fn is_username(&self, username: &str) -> bool {
+        self == username
+    }
+}
+
+impl OwnerArgument for std::borrow::Cow<'_, str> {
+    fn is_username(&self, username: &str) -> bool {
+        self == username
+    }
+}
+
+impl OwnerArgument for Arc<str> {
+    fn is_username(&self, username: &str) -> bool {
+        **self == *username
+    }
+}
+
+impl<T: OwnerArgument + ?Sized> OwnerArgument for &T {
+    fn is_username(&self, username: &str) -> bool {
+        (**self).is_username(username)
+    }
+}
+
 /// Implemented by the marker type each annotated handler gets.
 pub trait Annotated {
     /// What the handler requires, as data.
@@ -54,6 +97,31 @@ pub trait Requirement: Annotated + 'static {
     fn decide(user: &User, claims: &Claims) -> Result<(), AuthError>;
 }
 
+/// A router state that guarded handlers can authenticate with: one that
+/// gives an [`Auth`] through [`FromRef`]. Its own trait, so that a state
+/// without one is named as the problem, rather than read as "the state must
+/// be `Auth`".
+#[diagnostic::on_unimplemented(
+    message = "guarded handlers need an `rbac_core::Auth` in the router state, and `{Self}` has none",
+    label = "this router's state has no `Auth`",
+    note = "add an `auth: Auth` field to `{Self}` and implement `FromRef<{Self}> for Auth` \
+            (or derive `FromRef` with axum's `macros` feature); `Router<Auth>` works too"
+)]
+pub trait AuthState: Send + Sync {
+    /// The state's `Auth`.
+    fn auth(&self) -> Auth;
+}
+
+impl<S> AuthState for S
+where
+    Auth: FromRef<S>,
+    S: Send + Sync,
+{
+    fn auth(&self) -> Auth {
+        Auth::from_ref(self)
+    }
+}
+
 /// The extractor the macros put first in a handler's parameters, so it runs
 /// before every other extractor and before the body is read.
 pub struct Guard<R>(PhantomData<fn() -> R>);
@@ -61,8 +129,7 @@ pub struct Guard<R>(PhantomData<fn() -> R>);
 impl<S, R> FromRequestParts<S> for Guard<R>
 where
     R: Requirement,
-    Auth: FromRef<S>,
-    S: Send + Sync,
+    S: AuthState,
 {
     type Rejection = AuthRejection;
 
@@ -106,9 +173,9 @@ pub async fn authenticate<S>(
     state: &S,
 ) -> Result<(Auth, Arc<User>, Arc<Claims>), AuthRejection>
 where
-    Auth: FromRef<S>,
+    S: AuthState,
 {
-    let auth = Auth::from_ref(state);
+    let auth = state.auth();
     match current_principal(parts, &auth).await {
         Ok((user, claims)) => Ok((auth, user, claims)),
         Err(error) => Err(auth.reject(error, parts)),

@@ -169,8 +169,7 @@ fn dynamic_guard(
 
         impl<__RbacState> #private::ArgumentCheck<__RbacState> for #marker
         where
-            __RbacState: ::core::marker::Send + ::core::marker::Sync,
-            ::rbac_core::Auth: #private::axum::extract::FromRef<__RbacState>,
+            __RbacState: #private::AuthState,
             #(#bounds,)*
         {
             async fn check(
@@ -295,7 +294,7 @@ fn predicate(term: &Term, policy: &Option<TokenStream>, names: &Names, mode: Mod
             quote!(!(#term))
         }
         Term::Owner(argument) => {
-            quote_spanned!(argument.span()=> #argument == #user.username)
+            quote_spanned!(argument.span()=> ::rbac_core::__private::OwnerArgument::is_username(&#argument, &#user.username))
         }
         // Pessimistic, so that the whole requirement comes out false: never
         // "only a scope is missing" on the strength of a check not re-run.

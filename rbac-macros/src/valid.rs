@@ -51,6 +51,28 @@ pub(crate) fn check_signature(attribute: Attribute, function: &Handler) -> Resul
             ),
         ));
     }
+    let typed: Vec<&syn::PatType> = sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => Some(typed),
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    if let Some((last, before)) = typed.split_last() {
+        for argument in before {
+            if let Some(extractor) = body_extractor(&argument.ty) {
+                errors.push(syn::Error::new_spanned(
+                    &argument.ty,
+                    format!(
+                        "`{extractor}` reads the request body, so axum only accepts it as the \
+                         handler's last argument: move it after `{}`",
+                        last.pat.to_token_stream().to_string().replace(' ', "")
+                    ),
+                ));
+            }
+        }
+    }
     combine(errors)
 }
 
