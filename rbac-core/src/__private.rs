@@ -198,7 +198,7 @@ pub fn deny<A: Annotated>(
     tracing::info!(
         target: AUDIT,
         username = user.username,
-        path = parts.uri.path(),
+        path = crate::auth::requested_path(parts),
         handler = A::REQUIREMENTS.handler,
         requirement = %A::REQUIREMENTS.requires,
         "access denied"

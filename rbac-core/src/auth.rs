@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, OriginalUri};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
@@ -237,9 +237,16 @@ impl Auth {
     }
 
     /// Renders a refusal with the app's responder, or the default body.
+    ///
+    /// The responder sees the URI the client asked for, also under
+    /// `Router::nest` (which strips the prefix from the request's own URI),
+    /// so a login redirect or a `problem+json` `instance` names the real path.
     pub fn reject(&self, error: AuthError, request: &Parts) -> AuthRejection {
         let response = match &self.0.responder {
-            Some(responder) => responder(error, request),
+            Some(responder) => match as_requested(request) {
+                Some(original) => responder(error, &original),
+                None => responder(error, request),
+            },
             None => error.into_response(),
         };
         AuthRejection::new(error, response)
@@ -363,6 +370,23 @@ impl Auth {
             _ => Err(AuthError::IncorrectCredentials),
         }
     }
+}
+
+/// The request head with the URI the client sent, when a `nest` changed it.
+/// A copy only on this (refusal) path, never on a granted request.
+fn as_requested(request: &Parts) -> Option<Parts> {
+    let OriginalUri(original) = request.extensions.get::<OriginalUri>()?;
+    if *original == request.uri {
+        return None;
+    }
+    let mut copy = request.clone();
+    copy.uri = original.clone();
+    Some(copy)
+}
+
+/// The path the client asked for, for logs: the nest prefix included.
+pub(crate) fn requested_path(request: &Parts) -> &str {
+    request.extensions.get::<OriginalUri>().map_or(request.uri.path(), |original| original.path())
 }
 
 /// A session store failure: logged, answered with a 503.

@@ -293,7 +293,7 @@ pub use rbac_macros::policy;
 /// fn main() {
 ///     let requirements = requirements_of!(admin_only);
 ///     assert_eq!(requirements.requires, Requires::Role("admin"));
-///     assert_eq!(requirements.to_string(), r#"admin_only: role("admin")"#);
+///     assert_eq!(requirements.to_string(), r#"admin_only: role("admin") (policy crate::policy)"#);
 /// }
 /// ```
 pub use rbac_macros::requirements_of;

@@ -189,8 +189,14 @@ pub struct HandlerRequirements {
     pub requires: Requires,
 }
 
+/// `handler: requirement (policy path)`; the policy is left out when the
+/// requirement names no role, permission or scope.
 impl fmt::Display for HandlerRequirements {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.handler, self.requires)
+        write!(f, "{}: {}", self.handler, self.requires)?;
+        match self.policy {
+            Some(policy) => write!(f, " (policy {policy})"),
+            None => Ok(()),
+        }
     }
 }

@@ -57,6 +57,22 @@ async fn problem_json_keeps_status_and_challenge() {
 }
 
 #[tokio::test]
+async fn a_nested_route_shows_the_responder_the_path_the_client_asked_for() {
+    let (nested, token) = app(|auth| {
+        auth.with_denial_responder(|error, parts| {
+            axum::response::IntoResponse::into_response((
+                error.status(),
+                axum::Json(json!({"path": parts.uri.path()})),
+            ))
+        })
+    });
+    let router = Router::new().nest("/area", nested);
+    let reply = send(&router, get_request("/area/admin", Some(&token))).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(reply.json["path"], "/area/admin", "not the path inside the nest, `/admin`");
+}
+
+#[tokio::test]
 async fn login_redirect_applies_to_browsers_only() {
     let (router, token) = app(|auth| auth.with_denial_responder(denial::login_redirect("/login")));
     let browser = |token: Option<&str>| {

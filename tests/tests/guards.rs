@@ -334,7 +334,11 @@ fn handlers_expose_their_requirements() {
         profile.requires,
         Requires::Any(&[Requires::Role("reviewer"), Requires::Owner("name")])
     );
-    assert_eq!(profile.to_string(), r#"edit_profile: any(role("reviewer"), owner(name))"#);
+    assert_eq!(
+        profile.to_string(),
+        r#"edit_profile: any(role("reviewer"), owner(name)) (policy crate::policy)"#
+    );
+    assert_eq!(requirements_of!(create).to_string(), "create: authenticated");
 }
 
 /// A user verified by one `Auth` is not reused by a guard configured with
