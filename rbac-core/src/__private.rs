@@ -203,6 +203,9 @@ pub fn deny<A: Annotated>(
         requirement = %A::REQUIREMENTS.requires,
         "access denied"
     );
+    if let AuthError::InsufficientScope(_) = error {
+        auth.report_scopes_never_granted(A::REQUIREMENTS.handler, A::REQUIREMENTS.policy);
+    }
     auth.reject(error, parts)
 }
 

@@ -72,6 +72,9 @@ struct Inner {
     sessions: Arc<dyn DynSessionStore>,
     scopes: Option<ScopePolicy>,
     token_errors: TokenErrorStyle,
+    /// Set once a scope guard has refused while no scopes are granted here,
+    /// so that misconfiguration is logged once, not on every request.
+    reported_missing_scopes: Arc<std::sync::atomic::AtomicBool>,
     /// A resource server: users come from token claims, not a store.
     users_from_claims: bool,
 }
@@ -103,6 +106,7 @@ impl Auth {
             sessions: Arc::new(MemorySessionStore::default()),
             scopes: None,
             token_errors: TokenErrorStyle::default(),
+            reported_missing_scopes: Arc::default(),
             users_from_claims: false,
         }))
     }
@@ -131,6 +135,25 @@ impl Auth {
     pub fn resource_server(tokens: Tokens) -> Self {
         let auth = Self::new(tokens, crate::store::MemoryUserStore::new()).without_login_throttle();
         auth.with_inner(|inner| inner.users_from_claims = true)
+    }
+
+    /// Logs, once, that a scope guard refused a request that could never
+    /// pass: this issuer has no [`ScopePolicy`], so its tokens carry no
+    /// scopes. (A resource server reads scopes its issuer granted.)
+    pub(crate) fn report_scopes_never_granted(&self, handler: &str, policy: Option<&str>) {
+        use std::sync::atomic::Ordering;
+        if self.0.users_from_claims || self.0.scopes.is_some() {
+            return;
+        }
+        if self.0.reported_missing_scopes.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let policy = policy.unwrap_or("crate::policy");
+        tracing::error!(
+            handler,
+            "`{handler}` requires OAuth2 scopes, but this Auth grants none at /token, so it \
+             refuses every request: configure `Auth::with_scopes(ScopePolicy::from_policy::<{policy}::Policy>())`"
+        );
     }
 
     /// Whether this is a [`Auth::resource_server`].

@@ -181,6 +181,12 @@ pub use rbac_macros::requires_permission;
 /// grants them as [`ScopePolicy::from_policy`] says. `scope("...")` also works
 /// inside [`requires`], next to roles.
 ///
+/// The issuing [`Auth`] needs that scope policy,
+/// `Auth::with_scopes(ScopePolicy::from_policy::<policy::Policy>())`:
+/// without it `/token` grants no scopes, every scope guard refuses, and the
+/// first refusal logs an error naming the fix. A resource server needs none:
+/// it reads the scopes its issuer granted.
+///
 /// ```
 /// rbac_core::policy! {
 ///     mod policy {

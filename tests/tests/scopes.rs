@@ -227,3 +227,41 @@ async fn tokens_for_another_issuer_or_audience_are_refused() {
         assert_eq!(reply.detail(), "Could not validate credentials", "no reason given");
     }
 }
+
+/// Everything the subscriber writes, kept in memory.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_scope_guard_on_an_issuer_without_scopes_says_why_once() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let users = MemoryUserStore::new();
+    example_app::seed_demo_users(&users, &PasswordHasher::default()).expect("seed");
+    let tokens = Tokens::hs256(JwtSecret::new(TEST_SECRET.to_vec()).expect("secret"));
+    // No `with_scopes`: tokens carry no scopes, so scope guards can never pass.
+    let auth = Auth::new(tokens, users.clone());
+    let router = example_app::app(example_app::AppState::new(auth, users));
+    let user = login(&router, "johndoe", "secret").await;
+    for _ in 0..2 {
+        let reply = send(&router, get("/users/me/items", Some(&user))).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "still refused: fail closed");
+    }
+    let logs = String::from_utf8(captured.0.lock().expect("logs").clone()).expect("utf-8");
+    let hint = "Auth::with_scopes(ScopePolicy::from_policy::<crate::policy::Policy>())";
+    assert_eq!(logs.matches(hint).count(), 1, "{logs}");
+    assert!(logs.contains("`read_own_items` requires OAuth2 scopes"), "{logs}");
+}
