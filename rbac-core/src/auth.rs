@@ -72,6 +72,8 @@ struct Inner {
     sessions: Arc<dyn DynSessionStore>,
     scopes: Option<ScopePolicy>,
     token_errors: TokenErrorStyle,
+    /// `/token` refusals go through `responder` too.
+    responder_at_token_endpoint: bool,
     /// Set once a scope guard has refused while no scopes are granted here,
     /// so that misconfiguration is logged once, not on every request.
     reported_missing_scopes: Arc<std::sync::atomic::AtomicBool>,
@@ -106,6 +108,7 @@ impl Auth {
             sessions: Arc::new(MemorySessionStore::default()),
             scopes: None,
             token_errors: TokenErrorStyle::default(),
+            responder_at_token_endpoint: false,
             reported_missing_scopes: Arc::default(),
             users_from_claims: false,
         }))
@@ -184,6 +187,29 @@ impl Auth {
     /// How `/token` answers a wrong password.
     pub fn token_error_style(&self) -> TokenErrorStyle {
         self.0.token_errors
+    }
+
+    /// Renders `/token` refusals with the [denial
+    /// responder](Auth::with_denial_responder) too, so an API has one error
+    /// shape. The responder then decides the body: OAuth2 client libraries
+    /// read the RFC 6749 `error` code ([`AuthError::oauth_error`]), so keep
+    /// it if such clients call `/token`. Without a responder this changes
+    /// nothing.
+    ///
+    /// ```
+    /// use rbac_core::{Auth, JwtSecret, MemoryUserStore, Tokens, denial};
+    ///
+    /// let auth = Auth::new(Tokens::hs256(JwtSecret::generate()), MemoryUserStore::new())
+    ///     .with_denial_responder(denial::problem_json)
+    ///     .with_responder_at_token_endpoint();
+    /// ```
+    pub fn with_responder_at_token_endpoint(self) -> Self {
+        self.with_inner(|inner| inner.responder_at_token_endpoint = true)
+    }
+
+    /// Whether `/token` refusals go through the denial responder.
+    pub(crate) fn responds_at_token_endpoint(&self) -> bool {
+        self.0.responder_at_token_endpoint && self.0.responder.is_some()
     }
 
     /// Replaces the login throttle. The default is an in-process

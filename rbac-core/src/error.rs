@@ -111,9 +111,12 @@ impl AuthError {
         }
     }
 
-    /// The OAuth 2.0 `error` code (RFC 6749 §5.2), for `/token` errors.
+    /// The OAuth 2.0 `error` code (RFC 6749 §5.2), for `/token` errors. At
+    /// `/token`, [`AuthError::InactiveUser`] is `invalid_grant` too; elsewhere
+    /// it is a plain 400.
     pub fn oauth_error(&self) -> Option<&'static str> {
         match self {
+            Self::IncorrectCredentials => Some("invalid_grant"),
             Self::UnsupportedGrantType => Some("unsupported_grant_type"),
             Self::InvalidGrant => Some("invalid_grant"),
             Self::InvalidScope => Some("invalid_scope"),

@@ -140,7 +140,7 @@ impl TokenEndpointError {
     /// The RFC 6749 §5.2 error code, where there is one.
     fn code(&self) -> Option<&'static str> {
         match self.error {
-            AuthError::IncorrectCredentials | AuthError::InactiveUser => Some("invalid_grant"),
+            AuthError::InactiveUser => Some("invalid_grant"),
             other => other.oauth_error(),
         }
     }
@@ -179,15 +179,23 @@ impl IntoResponse for TokenEndpointError {
 }
 
 /// The `/token` handler: checks the form and credentials, issues a token.
+/// Refusals are [`TokenEndpointError`]s, or go through the app's denial
+/// responder when [`Auth::with_responder_at_token_endpoint`] says so.
 ///
 /// Prefer [`token_route`], which also caps the body size.
 pub async fn issue_token(
     State(auth): State<Auth>,
     ClientIp(client_ip): ClientIp,
+    request: Parts,
     form: Result<Form<TokenRequest>, FormRejection>,
-) -> Result<TokenResponse, TokenEndpointError> {
-    let style = auth.token_error_style();
-    grant(&auth, client_ip, form).await.map_err(|error| TokenEndpointError::new(error, style))
+) -> Result<TokenResponse, Response> {
+    grant(&auth, client_ip, form).await.map_err(|error| {
+        if auth.responds_at_token_endpoint() {
+            auth.reject(error, &request).into_response()
+        } else {
+            TokenEndpointError::new(error, auth.token_error_style()).into_response()
+        }
+    })
 }
 
 async fn grant(
