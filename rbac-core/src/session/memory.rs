@@ -71,6 +71,12 @@ impl MemorySessionStore {
         Self { case_insensitive: true, ..Self::default() }
     }
 
+    /// How many access-token denials (`jti`s) the store holds, for
+    /// monitoring its size.
+    pub fn denied_len(&self) -> usize {
+        self.state.read().unwrap_or_else(PoisonError::into_inner).denied.len()
+    }
+
     /// How generations are keyed; no allocation on the exact-match path,
     /// which every guarded request takes.
     fn key<'a>(&self, username: &'a str) -> std::borrow::Cow<'a, str> {
