@@ -38,7 +38,10 @@ fn rss_kb() -> u64 {
 async fn with_user(users: impl WritableUserStore) -> impl WritableUserStore {
     let hasher = PasswordHasher::new(argon2::Params::new(8, 1, 1, None).expect("params"));
     let password_hash = hasher.hash_blocking("long enough").expect("hash");
-    users.create_user(UserRecord { user: User::new("mallory"), password_hash }).await.expect("user");
+    users
+        .create_user(UserRecord { user: User::new("mallory"), password_hash })
+        .await
+        .expect("user");
     users
 }
 
