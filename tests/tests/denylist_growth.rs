@@ -66,6 +66,7 @@ async fn attack(auth: &Auth) -> (u64, u64) {
 
 #[tokio::test]
 #[ignore = "a measurement; see the module docs"]
+#[expect(clippy::print_stdout, reason = "the measurement is the output")]
 async fn memory_denylist_size() {
     let sessions = Arc::new(MemorySessionStore::default());
     let users = with_user(MemoryUserStore::new()).await;
@@ -83,6 +84,7 @@ async fn memory_denylist_size() {
 
 #[tokio::test]
 #[ignore = "a measurement; see the module docs"]
+#[expect(clippy::print_stdout, reason = "the measurement is the output")]
 async fn sqlite_denylist_size() {
     let url = tests::stores::sqlite_url(&tests::stores::temp_db_path());
     let store = SqliteStore::connect(&url, SqlOptions::default()).await.expect("sqlite");

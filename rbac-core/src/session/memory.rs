@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use super::{
     Digest32, FamilySecret, Grant, MAX_DENIED_PER_SESSION, MAX_SESSION_LIFETIME, REFRESH_LIFETIME,
-    RefreshError, Rotation, SessionStore, digest, new_refresh_token, parse_refresh_token,
+    RefreshError, Rotation, digest, new_refresh_token, parse_refresh_token,
 };
-use crate::store::StoreError;
 use crate::token::random_id;
 
 #[cfg(test)]
 mod tests;
+mod trait_impl;
 
 /// Prune expired entries after this many insertions.
 const PRUNE_EVERY: u32 = 1024;
@@ -55,7 +55,7 @@ struct State {
 /// [`Auth`](crate::Auth). A restart ends every session, and other processes
 /// do not see its revocations; use a SQL store for those.
 ///
-/// Its size is bounded as the [`SessionStore`] documentation describes: at
+/// Its size is bounded as the [`SessionStore`](crate::SessionStore) documentation describes: at
 /// most [`MAX_SESSIONS_PER_USER`](crate::MAX_SESSIONS_PER_USER) sessions and
 /// `(MAX_SESSIONS_PER_USER + 1) × MAX_DENIED_PER_SESSION` denied `jti`s per
 /// user, however many refreshes and revocations they make.
@@ -341,65 +341,6 @@ impl MemorySessionStore {
         state.denied.contains_key(jti)
             || state.generations.get(self.key(sub).as_ref()).copied().unwrap_or(0) != generation
             || sid.is_some_and(|sid| state.sessions.get(sid).is_none_or(|session| session.revoked))
-    }
-}
-
-impl SessionStore for MemorySessionStore {
-    async fn generation(&self, username: &str) -> Result<u64, StoreError> {
-        Ok(self.generation(username))
-    }
-    async fn start(&self, username: &str, scope: &str, now: u64) -> Result<String, StoreError> {
-        self.start(username, scope, now)
-            .ok_or_else(|| StoreError::new("no randomness for a session id"))
-    }
-    async fn issue(
-        &self,
-        session: &str,
-        family: Option<&FamilySecret>,
-        now: u64,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(self.issue(session, family, now))
-    }
-    async fn rotate(
-        &self,
-        presented: &str,
-        now: u64,
-    ) -> Result<Result<Rotation, RefreshError>, StoreError> {
-        Ok(self.rotate(presented, now))
-    }
-    async fn granted(&self, presented: &str) -> Result<Option<Grant>, StoreError> {
-        Ok(self.granted(presented))
-    }
-    async fn revoke_refresh(&self, presented: &str) -> Result<bool, StoreError> {
-        Ok(self.revoke_refresh(presented))
-    }
-    async fn revoke_session(&self, session: &str) -> Result<(), StoreError> {
-        self.write().revoke_session(session);
-        Ok(())
-    }
-    async fn deny(
-        &self,
-        sub: &str,
-        sid: Option<&str>,
-        jti: &str,
-        exp: u64,
-        now: u64,
-    ) -> Result<(), StoreError> {
-        self.deny(sub, sid, jti, exp, now);
-        Ok(())
-    }
-    async fn revoke_user(&self, username: &str) -> Result<(), StoreError> {
-        self.revoke_user(username);
-        Ok(())
-    }
-    async fn is_revoked(
-        &self,
-        sub: &str,
-        jti: &str,
-        sid: Option<&str>,
-        generation: u64,
-    ) -> Result<bool, StoreError> {
-        Ok(self.is_revoked(sub, jti, sid, generation))
     }
 }
 
