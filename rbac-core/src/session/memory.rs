@@ -169,25 +169,27 @@ impl MemorySessionStore {
             denied: Vec::new(),
         };
         state.sessions.insert(id.clone(), session);
-        self.evict_beyond_cap(&mut state, username);
+        self.evict_beyond_cap(&mut state, username, &id);
         Some(id)
     }
 
     /// Ends the user's least recently used sessions beyond
     /// [`MAX_SESSIONS_PER_USER`](crate::MAX_SESSIONS_PER_USER).
-    fn evict_beyond_cap(&self, state: &mut State, username: &str) {
+    /// The new session `kept` is never the one evicted: logins within one
+    /// second tie on expiry.
+    fn evict_beyond_cap(&self, state: &mut State, username: &str, kept: &str) {
         let key = self.key(username);
         let mut owned: Vec<(u64, String)> = state
             .sessions
             .iter()
-            .filter(|(_, session)| self.key(&session.username) == key)
+            .filter(|(id, session)| self.key(&session.username) == key && *id != kept)
             .map(|(id, session)| (session.expires_at, id.clone()))
             .collect();
-        if owned.len() <= crate::MAX_SESSIONS_PER_USER {
+        if owned.len() < crate::MAX_SESSIONS_PER_USER {
             return;
         }
         owned.sort_unstable_by(|a, b| b.cmp(a));
-        for (_, id) in owned.into_iter().skip(crate::MAX_SESSIONS_PER_USER) {
+        for (_, id) in owned.into_iter().skip(crate::MAX_SESSIONS_PER_USER - 1) {
             state.remove_session(&id);
         }
     }

@@ -33,7 +33,7 @@ impl SessionStore for Store {
         .execute(&self.pool)
         .await
         .map_err(store_error)?;
-        self.evict_beyond_cap(username).await?;
+        self.evict_beyond_cap(username, &id).await?;
         Ok(id)
     }
 
@@ -348,15 +348,19 @@ impl Store {
     /// [`MAX_SESSIONS_PER_USER`](crate::MAX_SESSIONS_PER_USER). A user rarely
     /// has many, so reading their ids and deleting the surplus one by one is
     /// portable and cheap next to the login's password hash.
-    async fn evict_beyond_cap(&self, username: &str) -> Result<(), StoreError> {
+    /// The new session `kept` is never the one evicted: logins within one
+    /// second tie on expiry.
+    async fn evict_beyond_cap(&self, username: &str, kept: &str) -> Result<(), StoreError> {
         let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM sessions WHERE username_key = $1 ORDER BY expires_at DESC, id DESC",
+            "SELECT id FROM sessions WHERE username_key = $1 AND id <> $2 \
+             ORDER BY expires_at DESC, id DESC",
         )
         .bind(self.key(username))
+        .bind(kept)
         .fetch_all(&self.pool)
         .await
         .map_err(store_error)?;
-        for id in ids.iter().skip(crate::MAX_SESSIONS_PER_USER) {
+        for id in ids.iter().skip(crate::MAX_SESSIONS_PER_USER - 1) {
             // Its denials go with it (ON DELETE CASCADE).
             sqlx::query("DELETE FROM sessions WHERE id = $1")
                 .bind(id)
