@@ -88,8 +88,8 @@ pub use policy::{
 };
 pub use scope::ScopePolicy;
 pub use session::{
-    Grant, MAX_SESSIONS_PER_USER, MemorySessionStore, REFRESH_LIFETIME, REMEMBERED_USED,
-    RefreshError, Rotation, SessionStore,
+    FamilySecret, Grant, MAX_DENIED_PER_SESSION, MAX_SESSION_LIFETIME, MAX_SESSIONS_PER_USER,
+    MemorySessionStore, REFRESH_LIFETIME, RefreshError, Rotation, SessionStore,
 };
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;

@@ -2,10 +2,18 @@
 //! (RFC 6749 §6, OAuth 2.0 Security BCP §4.14), and revocation of access
 //! tokens (`jti` denylist, per-user generations).
 //!
-//! A refresh token is `<session id>.<256 random bits>`, opaque to clients.
-//! A store keeps only the SHA-256 of a session's current token and of its
-//! last [`REMEMBERED_USED`] spent ones. Access tokens name their session
-//! (`sid`), so revoking a session voids them without listing them.
+//! A refresh token is `<session id>.<family secret>.<token secret>`, opaque
+//! to clients; each secret is 256 random bits. The family secret is drawn
+//! when a session's first token is issued and carried by every later one;
+//! the token secret is new each time. A store keeps only SHA-256 digests: of
+//! the family secret and of the session's current token. So with constant
+//! storage per session, any other token of the family, however long ago it
+//! was spent, is recognised as reuse. A token that merely names the session
+//! (its id is in every access token's `sid`) without the family secret is
+//! just invalid, and revokes nothing.
+//!
+//! Access tokens name their session (`sid`), so revoking a session voids
+//! them without listing them.
 //!
 //! Where this state lives is a [`SessionStore`]: in process memory
 //! ([`MemorySessionStore`], the default), or in the SQL stores, so that every
@@ -21,6 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::store::StoreError;
 
 mod memory;
+mod shared;
 
 pub use memory::MemorySessionStore;
 
@@ -32,8 +41,16 @@ pub const REFRESH_LIFETIME: Duration = Duration::from_secs(14 * 24 * 60 * 60);
 /// repeated logins cannot grow the store without bound.
 pub const MAX_SESSIONS_PER_USER: usize = 64;
 
-/// Spent refresh tokens remembered per session for reuse detection.
-pub const REMEMBERED_USED: usize = 16;
+/// How long a session lives at most from its login, however often it is
+/// refreshed: the default of the stores' `with_max_session_lifetime`
+/// ([`MemorySessionStore::with_max_session_lifetime`]).
+pub const MAX_SESSION_LIFETIME: Duration = Duration::from_secs(90 * 24 * 60 * 60);
+
+/// Revoked access tokens listed per session (and per user for tokens naming
+/// no session). Revoking one more revokes the whole session (or, without
+/// one, every token of the user) instead, which RFC 7009 §2.1 allows, so
+/// the denylist stays bounded however often a client refreshes and revokes.
+pub const MAX_DENIED_PER_SESSION: usize = 8;
 
 /// A refresh token is stored only as this digest; 256 random bits need no salt.
 pub(crate) type Digest32 = [u8; 32];
@@ -43,14 +60,47 @@ pub(crate) fn digest(token: &str) -> Digest32 {
     Sha256::digest(token.as_bytes()).into()
 }
 
-/// A new refresh token for `session`: `<session>.<256 random bits>`.
-pub(crate) fn new_refresh_token(session: &str) -> Option<String> {
-    Some(format!("{session}.{}", crate::token::random_id(32)?))
+/// The secret every refresh token of one session carries, as read from a
+/// presented token: what a store needs to issue the session's next token.
+/// Stores keep only its digest; `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FamilySecret(String);
+
+impl fmt::Debug for FamilySecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FamilySecret(..)")
+    }
 }
 
-/// The session a refresh token names, if it has the shape of one.
-pub(crate) fn session_of(token: &str) -> Option<&str> {
-    token.split_once('.').map(|(session, _)| session)
+impl FamilySecret {
+    /// A new family secret: 256 random bits.
+    pub(crate) fn generate() -> Option<Self> {
+        crate::token::random_id(32).map(Self)
+    }
+
+    /// The family part of a token that a store has just matched.
+    pub(crate) fn presented(family: &str) -> Self {
+        Self(family.to_owned())
+    }
+
+    /// The only form in which stores keep it.
+    pub(crate) fn digest(&self) -> Digest32 {
+        digest(&self.0)
+    }
+}
+
+/// A new refresh token for `session` in `family`.
+pub(crate) fn new_refresh_token(session: &str, family: &FamilySecret) -> Option<String> {
+    Some(format!("{session}.{}.{}", family.0, crate::token::random_id(32)?))
+}
+
+/// The session and family secret of a refresh token, if it has the shape of
+/// one: three non-empty parts. Older two-part tokens have none.
+pub(crate) fn parse_refresh_token(token: &str) -> Option<(&str, &str)> {
+    let mut parts = token.split('.');
+    let (session, family, secret) = (parts.next()?, parts.next()?, parts.next()?);
+    let empty = session.is_empty() || family.is_empty() || secret.is_empty();
+    (parts.next().is_none() && !empty).then_some((session, family))
 }
 
 /// Why a refresh token was refused. Both answer `invalid_grant`.
@@ -80,6 +130,8 @@ pub struct Rotation {
     pub scope: String,
     /// The session id, to issue the successor in.
     pub session: String,
+    /// The session's family secret, to issue the successor with.
+    pub family: FamilySecret,
 }
 
 /// What a current refresh token was granted: whose session it is and its
@@ -93,6 +145,20 @@ pub struct Grant {
 }
 
 /// Where session and revocation state lives.
+///
+/// A session ends [`REFRESH_LIFETIME`] after its last refresh, or at the
+/// absolute lifetime after its login ([`MAX_SESSION_LIFETIME`] unless
+/// configured), whichever is sooner.
+///
+/// # Size
+///
+/// However many logins, refreshes and revocations a user makes, a store
+/// holds for them at most [`MAX_SESSIONS_PER_USER`] sessions (each of
+/// constant size: two digests) and `(MAX_SESSIONS_PER_USER + 1) ×
+/// MAX_DENIED_PER_SESSION` = 520 denied `jti`s: [`MAX_DENIED_PER_SESSION`]
+/// per session, plus as many for access tokens naming no session. So the
+/// steady state is at most `users × (64 sessions + 520 denials)`, and
+/// usually far less, as denials go once their token has expired.
 ///
 /// Times are Unix seconds. Every method may fail with a [`StoreError`]
 /// (the request then gets a 503). Implementations must make
@@ -112,8 +178,10 @@ pub struct Grant {
 /// let sessions = MemorySessionStore::default();
 /// let now = 1_700_000_000;
 /// let session = sessions.start("johndoe", "items:read", now).await.unwrap();
-/// let token = sessions.issue(&session, now).await.unwrap().unwrap();
-/// assert!(sessions.rotate(&token, now).await.unwrap().is_ok());
+/// let token = sessions.issue(&session, None, now).await.unwrap().unwrap();
+/// let rotation = sessions.rotate(&token, now).await.unwrap().unwrap();
+/// let next = sessions.issue(&session, Some(&rotation.family), now).await.unwrap();
+/// assert!(next.is_some());
 /// // Presented again: reuse, and the session is revoked.
 /// assert_eq!(sessions.rotate(&token, now).await.unwrap(), Err(RefreshError::Reused));
 /// assert!(sessions.is_revoked("johndoe", "some-jti", Some(&session), 0).await.unwrap());
@@ -133,17 +201,22 @@ pub trait SessionStore: Send + Sync + 'static {
         now: u64,
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
 
-    /// A fresh refresh token for `session`, whose previous one must already be
-    /// spent (by [`rotate`](SessionStore::rotate)); `None` for an unknown
-    /// session.
+    /// A fresh refresh token for `session`, which becomes its current one.
+    /// `family` is `None` for the first token of a session just
+    /// [`start`](SessionStore::start)ed (the store draws its family secret),
+    /// and afterwards the [`Rotation::family`] of the token just spent.
+    /// `None` (no token) for an unknown session, a family not the
+    /// session's, or a second first token.
     fn issue(
         &self,
         session: &str,
+        family: Option<&FamilySecret>,
         now: u64,
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 
-    /// Spends `presented`. A spent token presented again revokes its session
-    /// and answers [`RefreshError::Reused`].
+    /// Spends `presented`, if it is its session's current token. Any other
+    /// token of the session's family (spent, however long ago) revokes the
+    /// session and answers [`RefreshError::Reused`].
     fn rotate(
         &self,
         presented: &str,
@@ -157,8 +230,8 @@ pub trait SessionStore: Send + Sync + 'static {
         presented: &str,
     ) -> impl Future<Output = Result<Option<Grant>, StoreError>> + Send;
 
-    /// Revokes the session of a refresh token (current or spent); `false` if
-    /// it is not one.
+    /// Revokes the session of a refresh token (current or spent: any of its
+    /// family); `false` if it is not one.
     fn revoke_refresh(
         &self,
         presented: &str,
@@ -167,8 +240,19 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Revokes a session: its refresh tokens and the access tokens naming it.
     fn revoke_session(&self, session: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Voids one access token until `exp`, when it would have expired anyway.
-    fn deny(&self, jti: &str, exp: u64) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Voids one access token of `sub`, in session `sid` if it names one,
+    /// until `exp`, when it would have expired anyway. The session (or, with
+    /// no `sid`, the user) keeps at most [`MAX_DENIED_PER_SESSION`] live
+    /// denials: one more revokes the session (or every token of the user)
+    /// instead. A token of a revoked or ended session needs no denial.
+    fn deny(
+        &self,
+        sub: &str,
+        sid: Option<&str>,
+        jti: &str,
+        exp: u64,
+        now: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// "Log out everywhere": bumps the user's generation and revokes all
     /// their sessions.
@@ -193,7 +277,12 @@ type Answer<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
 pub(crate) trait DynSessionStore: Send + Sync {
     fn generation<'a>(&'a self, username: &'a str) -> Answer<'a, u64>;
     fn start<'a>(&'a self, username: &'a str, scope: &'a str, now: u64) -> Answer<'a, String>;
-    fn issue<'a>(&'a self, session: &'a str, now: u64) -> Answer<'a, Option<String>>;
+    fn issue<'a>(
+        &'a self,
+        session: &'a str,
+        family: Option<&'a FamilySecret>,
+        now: u64,
+    ) -> Answer<'a, Option<String>>;
     fn rotate<'a>(
         &'a self,
         presented: &'a str,
@@ -202,7 +291,14 @@ pub(crate) trait DynSessionStore: Send + Sync {
     fn granted<'a>(&'a self, presented: &'a str) -> Answer<'a, Option<Grant>>;
     fn revoke_refresh<'a>(&'a self, presented: &'a str) -> Answer<'a, bool>;
     fn revoke_session<'a>(&'a self, session: &'a str) -> Answer<'a, ()>;
-    fn deny<'a>(&'a self, jti: &'a str, exp: u64) -> Answer<'a, ()>;
+    fn deny<'a>(
+        &'a self,
+        sub: &'a str,
+        sid: Option<&'a str>,
+        jti: &'a str,
+        exp: u64,
+        now: u64,
+    ) -> Answer<'a, ()>;
     fn revoke_user<'a>(&'a self, username: &'a str) -> Answer<'a, ()>;
     fn is_revoked<'a>(
         &'a self,
@@ -220,8 +316,13 @@ impl<T: SessionStore> DynSessionStore for T {
     fn start<'a>(&'a self, username: &'a str, scope: &'a str, now: u64) -> Answer<'a, String> {
         Box::pin(SessionStore::start(self, username, scope, now))
     }
-    fn issue<'a>(&'a self, session: &'a str, now: u64) -> Answer<'a, Option<String>> {
-        Box::pin(SessionStore::issue(self, session, now))
+    fn issue<'a>(
+        &'a self,
+        session: &'a str,
+        family: Option<&'a FamilySecret>,
+        now: u64,
+    ) -> Answer<'a, Option<String>> {
+        Box::pin(SessionStore::issue(self, session, family, now))
     }
     fn rotate<'a>(
         &'a self,
@@ -239,8 +340,15 @@ impl<T: SessionStore> DynSessionStore for T {
     fn revoke_session<'a>(&'a self, session: &'a str) -> Answer<'a, ()> {
         Box::pin(SessionStore::revoke_session(self, session))
     }
-    fn deny<'a>(&'a self, jti: &'a str, exp: u64) -> Answer<'a, ()> {
-        Box::pin(SessionStore::deny(self, jti, exp))
+    fn deny<'a>(
+        &'a self,
+        sub: &'a str,
+        sid: Option<&'a str>,
+        jti: &'a str,
+        exp: u64,
+        now: u64,
+    ) -> Answer<'a, ()> {
+        Box::pin(SessionStore::deny(self, sub, sid, jti, exp, now))
     }
     fn revoke_user<'a>(&'a self, username: &'a str) -> Answer<'a, ()> {
         Box::pin(SessionStore::revoke_user(self, username))

@@ -16,6 +16,19 @@ pub trait Backend {
     type Sessions: SessionStore;
     /// A fresh, empty store.
     fn open(case_insensitive: bool) -> impl Future<Output = (Self::Users, Self::Sessions)> + Send;
+    /// How many access-token denials the session store holds.
+    fn denials(sessions: &Self::Sessions) -> impl Future<Output = usize> + Send;
+}
+
+/// Rows of a SQL store's denylist (a macro: one query for two pool types).
+macro_rules! denied_rows {
+    ($pool:expr) => {{
+        let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM denied_access_tokens")
+            .fetch_one($pool)
+            .await
+            .expect("count");
+        usize::try_from(rows).expect("count")
+    }};
 }
 
 /// The in-memory stores.
@@ -32,6 +45,9 @@ impl Backend for Memory {
             (MemoryUserStore::new(), MemorySessionStore::default())
         }
     }
+    async fn denials(sessions: &MemorySessionStore) -> usize {
+        sessions.denied_len()
+    }
 }
 
 /// SQLite in a new temporary file.
@@ -47,6 +63,9 @@ impl Backend for Sqlite {
         let store =
             SqliteStore::connect(&sqlite_url(&temp_db_path()), options).await.expect("sqlite");
         (store.clone(), store)
+    }
+    async fn denials(sessions: &SqliteStore) -> usize {
+        denied_rows!(sessions.pool())
     }
 }
 
@@ -65,6 +84,9 @@ impl Backend for Postgres {
         };
         let store = PostgresStore::connect(&postgres_url(), options).await.expect("postgres");
         (store.clone(), store)
+    }
+    async fn denials(sessions: &PostgresStore) -> usize {
+        denied_rows!(sessions.pool())
     }
 }
 

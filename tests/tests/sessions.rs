@@ -51,8 +51,8 @@ fn assert_invalid_grant(reply: &Reply) {
 async fn refresh_tokens_are_opaque_and_rotate() {
     let app = demo_app();
     let first = login(&app.router, JOHN).await;
-    assert_eq!(first.refresh.matches('.').count(), 1, "opaque, not a JWT");
-    assert_eq!(first.refresh.len(), 22 + 1 + 43, "a session id and 256 random bits");
+    assert_eq!(first.refresh.matches('.').count(), 2, "opaque, not a JWT");
+    assert_eq!(first.refresh.len(), 22 + 1 + 43 + 1 + 43, "a session id and twice 256 random bits");
 
     let second = pair(&refresh(&app.router, &first.refresh).await);
     let third = pair(&refresh(&app.router, &second.refresh).await);

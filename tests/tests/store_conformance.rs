@@ -24,7 +24,10 @@ macro_rules! suite {
             a_long_chain_keeps_detecting_recent_reuse,
             a_recreated_user_inherits_no_tokens,
             sessions_follow_the_username_case,
-            sessions_per_user_are_capped
+            sessions_per_user_are_capped,
+            reuse_is_detected_for_the_whole_session,
+            sessions_end_at_their_absolute_lifetime,
+            access_token_denials_are_bounded_per_session
         );
     };
     (@cases $backend:ty, $attrs:tt, $($case:ident),*) => {
@@ -122,7 +125,7 @@ mod sqlite_between_processes {
     async fn only_a_real_revocation_touches_the_cache() {
         let (a, b) = pair(Duration::from_secs(60)).await;
         let first = a.start("olga", "", 1).await.expect("start");
-        let token = a.issue(&first, 1).await.expect("store").expect("token");
+        let token = a.issue(&first, None, 1).await.expect("store").expect("token");
         let second = a.start("olga", "", 1).await.expect("start");
         assert!(!a.is_revoked("olga", "jti-1", Some(&first), 0).await.expect("store"));
         assert!(!a.is_revoked("olga", "jti-2", Some(&second), 0).await.expect("store"));

@@ -2,7 +2,7 @@
 
 use super::{AUDIT, Auth, session_store_failed};
 use crate::error::AuthError;
-use crate::session::{Grant, RefreshError};
+use crate::session::{FamilySecret, Grant, RefreshError};
 use crate::token::{IssuedToken, TokenSubject, unix_now};
 use crate::user::{User, UserRecord};
 
@@ -46,13 +46,14 @@ impl Auth {
             tracing::info!(target: AUDIT, username = user.username, reason = "changed_during_login", "login failed");
             return Err(AuthError::IncorrectCredentials);
         }
-        self.issue_in(user, &session, scope.as_deref()).await
+        self.issue_in(user, &session, None, scope.as_deref()).await
     }
 
     async fn issue_in(
         &self,
         user: &User,
         session: &str,
+        family: Option<&FamilySecret>,
         scope: Option<&str>,
     ) -> Result<IssuedToken, AuthError> {
         let sessions = &self.0.sessions;
@@ -68,7 +69,7 @@ impl Auth {
             AuthError::Unavailable
         })?;
         issued.refresh_token =
-            sessions.issue(session, unix_now()).await.map_err(session_store_failed)?;
+            sessions.issue(session, family, unix_now()).await.map_err(session_store_failed)?;
         Ok(issued)
     }
 
@@ -116,7 +117,8 @@ impl Auth {
                 return Err(refusal);
             }
         };
-        let issued = self.issue_in(&user, &rotation.session, scope.as_deref()).await?;
+        let family = Some(&rotation.family);
+        let issued = self.issue_in(&user, &rotation.session, family, scope.as_deref()).await?;
         tracing::info!(target: AUDIT, username = rotation.username, jti = issued.claims.jti, "refresh succeeded");
         Ok(issued)
     }
@@ -168,7 +170,9 @@ impl Auth {
     }
 
     /// Token revocation (RFC 7009): a refresh token revokes its session; a
-    /// valid access token is refused from now until it would have expired.
+    /// valid access token is refused from now until it would have expired
+    /// (past [`MAX_DENIED_PER_SESSION`](crate::MAX_DENIED_PER_SESSION)
+    /// revocations in its session, by revoking the session).
     /// Unknown or invalid tokens change nothing, and the caller cannot tell.
     /// Fails only when the session store does.
     pub async fn revoke_token(&self, token: &str) -> Result<(), AuthError> {
@@ -176,7 +180,9 @@ impl Auth {
         if sessions.revoke_refresh(token).await.map_err(session_store_failed)? {
             tracing::info!(target: AUDIT, kind = "refresh_token", "token revoked");
         } else if let Ok(claims) = self.0.tokens.verify(token) {
-            sessions.deny(&claims.jti, claims.exp).await.map_err(session_store_failed)?;
+            let sid = claims.sid.as_deref();
+            let denied = sessions.deny(&claims.sub, sid, &claims.jti, claims.exp, unix_now());
+            denied.await.map_err(session_store_failed)?;
             tracing::info!(target: AUDIT, username = claims.sub, jti = claims.jti, kind = "access_token", "token revoked");
         }
         Ok(())
@@ -187,9 +193,15 @@ impl Auth {
     pub async fn logout(&self, access_token: &str) -> Result<(), AuthError> {
         let claims = self.verify_access(access_token).await?;
         let sessions = &self.0.sessions;
-        sessions.deny(&claims.jti, claims.exp).await.map_err(session_store_failed)?;
-        if let Some(session) = &claims.sid {
-            sessions.revoke_session(session).await.map_err(session_store_failed)?;
+        match &claims.sid {
+            // Revoking the session refuses this token too: no denial needed.
+            Some(session) => {
+                sessions.revoke_session(session).await.map_err(session_store_failed)?;
+            }
+            None => {
+                let denied = sessions.deny(&claims.sub, None, &claims.jti, claims.exp, unix_now());
+                denied.await.map_err(session_store_failed)?;
+            }
         }
         tracing::info!(target: AUDIT, username = claims.sub, jti = claims.jti, "logout");
         Ok(())

@@ -2,13 +2,17 @@
 
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
+use std::time::Duration;
 
 use super::{
-    Digest32, Grant, REFRESH_LIFETIME, REMEMBERED_USED, RefreshError, Rotation, SessionStore,
-    digest, new_refresh_token, session_of,
+    Digest32, FamilySecret, Grant, MAX_DENIED_PER_SESSION, MAX_SESSION_LIFETIME, REFRESH_LIFETIME,
+    RefreshError, Rotation, digest, new_refresh_token, parse_refresh_token,
 };
-use crate::store::StoreError;
 use crate::token::random_id;
+
+#[cfg(test)]
+mod tests;
+mod trait_impl;
 
 /// Prune expired entries after this many insertions.
 const PRUNE_EVERY: u32 = 1024;
@@ -23,15 +27,26 @@ struct Session {
     /// The scopes granted at login; refreshes never widen them.
     scope: String,
     revoked: bool,
+    /// The sooner of the idle expiry and the end of the absolute lifetime.
     expires_at: u64,
+    started_at: u64,
+    /// Digest of the secret every token of the session carries; `None`
+    /// until the first token is issued.
+    family: Option<Digest32>,
+    /// Digest of the one token that may be spent next.
     current: Option<Digest32>,
-    used: std::collections::VecDeque<Digest32>,
+    /// The `jti`s denied in this session (at most
+    /// [`MAX_DENIED_PER_SESSION`]), to bound and to drop with it.
+    denied: Vec<String>,
 }
 
 #[derive(Debug, Default)]
 struct State {
     sessions: HashMap<String, Session>,
+    /// Denied `jti`s and their `exp`: the one map the hot path reads.
     denied: HashMap<String, u64>,
+    /// Denied `jti`s of access tokens naming no session, per user key.
+    denied_sessionless: HashMap<String, Vec<String>>,
     generations: HashMap<String, u64>,
     insertions: u32,
 }
@@ -40,16 +55,32 @@ struct State {
 /// [`Auth`](crate::Auth). A restart ends every session, and other processes
 /// do not see its revocations; use a SQL store for those.
 ///
+/// Its size is bounded as the [`SessionStore`](crate::SessionStore) documentation describes: at
+/// most [`MAX_SESSIONS_PER_USER`](crate::MAX_SESSIONS_PER_USER) sessions and
+/// `(MAX_SESSIONS_PER_USER + 1) × MAX_DENIED_PER_SESSION` denied `jti`s per
+/// user, however many refreshes and revocations they make.
+///
 /// ```
 /// use rbac_core::{Auth, JwtSecret, MemorySessionStore, MemoryUserStore, Tokens};
 ///
 /// let auth = Auth::new(Tokens::hs256(JwtSecret::generate()), MemoryUserStore::new())
 ///     .with_session_store(MemorySessionStore::default());
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemorySessionStore {
     state: RwLock<State>,
     case_insensitive: bool,
+    max_lifetime: u64,
+}
+
+impl Default for MemorySessionStore {
+    fn default() -> Self {
+        Self {
+            state: RwLock::default(),
+            case_insensitive: false,
+            max_lifetime: MAX_SESSION_LIFETIME.as_secs(),
+        }
+    }
 }
 
 impl MemorySessionStore {
@@ -71,6 +102,31 @@ impl MemorySessionStore {
         Self { case_insensitive: true, ..Self::default() }
     }
 
+    /// Sets the absolute session lifetime (default
+    /// [`MAX_SESSION_LIFETIME`](crate::MAX_SESSION_LIFETIME)): a session
+    /// ends this long after its login, however often it is refreshed. It
+    /// applies to sessions already started too.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use rbac_core::MemorySessionStore;
+    ///
+    /// let sessions = MemorySessionStore::default()
+    ///     .with_max_session_lifetime(Duration::from_secs(30 * 24 * 60 * 60));
+    /// ```
+    #[must_use]
+    pub fn with_max_session_lifetime(mut self, lifetime: Duration) -> Self {
+        self.max_lifetime = lifetime.as_secs();
+        self
+    }
+
+    /// How many access-token denials (`jti`s) the store holds, for
+    /// monitoring its size.
+    pub fn denied_len(&self) -> usize {
+        self.state.read().unwrap_or_else(PoisonError::into_inner).denied.len()
+    }
+
     /// How generations are keyed; no allocation on the exact-match path,
     /// which every guarded request takes.
     fn key<'a>(&self, username: &'a str) -> std::borrow::Cow<'a, str> {
@@ -85,6 +141,12 @@ impl MemorySessionStore {
         self.state.write().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The end of a session started at `started_at`, refreshed at `now`.
+    fn expiry(&self, started_at: u64, now: u64) -> u64 {
+        let idle = now.saturating_add(REFRESH_LIFETIME.as_secs());
+        idle.min(started_at.saturating_add(self.max_lifetime))
+    }
+
     /// The user's current token generation.
     fn generation(&self, username: &str) -> u64 {
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
@@ -96,84 +158,100 @@ impl MemorySessionStore {
         let id = random_id(16)?;
         let mut state = self.write();
         state.prune_sometimes(now);
-        let expires_at = now.saturating_add(REFRESH_LIFETIME.as_secs());
         let session = Session {
             username: username.to_owned(),
             scope: scope.to_owned(),
             revoked: false,
-            expires_at,
+            expires_at: self.expiry(now, now),
+            started_at: now,
+            family: None,
             current: None,
-            used: std::collections::VecDeque::new(),
+            denied: Vec::new(),
         };
         state.sessions.insert(id.clone(), session);
-        self.evict_beyond_cap(&mut state, username);
+        self.evict_beyond_cap(&mut state, username, &id);
         Some(id)
     }
 
     /// Ends the user's least recently used sessions beyond
     /// [`MAX_SESSIONS_PER_USER`](crate::MAX_SESSIONS_PER_USER).
-    fn evict_beyond_cap(&self, state: &mut State, username: &str) {
+    /// The new session `kept` is never the one evicted: logins within one
+    /// second tie on expiry.
+    fn evict_beyond_cap(&self, state: &mut State, username: &str, kept: &str) {
         let key = self.key(username);
         let mut owned: Vec<(u64, String)> = state
             .sessions
             .iter()
-            .filter(|(_, session)| self.key(&session.username) == key)
+            .filter(|(id, session)| self.key(&session.username) == key && *id != kept)
             .map(|(id, session)| (session.expires_at, id.clone()))
             .collect();
-        if owned.len() <= crate::MAX_SESSIONS_PER_USER {
+        if owned.len() < crate::MAX_SESSIONS_PER_USER {
             return;
         }
         owned.sort_unstable_by(|a, b| b.cmp(a));
-        for (_, id) in owned.into_iter().skip(crate::MAX_SESSIONS_PER_USER) {
-            state.sessions.remove(&id);
+        for (_, id) in owned.into_iter().skip(crate::MAX_SESSIONS_PER_USER - 1) {
+            state.remove_session(&id);
         }
     }
 
-    /// A fresh refresh token for `session`; the previous one is spent.
-    fn issue(&self, session: &str, now: u64) -> Option<String> {
-        let token = new_refresh_token(session)?;
+    /// A fresh refresh token for `session` in `family`; `None` draws the
+    /// family of a new session's first token.
+    fn issue(&self, session: &str, family: Option<&FamilySecret>, now: u64) -> Option<String> {
+        let drawn = match family {
+            Some(_) => None,
+            None => Some(FamilySecret::generate()?),
+        };
+        let family = family.or(drawn.as_ref())?;
+        let token = new_refresh_token(session, family)?;
         let mut state = self.write();
         let entry = state.sessions.get_mut(session)?;
-        entry.expires_at = now.saturating_add(REFRESH_LIFETIME.as_secs());
-        if let Some(previous) = entry.current.replace(digest(&token)) {
-            remember_used(entry, previous);
+        match (entry.family, drawn.is_some()) {
+            (None, true) => entry.family = Some(family.digest()),
+            (Some(known), false) if constant_time_eq(&known, &family.digest()) => {}
+            _ => return None,
         }
+        entry.expires_at = self.expiry(entry.started_at, now);
+        entry.current = Some(digest(&token));
         Some(token)
     }
 
-    /// Spends `presented`. A spent token presented again revokes its session.
+    /// Spends `presented`. Any other token of its session revokes it.
     fn rotate(&self, presented: &str, now: u64) -> Result<Rotation, RefreshError> {
-        let session_id = session_of(presented).ok_or(RefreshError::Invalid)?;
+        let (session_id, family) = parse_refresh_token(presented).ok_or(RefreshError::Invalid)?;
+        let family_digest = digest(family);
         let presented = digest(presented);
         let mut state = self.write();
         let session = state.sessions.get_mut(session_id).ok_or(RefreshError::Invalid)?;
-        if session.revoked || session.expires_at < now {
+        let outlived = now.saturating_sub(session.started_at) > self.max_lifetime;
+        let ours = session.family.is_some_and(|known| constant_time_eq(&known, &family_digest));
+        if session.revoked || session.expires_at < now || outlived || !ours {
             return Err(RefreshError::Invalid);
-        }
-        if session.used.iter().any(|used| constant_time_eq(used, &presented)) {
-            session.revoked = true;
-            return Err(RefreshError::Reused);
         }
         match session.current {
             Some(current) if constant_time_eq(&current, &presented) => {
                 // Spent under the same lock that checked it, so a concurrent
                 // second use of the same token is seen as reuse.
                 session.current = None;
-                remember_used(session, current);
                 Ok(Rotation {
                     username: session.username.clone(),
                     scope: session.scope.clone(),
                     session: session_id.to_owned(),
+                    family: FamilySecret::presented(family),
                 })
             }
-            _ => Err(RefreshError::Invalid),
+            // It carries the family secret, so it was issued in this session:
+            // a spent token, however old.
+            _ => {
+                state.revoke_session(session_id);
+                Err(RefreshError::Reused)
+            }
         }
     }
 
     /// The user and scopes of the session of `presented`, if it is the
     /// session's current refresh token. Spends nothing.
     fn granted(&self, presented: &str) -> Option<Grant> {
-        let session_id = session_of(presented)?;
+        let (session_id, _) = parse_refresh_token(presented)?;
         let presented = digest(presented);
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         let session = state.sessions.get(session_id)?;
@@ -182,35 +260,67 @@ impl MemorySessionStore {
             .then(|| Grant { username: session.username.clone(), scope: session.scope.clone() })
     }
 
-    /// Revokes the session of a refresh token; `false` if it is not one.
+    /// Revokes the session of a refresh token (any of its family); `false`
+    /// if it is not one.
     fn revoke_refresh(&self, presented: &str) -> bool {
-        let Some(session_id) = session_of(presented) else { return false };
-        let presented = digest(presented);
+        let Some((session_id, family)) = parse_refresh_token(presented) else { return false };
+        let family = digest(family);
         let mut state = self.write();
-        let Some(session) = state.sessions.get_mut(session_id) else { return false };
-        let known =
-            session.current.iter().chain(&session.used).any(|d| constant_time_eq(d, &presented));
+        let Some(session) = state.sessions.get(session_id) else { return false };
+        let known = session.family.is_some_and(|known| constant_time_eq(&known, &family));
         if known {
-            session.revoked = true;
+            state.revoke_session(session_id);
         }
         known
     }
 
-    /// Revokes a session (its refresh tokens and access tokens).
-    fn revoke_session(&self, session: &str) {
-        self.write().revoke_session(session);
-    }
-
-    /// Voids one access token until it would have expired anyway.
-    fn deny(&self, jti: &str, exp: u64) {
+    /// Voids one access token; past the per-session (or, without a
+    /// session, per-user) cap, revokes the session (or the user) instead.
+    fn deny(&self, sub: &str, sid: Option<&str>, jti: &str, exp: u64, now: u64) {
+        let unverifiable = now.saturating_sub(crate::Tokens::MAX_LEEWAY.as_secs());
+        let key = self.key(sub).into_owned();
         let mut state = self.write();
-        state.denied.insert(jti.to_owned(), exp);
+        if state.denied.contains_key(jti) {
+            return;
+        }
+        let State { sessions, denied, denied_sessionless, .. } = &mut *state;
+        let owned = match sid {
+            // Gone or revoked: every token naming it is refused already.
+            Some(sid) => match sessions.get_mut(sid) {
+                Some(session) if !session.revoked => &mut session.denied,
+                _ => return,
+            },
+            None => denied_sessionless.entry(key.clone()).or_default(),
+        };
+        owned.retain(|jti| {
+            let live = denied.get(jti).is_some_and(|exp| *exp >= unverifiable);
+            if !live {
+                denied.remove(jti);
+            }
+            live
+        });
+        if owned.len() < MAX_DENIED_PER_SESSION {
+            owned.push(jti.to_owned());
+            denied.insert(jti.to_owned(), exp);
+            return;
+        }
+        for jti in owned.drain(..) {
+            denied.remove(&jti);
+        }
+        match sid {
+            Some(sid) => state.revoke_session(sid),
+            None => self.revoke_user_in(&mut state, sub),
+        }
     }
 
     /// "Log out everywhere": every token the user holds stops working.
     fn revoke_user(&self, username: &str) {
-        let key = self.key(username);
         let mut state = self.write();
+        self.revoke_user_in(&mut state, username);
+    }
+
+    fn revoke_user_in(&self, state: &mut State, username: &str) {
+        let key = self.key(username);
         *state.generations.entry(key.clone().into_owned()).or_insert(0) += 1;
         let sessions: Vec<String> = state
             .sessions
@@ -220,6 +330,10 @@ impl MemorySessionStore {
             .collect();
         for session in sessions {
             state.revoke_session(&session);
+        }
+        // The new generation voids every older token of the user.
+        for jti in state.denied_sessionless.remove(key.as_ref()).unwrap_or_default() {
+            state.denied.remove(&jti);
         }
     }
 
@@ -232,66 +346,21 @@ impl MemorySessionStore {
     }
 }
 
-impl SessionStore for MemorySessionStore {
-    async fn generation(&self, username: &str) -> Result<u64, StoreError> {
-        Ok(self.generation(username))
-    }
-    async fn start(&self, username: &str, scope: &str, now: u64) -> Result<String, StoreError> {
-        self.start(username, scope, now)
-            .ok_or_else(|| StoreError::new("no randomness for a session id"))
-    }
-    async fn issue(&self, session: &str, now: u64) -> Result<Option<String>, StoreError> {
-        Ok(self.issue(session, now))
-    }
-    async fn rotate(
-        &self,
-        presented: &str,
-        now: u64,
-    ) -> Result<Result<Rotation, RefreshError>, StoreError> {
-        Ok(self.rotate(presented, now))
-    }
-    async fn granted(&self, presented: &str) -> Result<Option<Grant>, StoreError> {
-        Ok(self.granted(presented))
-    }
-    async fn revoke_refresh(&self, presented: &str) -> Result<bool, StoreError> {
-        Ok(self.revoke_refresh(presented))
-    }
-    async fn revoke_session(&self, session: &str) -> Result<(), StoreError> {
-        self.revoke_session(session);
-        Ok(())
-    }
-    async fn deny(&self, jti: &str, exp: u64) -> Result<(), StoreError> {
-        self.deny(jti, exp);
-        Ok(())
-    }
-    async fn revoke_user(&self, username: &str) -> Result<(), StoreError> {
-        self.revoke_user(username);
-        Ok(())
-    }
-    async fn is_revoked(
-        &self,
-        sub: &str,
-        jti: &str,
-        sid: Option<&str>,
-        generation: u64,
-    ) -> Result<bool, StoreError> {
-        Ok(self.is_revoked(sub, jti, sid, generation))
-    }
-}
-
-/// Keeps the digests of the last [`REMEMBERED_USED`] spent tokens.
-fn remember_used(session: &mut Session, spent: Digest32) {
-    if session.used.len() == REMEMBERED_USED {
-        session.used.pop_front();
-    }
-    session.used.push_back(spent);
-}
-
 impl State {
+    /// Revokes a session; its denials are then redundant, as the session's
+    /// revocation refuses every token naming it.
     fn revoke_session(&mut self, id: &str) {
         if let Some(session) = self.sessions.get_mut(id) {
             session.revoked = true;
+            for jti in session.denied.drain(..) {
+                self.denied.remove(&jti);
+            }
         }
+    }
+
+    fn remove_session(&mut self, id: &str) {
+        self.revoke_session(id);
+        self.sessions.remove(id);
     }
 
     /// Drops what has expired, every so often, so memory follows live tokens.
@@ -306,106 +375,23 @@ impl State {
     /// a token is accepted up to the clock leeway past its `exp`.
     fn prune(&mut self, now: u64) {
         let unverifiable = now.saturating_sub(crate::Tokens::MAX_LEEWAY.as_secs());
-        self.sessions.retain(|_, session| session.expires_at >= now);
-        self.denied.retain(|_, exp| *exp >= unverifiable);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn chain(sessions: &MemorySessionStore) -> (String, String) {
-        let session = sessions.start("johndoe", "", 100).expect("session");
-        let token = sessions.issue(&session, 100).expect("token");
-        (session, token)
-    }
-
-    #[test]
-    fn refresh_tokens_are_stored_only_as_digests() {
-        let sessions = MemorySessionStore::default();
-        let (session, token) = chain(&sessions);
-        let dump = format!("{:?}", *sessions.state.read().expect("lock"));
-        assert!(
-            !dump.contains(token.split_once('.').expect("dot").1),
-            "the secret part is never kept"
-        );
-        assert!(token.starts_with(&format!("{session}.")));
-        assert_eq!(token.len(), 22 + 1 + 43, "session id and 256 random bits");
-    }
-
-    #[test]
-    fn reuse_revokes_the_session() {
-        let sessions = MemorySessionStore::default();
-        let (session, first) = chain(&sessions);
-        assert_eq!(sessions.rotate(&first, 110).expect("first use").username, "johndoe");
-        let second = sessions.issue(&session, 110).expect("token");
-        assert_eq!(sessions.rotate(&first, 120).expect_err("replay"), RefreshError::Reused);
-        assert_eq!(sessions.rotate(&second, 120).expect_err("revoked"), RefreshError::Invalid);
-        assert!(sessions.is_revoked("johndoe", "a2", Some(&session), 0));
-    }
-
-    #[test]
-    fn a_token_spent_twice_before_its_successor_exists_is_reuse() {
-        let sessions = MemorySessionStore::default();
-        let (session, token) = chain(&sessions);
-        assert!(sessions.rotate(&token, 110).is_ok());
-        // The same token again, racing the first rotation's `issue`.
-        assert_eq!(sessions.rotate(&token, 110).expect_err("second spend"), RefreshError::Reused);
-        assert!(
-            sessions.issue(&session, 110).is_some_and(|next| sessions.rotate(&next, 111).is_err())
-        );
-    }
-
-    #[test]
-    fn memory_per_session_is_constant() {
-        let sessions = MemorySessionStore::default();
-        let (session, mut token) = chain(&sessions);
-        for now in 100..1100 {
-            sessions.rotate(&token, now).expect("rotate");
-            token = sessions.issue(&session, now).expect("token");
+        let expired: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, session)| session.expires_at < now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            self.remove_session(&id);
         }
-        let state = sessions.state.read().expect("lock");
-        assert_eq!(state.sessions[&session].used.len(), REMEMBERED_USED);
-    }
-
-    #[test]
-    fn forged_and_foreign_tokens_are_invalid_without_revoking() {
-        let sessions = MemorySessionStore::default();
-        let (session, token) = chain(&sessions);
-        let forged = format!("{session}.{}", "A".repeat(43));
-        assert_eq!(sessions.rotate(&forged, 110).expect_err("forged"), RefreshError::Invalid);
-        assert!(!sessions.revoke_refresh(&forged));
-        assert!(sessions.rotate(&token, 110).is_ok(), "the real chain goes on");
-        assert_eq!(sessions.rotate("no-dot", 110).expect_err("garbage"), RefreshError::Invalid);
-    }
-
-    #[test]
-    fn revoking_a_user_voids_older_generations() {
-        let sessions = MemorySessionStore::default();
-        assert!(!sessions.is_revoked("johndoe", "x", None, 0));
-        sessions.revoke_user("johndoe");
-        assert!(sessions.is_revoked("johndoe", "x", None, 0));
-        assert!(!sessions.is_revoked("johndoe", "y", None, sessions.generation("johndoe")));
-        assert!(!sessions.is_revoked("janedoe", "z", None, 0), "other users are untouched");
-    }
-
-    #[test]
-    fn a_denial_outlives_exp_by_the_clock_leeway() {
-        let sessions = MemorySessionStore::default();
-        sessions.deny("jti", 1000);
-        let leeway = crate::Tokens::MAX_LEEWAY.as_secs();
-        sessions.write().prune(1000 + leeway);
-        assert!(sessions.is_revoked("u", "jti", None, 0), "the token still verifies");
-        sessions.write().prune(1000 + leeway + 1);
-        assert!(!sessions.is_revoked("u", "jti", None, 0), "pruned once it cannot verify");
-    }
-
-    #[test]
-    fn expired_refresh_tokens_are_refused() {
-        let sessions = MemorySessionStore::default();
-        let (_, token) = chain(&sessions);
-        let later = 100 + REFRESH_LIFETIME.as_secs() + 1;
-        assert_eq!(sessions.rotate(&token, later).expect_err("expired"), RefreshError::Invalid);
+        self.denied.retain(|_, exp| *exp >= unverifiable);
+        let denied = &self.denied;
+        for session in self.sessions.values_mut() {
+            session.denied.retain(|jti| denied.contains_key(jti));
+        }
+        self.denied_sessionless.retain(|_, owned| {
+            owned.retain(|jti| denied.contains_key(jti));
+            !owned.is_empty()
+        });
     }
 }

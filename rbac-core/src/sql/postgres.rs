@@ -21,13 +21,24 @@ async fn begin_write(pool: &DbPool) -> Result<sqlx::Transaction<'static, Db>, sq
 /// without needing sqlx's proc macros).
 fn migrator() -> Migrator {
     Migrator {
-        migrations: Cow::Owned(vec![Migration::new(
-            1,
-            Cow::Borrowed("users and sessions"),
-            MigrationType::Simple,
-            Cow::Borrowed(include_str!("../../migrations/postgres/0001_users_and_sessions.sql")),
-            false,
-        )]),
+        migrations: Cow::Owned(vec![
+            Migration::new(
+                1,
+                Cow::Borrowed("users and sessions"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!(
+                    "../../migrations/postgres/0001_users_and_sessions.sql"
+                )),
+                false,
+            ),
+            Migration::new(
+                2,
+                Cow::Borrowed("issue 10 sessions"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../../migrations/postgres/0002_issue10_sessions.sql")),
+                false,
+            ),
+        ]),
         ..Migrator::DEFAULT
     }
 }

@@ -23,13 +23,22 @@ async fn begin_write(pool: &DbPool) -> Result<sqlx::Transaction<'static, Db>, sq
 /// without needing sqlx's proc macros).
 fn migrator() -> Migrator {
     Migrator {
-        migrations: Cow::Owned(vec![Migration::new(
-            1,
-            Cow::Borrowed("users and sessions"),
-            MigrationType::Simple,
-            Cow::Borrowed(include_str!("../../migrations/sqlite/0001_users_and_sessions.sql")),
-            false,
-        )]),
+        migrations: Cow::Owned(vec![
+            Migration::new(
+                1,
+                Cow::Borrowed("users and sessions"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../../migrations/sqlite/0001_users_and_sessions.sql")),
+                false,
+            ),
+            Migration::new(
+                2,
+                Cow::Borrowed("issue 10 sessions"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../../migrations/sqlite/0002_issue10_sessions.sql")),
+                false,
+            ),
+        ]),
         ..Migrator::DEFAULT
     }
 }
@@ -112,7 +121,7 @@ mod tests {
         let options =
             SqlOptions { cache_ttl: Duration::ZERO, max_connections: 1, ..SqlOptions::default() };
         let store = SqliteStore::connect("sqlite::memory:", options).await.expect("sqlite");
-        store.deny("jti", 1000).await.expect("deny");
+        store.deny("u", None, "jti", 1000, 900).await.expect("deny");
         let leeway = crate::Tokens::MAX_LEEWAY.as_secs();
         store.prune(1000 + leeway).await.expect("prune");
         assert!(store.is_revoked("u", "jti", None, 0).await.expect("store"), "still verifies");

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::password::PasswordHash;
 use crate::session::{
-    Grant, REMEMBERED_USED, RefreshError, Rotation, SessionStore, digest, new_refresh_token,
-    session_of,
+    FamilySecret, Grant, MAX_DENIED_PER_SESSION, RefreshError, Rotation, SessionStore, digest,
+    new_refresh_token, parse_refresh_token,
 };
 use crate::sql::cache::TtlCache;
 use crate::sql::{
@@ -32,6 +32,8 @@ pub struct Store {
     users: Arc<TtlCache<Option<User>>>,
     revocations: Arc<TtlCache<Verdict>>,
     new_sessions: Arc<AtomicU32>,
+    /// The absolute session lifetime, in seconds.
+    max_lifetime: u64,
 }
 
 impl std::fmt::Debug for Store {
@@ -93,6 +95,7 @@ impl Store {
             users: Arc::new(TtlCache::new(options.cache_ttl, options.cache_capacity)),
             revocations: Arc::new(TtlCache::new(options.cache_ttl, options.cache_capacity)),
             new_sessions: Arc::new(AtomicU32::new(0)),
+            max_lifetime: crate::MAX_SESSION_LIFETIME.as_secs(),
         })
     }
 
