@@ -120,6 +120,25 @@ impl PasswordHasher {
         Self { params, decoy, pool: Arc::new(HashingPool::new(concurrency, queue)) }
     }
 
+    /// Argon2id at its smallest cost (8 KiB, one pass), for test suites: the
+    /// real parameters make a debug-build test that logs in about 12× slower.
+    ///
+    /// Only with the `testing` feature. Enable it under `[dev-dependencies]`
+    /// (`rbac-core = { version = "…", features = ["testing"] }`), where Cargo
+    /// turns it on for tests and never for the binaries you ship.
+    ///
+    /// ```
+    /// use rbac_core::PasswordHasher;
+    ///
+    /// let hasher = PasswordHasher::fast_for_tests();
+    /// let hash = hasher.hash_blocking("pw").unwrap();
+    /// assert!(hash.as_phc().starts_with("$argon2id$v=19$m=8,t=1,p=1$"));
+    /// ```
+    #[cfg(feature = "testing")]
+    pub fn fast_for_tests() -> Self {
+        Self::new(Params::new(8, 1, 1, None).unwrap_or_default())
+    }
+
     /// The default `(concurrency, queue)` of [`PasswordHasher::with_limits`]:
     /// one hash per core at once, eight per core waiting.
     pub fn default_limits() -> (usize, usize) {

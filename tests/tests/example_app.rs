@@ -308,3 +308,12 @@ fn an_eddsa_key_comes_from_a_private_file() {
     assert!(matches!(bad, Err(ConfigError::BadKey(..))));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn the_test_hasher_is_argon2id_at_its_smallest_cost() {
+    let hasher = rbac_core::PasswordHasher::fast_for_tests();
+    let hash = hasher.hash_blocking("pw").expect("hash");
+    assert!(hash.as_phc().starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{}", hash.as_phc());
+    assert_eq!(hasher.verify_blocking("pw", Some(&hash)), Ok(true));
+    assert_eq!(hasher.verify_blocking("wrong", Some(&hash)), Ok(false));
+}

@@ -214,7 +214,15 @@ impl Tokens {
         self.lifetime
     }
 
-    /// Signs a token for `subject`, valid from now for [`Tokens::lifetime`].
+    /// Signs a bare access token for `subject`, valid from now for
+    /// [`Tokens::lifetime`]: for tests and service-to-service calls.
+    ///
+    /// It is not a login. It belongs to no session (so there is no refresh
+    /// token, and logging out cannot end it; it can be revoked by its `jti`
+    /// or with the user's generation), and it carries no scopes, so every
+    /// scope guard refuses it. Users get tokens from `/token`
+    /// ([`Auth::login`](crate::Auth::login)); to sign a token with scopes,
+    /// use [`Tokens::issue_for`].
     pub fn issue(&self, subject: &str) -> Result<IssuedToken, TokenError> {
         self.issue_for(&TokenSubject { username: subject, ..TokenSubject::default() })
     }
