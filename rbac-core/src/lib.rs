@@ -250,6 +250,54 @@ pub use rbac_macros::requires_scope;
 /// ```
 pub use rbac_macros::requires;
 
+/// Lets the rbac attributes guard associated functions: put it on the `impl`
+/// block. Each guarded function gets its marker type next to the block,
+/// where an attribute on the function alone cannot put it (an `impl` block
+/// holds no type definitions; without `#[handlers]`, rustc reports "enum is
+/// not supported in `trait`s or `impl`s"). Route them as usual, by path.
+///
+/// ```
+/// use axum::{Router, extract::Path, routing::get};
+/// use rbac_core::{Auth, handlers, requires, requires_role};
+///
+/// rbac_core::policy! { mod policy { role "admin"; } }
+///
+/// struct Reports;
+///
+/// #[handlers]
+/// impl Reports {
+///     #[requires_role("admin")]
+///     async fn stats() -> &'static str {
+///         "stats"
+///     }
+///
+///     #[requires(owner(name))]
+///     async fn mine(Path(name): Path<String>) -> String {
+///         name
+///     }
+/// }
+///
+/// fn main() {
+///     let app: Router<Auth> = Router::new()
+///         .route("/stats", get(Reports::stats))
+///         .route("/reports/{name}", get(Reports::mine));
+/// }
+/// ```
+///
+/// Methods taking `self` cannot be handlers, with or without it:
+///
+/// ```compile_fail
+/// rbac_core::policy! { mod policy { role "admin"; } }
+/// struct Reports;
+/// #[rbac_core::handlers]
+/// impl Reports {
+///     #[rbac_core::requires_role("admin")]
+///     async fn stats(&self) {}
+/// }
+/// # fn main() {}
+/// ```
+pub use rbac_macros::handlers;
+
 /// Declares an access policy: roles, their hierarchy, permissions, aliases.
 ///
 /// It expands to the module it names, with a `Policy` type implementing

@@ -28,19 +28,29 @@ pub(crate) fn guard(attribute: Attribute, args: TokenStream, item: TokenStream) 
             return quote! { #item #(#errors)* };
         }
     };
-    let result = args
-        .and_then(|args| {
-            valid::check_signature(attribute, &function)?;
-            valid::merge_stacked(attribute, args, &mut function)
-        })
-        .and_then(|args| expand(args, &function));
-    match result {
-        Ok(tokens) => tokens,
+    let marker = format_ident!("__rbac_requirement_{}", function.sig.ident);
+    match guarded(attribute, args, &mut function, marker) {
+        Ok((support, guarded)) => quote! { #support #guarded },
         Err(error) => {
             let error = error.to_compile_error();
             quote! { #function #error }
         }
     }
+}
+
+/// The phases after parsing: check the signature, merge stacked attributes
+/// (removing them from `function`), then generate the marker `marker` with
+/// its support items, and the handler with its guard parameter.
+pub(crate) fn guarded(
+    attribute: Attribute,
+    args: syn::Result<Args>,
+    function: &mut Handler,
+    marker: syn::Ident,
+) -> syn::Result<(TokenStream, Handler)> {
+    let args = args?;
+    valid::check_signature(attribute, function)?;
+    let args = valid::merge_stacked(attribute, args, function)?;
+    expand(args, function, marker)
 }
 
 /// Names used inside generated code, with `mixed_site` hygiene so the
@@ -49,8 +59,11 @@ fn hidden(name: &str) -> syn::Ident {
     syn::Ident::new(name, Span::mixed_site())
 }
 
-fn expand(args: Args, function: &Handler) -> syn::Result<TokenStream> {
-    let marker = format_ident!("__rbac_requirement_{}", function.sig.ident);
+fn expand(
+    args: Args,
+    function: &Handler,
+    marker: syn::Ident,
+) -> syn::Result<(TokenStream, Handler)> {
     let vis = &function.vis;
     let handler = function.sig.ident.to_string();
     let term = args.term;
@@ -123,10 +136,7 @@ fn expand(args: Args, function: &Handler) -> syn::Result<TokenStream> {
     let mut function = function.clone();
     let guard: FnArg = syn::parse_quote_spanned! {Span::call_site()=> _: #guard_type };
     function.sig.inputs.insert(0, guard);
-    Ok(quote! {
-        #support
-        #function
-    })
+    Ok((support, function))
 }
 
 /// A guard that extracts the handler arguments its check names (from the

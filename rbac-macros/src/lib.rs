@@ -11,6 +11,7 @@
 mod ast;
 mod attr;
 mod expand;
+mod impl_block;
 mod names;
 mod policy;
 mod valid;
@@ -48,6 +49,13 @@ pub fn requires_scope(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::guard(Attribute::Requires, args.into(), item.into()).into()
+}
+
+/// Guards the annotated associated functions of an `impl` block. See
+/// `rbac_core::handlers`.
+#[proc_macro_attribute]
+pub fn handlers(args: TokenStream, item: TokenStream) -> TokenStream {
+    impl_block::handlers(args.into(), item.into()).into()
 }
 
 /// Declares an access policy. See `rbac_core::policy`.

@@ -109,6 +109,27 @@ async fn edit_profile(Path(name): Path<String>, Json(body): Json<Value>) -> Json
     Json(json!({"name": name, "body": body}))
 }
 
+/// Handlers as associated functions, guarded through `#[handlers]`.
+struct Posts;
+
+#[rbac_core::handlers]
+impl Posts {
+    #[requires_role("reviewer")]
+    async fn stats(State(state): State<AppState>) -> &'static str {
+        state.greeting
+    }
+
+    #[requires(any(role("reviewer"), owner(name)))]
+    async fn drafts_of(Path(name): Path<String>) -> String {
+        format!("drafts of {name}")
+    }
+
+    /// Not annotated: left as it is.
+    fn helper() -> &'static str {
+        "unguarded helper"
+    }
+}
+
 async fn optional(user: Option<CurrentUser>) -> String {
     user.map_or_else(|| "anonymous".to_owned(), |user| user.username.clone())
 }
@@ -141,6 +162,8 @@ fn fixture() -> Fixture {
         .route("/review", get(review))
         .route("/optional", get(optional))
         .route("/profiles/{name}", post(edit_profile))
+        .route("/stats", get(Posts::stats))
+        .route("/drafts/{name}", get(Posts::drafts_of))
         .with_state(state);
     Fixture { router, lookups, tokens }
 }
@@ -380,4 +403,22 @@ async fn the_request_cache_is_per_auth_configuration() {
         StatusCode::UNAUTHORIZED,
         "the other key must verify the token itself"
     );
+}
+
+#[tokio::test]
+async fn associated_functions_are_guarded_through_handlers() {
+    let fixture = fixture();
+    let (ed, rita) = (token(&fixture, "ed"), token(&fixture, "rita"));
+    assert_eq!(send(&fixture.router, get_as("/stats", &ed)).await.status, StatusCode::FORBIDDEN);
+    let reviewer = send(&fixture.router, get_as("/stats", &rita)).await;
+    assert_eq!(reviewer.status, StatusCode::OK);
+    let anonymous = Request::get("/stats").body(Body::empty()).expect("request");
+    assert_eq!(send(&fixture.router, anonymous).await.status, StatusCode::UNAUTHORIZED);
+    // owner(...) reads the path argument in the associated function too.
+    assert_eq!(send(&fixture.router, get_as("/drafts/ed", &ed)).await.status, StatusCode::OK);
+    assert_eq!(
+        send(&fixture.router, get_as("/drafts/rita", &ed)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(Posts::helper(), "unguarded helper");
 }

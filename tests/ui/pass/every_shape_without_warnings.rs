@@ -69,6 +69,20 @@ async fn stacked() {}
 #[requires_role("editor", policy = crate::policy)]
 async fn named_policy() {}
 
+/// Associated functions, through `#[handlers]`.
+struct Reports;
+
+#[rbac_core::handlers]
+impl Reports {
+    #[requires_role("admin")]
+    async fn stats() {}
+
+    #[requires(owner(name))]
+    async fn mine(Path(name): Path<String>) -> String {
+        name
+    }
+}
+
 fn main() {
     let _: Router<Auth> = Router::new()
         .route("/a", get(signed_in))
@@ -83,5 +97,7 @@ fn main() {
         .route("/j/{username}", get(mixed))
         .route("/k", get(with_scope))
         .route("/l", get(stacked))
-        .route("/m", get(named_policy));
+        .route("/m", get(named_policy))
+        .route("/n", get(Reports::stats))
+        .route("/o/{name}", get(Reports::mine));
 }
