@@ -3,21 +3,29 @@
 //! other scopes cannot manage users); bodies are validated whole before
 //! anything is written, so a refused request changes nothing.
 
-use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
 use rbac_core::{
-    Auth, CurrentUser, User, UserDirectory, UserRecord, UserStore, UserUpdate, UserWriteError,
-    WritableUserStore, requires,
+    Auth, AuthError, CurrentUser, User, UserDirectory, UserRecord, UserStore, UserUpdate,
+    UserWriteError, WritableUserStore, requires,
 };
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-use crate::routes::{unavailable, user_not_found};
+use crate::AppState;
+use crate::refusals::{Refusal, unavailable, user_not_found};
 use crate::validate;
 
-type Refusal = (StatusCode, Json<Value>);
+/// The admin API's routes.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(list_users).post(create_user))
+        .route("/admin/users/{username}", patch(update_account).delete(delete_user))
+        .route("/admin/users/{username}/revoke-tokens", post(revoke_user_tokens))
+}
 
 const AUDIT: &str = "rbac::audit";
 
@@ -96,7 +104,7 @@ async fn hash(auth: &Auth, password: String) -> Result<rbac_core::PasswordHash, 
 /// Creates a user: 201 with the user, 409 if the name is taken, 422 for an
 /// invalid field.
 #[requires(all(role("admin"), scope("users:manage")))]
-pub(crate) async fn create_user(
+async fn create_user(
     CurrentUser(admin): CurrentUser,
     State(auth): State<Auth>,
     State(users): State<UserDirectory>,
@@ -127,7 +135,7 @@ pub(crate) async fn create_user(
 /// Changes a user: 200 with the result, 404 if unknown, 422 for an invalid
 /// field. A new password also revokes every token the user holds.
 #[requires(all(role("admin"), scope("users:manage")))]
-pub(crate) async fn update_user(
+async fn update_account(
     CurrentUser(admin): CurrentUser,
     Path(username): Path<String>,
     State(auth): State<Auth>,
@@ -172,7 +180,7 @@ pub(crate) async fn update_user(
 /// the delete (one transaction in the SQL stores; right after it in memory),
 /// so a user later created with the same name inherits none of them.
 #[requires(all(role("admin"), scope("users:manage")))]
-pub(crate) async fn delete_user(
+async fn delete_user(
     CurrentUser(admin): CurrentUser,
     Path(username): Path<String>,
     State(auth): State<Auth>,
@@ -189,4 +197,34 @@ pub(crate) async fn delete_user(
     }
     tracing::info!(target: AUDIT, admin = admin.username, username = user.username, "user deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every user; admins whose token carries `users:manage`. Never includes
+/// password hashes: `User` has none.
+#[requires(all(role("admin"), scope("users:manage")))]
+async fn list_users(State(users): State<UserDirectory>) -> Result<Json<Vec<User>>, AuthError> {
+    users.list_users().await.map(Json).map_err(|_| AuthError::Unavailable)
+}
+
+/// "Log out everywhere" for a user: every token they hold stops working.
+/// Admins whose token carries `users:manage`.
+#[requires(all(role("admin"), scope("users:manage")))]
+async fn revoke_user_tokens(
+    Path(username): Path<String>,
+    State(auth): State<Auth>,
+    State(users): State<UserDirectory>,
+) -> Result<StatusCode, (StatusCode, Json<Value>)> {
+    match users.find_user(&username).await {
+        // The stored name, not the path's: in a case-insensitive store
+        // `/admin/users/JohnDoe/...` is johndoe.
+        Ok(Some(user)) => match auth.revoke_all_tokens(&user.username).await {
+            Ok(()) => Ok(StatusCode::NO_CONTENT),
+            Err(_) => Err(unavailable()),
+        },
+        Ok(None) => Err(user_not_found()),
+        Err(error) => {
+            tracing::error!(%error, "user store failed during a token revocation");
+            Err(unavailable())
+        }
+    }
 }

@@ -11,6 +11,7 @@ pub mod baseline;
 pub mod config;
 pub mod db;
 pub mod posts;
+mod refusals;
 mod routes;
 pub mod server;
 pub mod users_cli;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::refusals::{unavailable, user_not_found};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -24,16 +25,11 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/.well-known/jwks.json", get(oauth2::jwks))
         .route("/logout", axum::routing::post(oauth2::logout))
-        .route("/admin/users/{username}/revoke-tokens", axum::routing::post(revoke_user_tokens))
         .route("/users/me", get(read_users_me))
         .route("/users/me/items", get(read_own_items))
-        .route("/admin/users", get(list_users).post(crate::admin::create_user))
-        .route(
-            "/admin/users/{username}",
-            axum::routing::patch(crate::admin::update_user).delete(crate::admin::delete_user),
-        )
-        .route("/users/{username}", get(read_user).patch(update_user))
+        .route("/users/{username}", get(read_user).patch(update_profile))
         .route("/health", get(health))
+        .merge(crate::admin::router())
         .merge(crate::posts::router())
 }
 
@@ -68,36 +64,6 @@ async fn introspect(
     oauth2::introspect(&auth, form).await
 }
 
-/// Every user; admins whose token carries `users:manage`. Never includes
-/// password hashes: `User` has none.
-#[requires(all(role("admin"), scope("users:manage")))]
-async fn list_users(State(users): State<UserDirectory>) -> Result<Json<Vec<User>>, AuthError> {
-    users.list_users().await.map(Json).map_err(|_| AuthError::Unavailable)
-}
-
-/// "Log out everywhere" for a user: every token they hold stops working.
-/// Admins whose token carries `users:manage`.
-#[requires(all(role("admin"), scope("users:manage")))]
-async fn revoke_user_tokens(
-    Path(username): Path<String>,
-    State(auth): State<Auth>,
-    State(users): State<UserDirectory>,
-) -> Result<StatusCode, (StatusCode, Json<Value>)> {
-    match users.find_user(&username).await {
-        // The stored name, not the path's: in a case-insensitive store
-        // `/admin/users/JohnDoe/...` is johndoe.
-        Ok(Some(user)) => match auth.revoke_all_tokens(&user.username).await {
-            Ok(()) => Ok(StatusCode::NO_CONTENT),
-            Err(_) => Err(unavailable()),
-        },
-        Ok(None) => Err(user_not_found()),
-        Err(error) => {
-            tracing::error!(%error, "user store failed during a token revocation");
-            Err(unavailable())
-        }
-    }
-}
-
 /// A user's profile: their own, or anyone's for an admin.
 #[requires(any(role("admin"), owner(username)))]
 async fn read_user(
@@ -126,7 +92,7 @@ struct ProfilePatch {
 /// Updates a profile: their own, or anyone's for an admin. The check runs
 /// before the body is read.
 #[requires(any(role("admin"), owner(username)))]
-async fn update_user(
+async fn update_profile(
     Path(username): Path<String>,
     State(users): State<UserDirectory>,
     Json(patch): Json<ProfilePatch>,
@@ -153,14 +119,6 @@ async fn update_user(
         }
         Err(_) => Err(user_not_found()),
     }
-}
-
-pub(crate) fn unavailable() -> (StatusCode, Json<Value>) {
-    (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "detail": "Service unavailable" })))
-}
-
-pub(crate) fn user_not_found() -> (StatusCode, Json<Value>) {
-    (StatusCode::NOT_FOUND, Json(json!({ "detail": "User not found" })))
 }
 
 /// Liveness probe; public.

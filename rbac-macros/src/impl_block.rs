@@ -74,7 +74,7 @@ pub(crate) fn handlers(args: TokenStream, item: TokenStream) -> TokenStream {
             if let syn::FnArg::Typed(typed) = input {
                 let ty = replace_self(typed.ty.to_token_stream(), &self_ty);
                 if let Ok(ty) = syn::parse2(ty) {
-                    typed.ty = Box::new(ty);
+                    *typed.ty = ty;
                 }
             }
         }
