@@ -62,11 +62,14 @@ pub struct AppState {
 impl AppState {
     /// State over `users` (the store `auth` reads), with no posts yet.
     pub fn new(auth: Auth, users: impl WritableUserStore) -> Self {
-        Self::with_directory(auth, UserDirectory::new(users))
+        let users = auth.user_directory(users);
+        Self { auth, users, posts: Posts::default() }
     }
 
-    /// Like [`AppState::new`] with a store already behind a [`UserDirectory`].
+    /// Like [`AppState::new`] with a store already behind a [`UserDirectory`];
+    /// its revocations go through `auth`'s sessions where the store keeps none.
     pub fn with_directory(auth: Auth, users: UserDirectory) -> Self {
+        let users = users.revoking_with(&auth);
         Self { auth, users, posts: Posts::default() }
     }
 }

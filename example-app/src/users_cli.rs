@@ -190,9 +190,6 @@ async fn run_users(
                 ..UserUpdate::default()
             };
             users.update_user(&user.username, update).await.map_err(write_failed)?;
-            if !users.keeps_sessions() {
-                revoke(database, &user.username).await?;
-            }
             done(&mut out, format!("{}: password changed; tokens revoked", user.username))
         }
         UsersCommand::RevokeTokens { name } => {
@@ -203,9 +200,6 @@ async fn run_users(
         UsersCommand::Delete { name } => {
             let user = existing(&users, &name).await?;
             users.delete_user(&user.username).await.map_err(write_failed)?;
-            if !users.keeps_sessions() {
-                revoke(database, &user.username).await?;
-            }
             done(&mut out, format!("deleted user {}", user.username))
         }
     }

@@ -301,6 +301,19 @@ impl Auth {
         AuthRejection::new(error, response)
     }
 
+    /// `store` as a [`UserDirectory`](crate::UserDirectory) that revokes
+    /// through this `Auth`'s session store when the user store does not keep
+    /// sessions itself, so a password change or a delete always ends the
+    /// user's tokens.
+    pub fn user_directory(&self, store: impl crate::WritableUserStore) -> crate::UserDirectory {
+        crate::UserDirectory::new(store).revoking_with(self)
+    }
+
+    /// Where this `Auth` keeps sessions and revocations.
+    pub(crate) fn session_store(&self) -> Arc<dyn DynSessionStore> {
+        Arc::clone(&self.0.sessions)
+    }
+
     /// The token issuer and verifier.
     pub fn tokens(&self) -> &Tokens {
         &self.0.tokens

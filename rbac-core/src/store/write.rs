@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::{StoreError, UserStore};
 use crate::password::PasswordHash;
+use crate::session::DynSessionStore;
 use crate::user::{Role, User, UserRecord};
 
 /// Why a change to a user was not made. Nothing was written in any case.
@@ -70,8 +71,8 @@ pub struct UserUpdate {
     /// Also revoke every token the user holds ("log out everywhere"), in
     /// the same transaction as the change, as a new password should. Only
     /// a store that also keeps the sessions can
-    /// ([`WritableUserStore::keeps_sessions`]); others ignore it, and the
-    /// caller revokes through its session store.
+    /// ([`WritableUserStore::keeps_sessions`]); others ignore it, and a
+    /// [`UserDirectory`] revokes through its session store.
     pub revoke_tokens: bool,
 }
 
@@ -205,58 +206,161 @@ impl<T: WritableUserStore> DynWritable for T {
 /// Any [`WritableUserStore`] behind one cloneable pointer, so an app's state
 /// need not be generic over its store. It is itself a store.
 ///
-/// ```
-/// use rbac_core::{MemoryUserStore, UserDirectory};
+/// It also revokes: a change with [`UserUpdate::revoke_tokens`] and every
+/// delete end the user's tokens as part of the call, in the same
+/// transaction where the store [keeps the sessions](WritableUserStore::keeps_sessions),
+/// else right after the write through the session store of the [`Auth`](crate::Auth)
+/// it was built for ([`Auth::user_directory`](crate::Auth::user_directory)).
+/// Without either, such a change fails before anything is written: a
+/// revocation is never silently skipped.
 ///
-/// let users = UserDirectory::new(MemoryUserStore::new());
-/// let shared = users.clone();
+/// ```
+/// use rbac_core::{Auth, JwtSecret, MemoryUserStore, Tokens};
+///
+/// let users = MemoryUserStore::new();
+/// let auth = Auth::new(Tokens::hs256(JwtSecret::generate()), users.clone());
+/// let directory = auth.user_directory(users);
+/// let shared = directory.clone();
 /// ```
 #[derive(Clone)]
-pub struct UserDirectory(Arc<dyn DynWritable>);
+pub struct UserDirectory {
+    store: Arc<dyn DynWritable>,
+    /// Where to revoke when `store` does not keep the sessions itself.
+    sessions: Option<Arc<dyn DynSessionStore>>,
+}
 
 impl fmt::Debug for UserDirectory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("UserDirectory")
+        f.debug_struct("UserDirectory")
+            .field("keeps_sessions", &self.store.keeps_sessions())
+            .field("revokes_through_auth", &self.sessions.is_some())
+            .finish_non_exhaustive()
     }
 }
 
 impl UserDirectory {
-    /// Wraps `store`.
+    /// Wraps `store`. Revocations need a store that keeps the sessions (the
+    /// SQL stores); for one that does not, use [`Auth::user_directory`](crate::Auth::user_directory).
     pub fn new(store: impl WritableUserStore) -> Self {
-        Self(Arc::new(store))
+        Self { store: Arc::new(store), sessions: None }
+    }
+
+    /// Revokes through `auth`'s session store where the user store does
+    /// not keep the sessions itself; see [`Auth::user_directory`](crate::Auth::user_directory).
+    #[must_use]
+    pub fn revoking_with(mut self, auth: &crate::Auth) -> Self {
+        self.sessions = Some(auth.session_store());
+        self
+    }
+
+    /// The session store that revokes for this store's changes, or the
+    /// error that refuses the change before it is written.
+    fn revoker(&self) -> Result<Option<&dyn DynSessionStore>, UserWriteError> {
+        if self.store.keeps_sessions() {
+            return Ok(None);
+        }
+        match &self.sessions {
+            Some(sessions) => Ok(Some(sessions.as_ref())),
+            None => Err(UserWriteError::Store(StoreError::new(
+                "this user store keeps no sessions and the directory has no session store to \
+                 revoke tokens in: build it with Auth::user_directory",
+            ))),
+        }
     }
 }
 
 impl UserStore for UserDirectory {
     async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError> {
-        self.0.find_user(username).await
+        self.store.find_user(username).await
     }
     async fn find_credentials(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
-        self.0.find_credentials(username).await
+        self.store.find_credentials(username).await
     }
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        self.0.list_users().await
+        self.store.list_users().await
     }
     fn account_key<'a>(&self, username: &'a str) -> std::borrow::Cow<'a, str> {
-        self.0.account_key(username)
+        self.store.account_key(username)
     }
 }
 
 impl WritableUserStore for UserDirectory {
     async fn create_user(&self, record: UserRecord) -> Result<(), UserWriteError> {
-        self.0.create_user(record).await
+        self.store.create_user(record).await
     }
     async fn update_user(
         &self,
         username: &str,
         update: UserUpdate,
     ) -> Result<User, UserWriteError> {
-        self.0.update_user(username, update).await
+        let revoke = update.revoke_tokens;
+        let revoker = if revoke { self.revoker()? } else { None };
+        let user = self.store.update_user(username, update).await?;
+        if let Some(sessions) = revoker {
+            sessions.revoke_user(&user.username).await?;
+        }
+        Ok(user)
     }
     async fn delete_user(&self, username: &str) -> Result<(), UserWriteError> {
-        self.0.delete_user(username).await
+        let revoker = self.revoker()?;
+        self.store.delete_user(username).await?;
+        // After the delete: a login racing it finds no user, and a session
+        // it started before is revoked here.
+        if let Some(sessions) = revoker {
+            sessions.revoke_user(username).await?;
+        }
+        Ok(())
     }
+    /// Always: the directory revokes as part of each change, itself or
+    /// through its store.
     fn keeps_sessions(&self) -> bool {
-        self.0.keeps_sessions()
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{UserDirectory, UserUpdate, UserWriteError, WritableUserStore};
+    use crate::store::UserStore;
+    use crate::user::{User, UserRecord};
+    use crate::{Auth, JwtSecret, MemoryUserStore, PasswordHasher, Tokens};
+
+    fn alice() -> UserRecord {
+        let params = argon2::Params::new(8, 1, 1, None).expect("params");
+        let password_hash = PasswordHasher::new(params).hash_blocking("pw").expect("hash");
+        UserRecord { user: User::new("alice"), password_hash }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_directory_revokes_as_part_of_the_change() {
+        let store = MemoryUserStore::new();
+        let auth = Auth::new(Tokens::hs256(JwtSecret::generate()), store.clone());
+        let users = auth.user_directory(store);
+        users.create_user(alice()).await.expect("create");
+        let login = auth.login("alice", "pw".into(), [127, 0, 0, 1].into()).await.expect("login");
+        let token = login.access_token;
+        assert!(auth.authenticate(&token).await.is_ok());
+
+        let change = UserUpdate { revoke_tokens: true, ..UserUpdate::default() };
+        users.update_user("alice", change).await.expect("update");
+        assert!(auth.authenticate(&token).await.is_err(), "no caller had to revoke");
+
+        let again = auth.login("alice", "pw".into(), [127, 0, 0, 1].into()).await.expect("login");
+        users.delete_user("alice").await.expect("delete");
+        users.create_user(alice()).await.expect("re-create");
+        assert!(auth.authenticate(&again.access_token).await.is_err(), "the delete revoked it");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn without_a_session_store_a_revoking_change_writes_nothing() {
+        let store = MemoryUserStore::new();
+        let users = UserDirectory::new(store.clone());
+        users.create_user(alice()).await.expect("create");
+        let change =
+            UserUpdate { disabled: Some(true), revoke_tokens: true, ..UserUpdate::default() };
+        assert!(matches!(users.update_user("alice", change).await, Err(UserWriteError::Store(_))));
+        assert!(!store.find_user("alice").await.expect("find").expect("alice").disabled);
+        assert!(matches!(users.delete_user("alice").await, Err(UserWriteError::Store(_))));
+        assert!(store.find_user("alice").await.expect("find").is_some());
     }
 }
