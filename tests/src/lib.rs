@@ -20,6 +20,7 @@ pub mod net;
 pub const TEST_SECRET: &[u8] = b"integration-tests-only-secret-0123456789";
 
 /// The example app with the demo users, plus handles to poke at its state.
+#[derive(Debug)]
 pub struct TestApp {
     /// The real router.
     pub router: Router,

@@ -153,6 +153,7 @@ async fn huge_and_sql_like_usernames() {
 
 /// Over a real socket, where hyper's own limits apply too: the server answers
 /// each hostile request with a 4xx and still serves the next one.
+#[allow(clippy::disallowed_methods, reason = "blocking socket I/O, not password hashing")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_keeps_serving_over_tcp() {
     let app = demo_app();

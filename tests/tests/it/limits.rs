@@ -27,6 +27,7 @@ fn exchange(address: SocketAddr, raw: &[u8]) -> String {
     String::from_utf8_lossy(&response).into_owned()
 }
 
+#[allow(clippy::disallowed_methods, reason = "blocking socket I/O, not password hashing")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_request_heads_get_431_and_the_server_goes_on() {
     let address = spawn_server(ConnectionLimits::default()).await;
@@ -42,6 +43,7 @@ async fn oversized_request_heads_get_431_and_the_server_goes_on() {
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply:.80}");
 }
 
+#[allow(clippy::disallowed_methods, reason = "blocking socket I/O, not password hashing")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slowloris_client_is_cut_off_after_the_header_timeout() {
     let limits = ConnectionLimits {
