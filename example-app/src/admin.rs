@@ -47,6 +47,10 @@ pub(crate) struct NewUser {
 /// `email` or `full_name`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(
+    clippy::option_option,
+    reason = "absent, null or a value: the shape of rbac_core::UserUpdate's fields it fills"
+)]
 pub(crate) struct UserPatch {
     roles: Option<Vec<String>>,
     disabled: Option<bool>,
@@ -58,6 +62,7 @@ pub(crate) struct UserPatch {
 }
 
 /// A field that is present (possibly `null`), as opposed to absent.
+#[allow(clippy::option_option, reason = "see UserPatch")]
 fn present<'de, D: Deserializer<'de>>(field: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(field).map(Some)
 }

@@ -126,6 +126,13 @@ where
 /// before every other extractor and before the body is read.
 pub struct Guard<R>(PhantomData<fn() -> R>);
 
+/// Without an `R: Debug` bound: the marker types the macros generate have none.
+impl<R> std::fmt::Debug for Guard<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Guard").field(&std::any::type_name::<R>()).finish()
+    }
+}
+
 impl<S, R> FromRequestParts<S> for Guard<R>
 where
     R: Requirement,
@@ -154,6 +161,12 @@ pub trait ArgumentCheck<S>: Annotated + 'static {
 /// [`Guard`]'s is, so only a passed check produces one: no Rust code can
 /// build the value a guarded handler takes and call it unchecked.
 pub struct CheckedGuard<C>(PhantomData<fn() -> C>);
+
+impl<C> std::fmt::Debug for CheckedGuard<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("CheckedGuard").field(&std::any::type_name::<C>()).finish()
+    }
+}
 
 impl<S, C> FromRequestParts<S> for CheckedGuard<C>
 where

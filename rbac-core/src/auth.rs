@@ -167,6 +167,7 @@ impl Auth {
     /// Grants OAuth2 scopes at `/token` by `policy`; see [`ScopePolicy`].
     /// Without one, tokens carry no scopes and `scope(...)` requirements
     /// always fail.
+    #[must_use]
     pub fn with_scopes(self, policy: ScopePolicy) -> Self {
         self.with_inner(|inner| inner.scopes = Some(policy))
     }
@@ -180,6 +181,7 @@ impl Auth {
     /// How `/token` answers a wrong password: FastAPI's 401 (the default)
     /// or RFC 6749's 400; both bodies carry `"error": "invalid_grant"`.
     /// See [`TokenErrorStyle`].
+    #[must_use]
     pub fn with_token_error_style(self, style: TokenErrorStyle) -> Self {
         self.with_inner(|inner| inner.token_errors = style)
     }
@@ -215,6 +217,7 @@ impl Auth {
     /// Replaces the login throttle. The default is an in-process
     /// [`MemoryThrottle`] with [`ThrottleConfig::default`](crate::throttle::ThrottleConfig);
     /// see [`throttle`](crate::throttle) for the scheme.
+    #[must_use]
     pub fn with_login_throttle(self, throttle: impl LoginThrottle) -> Self {
         self.with_inner(|inner| inner.throttle = Some(Arc::new(throttle)))
     }
@@ -222,11 +225,13 @@ impl Auth {
     /// Replaces where sessions, refresh tokens and revocations live. The
     /// default, [`MemorySessionStore`], is per process; a SQL store shares
     /// them between instances and keeps them across restarts.
+    #[must_use]
     pub fn with_session_store(self, store: impl SessionStore) -> Self {
         self.with_inner(|inner| inner.sessions = Arc::new(store))
     }
 
     /// Turns login throttling off (for tests that need many failed logins).
+    #[must_use]
     pub fn without_login_throttle(self) -> Self {
         self.with_inner(|inner| inner.throttle = None)
     }
@@ -234,6 +239,7 @@ impl Auth {
     /// Peers whose `X-Forwarded-For` header is believed. Without any, the
     /// client IP is always the socket's peer address, so a client cannot
     /// spoof its address to dodge throttling.
+    #[must_use]
     pub fn with_trusted_proxies(self, proxies: impl IntoIterator<Item = IpAddr>) -> Self {
         let proxies: Arc<[IpAddr]> = proxies.into_iter().map(|ip| ip.to_canonical()).collect();
         self.with_inner(|inner| inner.trusted_proxies = proxies)
@@ -278,6 +284,7 @@ impl Auth {
     /// let auth = Auth::new(Tokens::hs256(JwtSecret::generate()), MemoryUserStore::new())
     ///     .with_denial_responder(denial::problem_json);
     /// ```
+    #[must_use]
     pub fn with_denial_responder(
         self,
         responder: impl Fn(AuthError, &Parts) -> Response + Send + Sync + 'static,

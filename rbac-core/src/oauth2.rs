@@ -55,7 +55,9 @@ impl fmt::Debug for TokenRequest {
 
 /// A successful token response: `{"access_token", "token_type": "bearer",
 /// "expires_in", "refresh_token", "scope"}` with `Cache-Control: no-store` and
-/// `Pragma: no-cache` (RFC 6749 §5.1).
+/// `Pragma: no-cache` (RFC 6749 §5.1). Its `Debug` is [`IssuedToken`]'s,
+/// tokens redacted.
+#[derive(Debug)]
 pub struct TokenResponse(pub IssuedToken);
 
 #[derive(Serialize)]
@@ -231,11 +233,20 @@ async fn grant(
 /// The RFC 7009 revocation form.
 #[derive(Deserialize)]
 pub struct RevocationRequest {
-    /// An access or refresh token.
+    /// An access or refresh token; redacted in `Debug`.
     pub token: String,
     /// `access_token` or `refresh_token`; both are tried either way.
     #[serde(default)]
     pub token_type_hint: Option<String>,
+}
+
+impl fmt::Debug for RevocationRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RevocationRequest")
+            .field("token", &"[redacted]")
+            .field("token_type_hint", &self.token_type_hint)
+            .finish()
+    }
 }
 
 /// `POST /token/revoke` (RFC 7009): revokes an access or refresh token.

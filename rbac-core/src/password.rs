@@ -149,6 +149,7 @@ impl PasswordHasher {
     /// holds `m_cost` KiB), at most `queue` more waiting; beyond that they fail
     /// at once with [`PasswordError::Busy`]. The default is one per core and
     /// eight waiting per core.
+    #[must_use]
     pub fn with_limits(mut self, concurrency: usize, queue: usize) -> Self {
         self.pool = Arc::new(HashingPool::new(concurrency, queue));
         self

@@ -22,6 +22,7 @@ impl Grants {
 
     /// Everything granted by either.
     #[inline]
+    #[must_use]
     pub const fn union(self, other: Self) -> Self {
         Self { roles: self.roles | other.roles, permissions: self.permissions | other.permissions }
     }

@@ -110,6 +110,7 @@ impl ScopePolicy {
 
     /// Refuses requests for scopes the user may not hold with `invalid_scope`
     /// instead of narrowing them.
+    #[must_use]
     pub fn refuse_excess(mut self) -> Self {
         self.refuse_excess = true;
         self

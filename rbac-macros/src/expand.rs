@@ -87,7 +87,7 @@ fn expand(
     let (user, grants, claims) = (&names.user, &names.grants, &names.claims);
     let decision = term.as_ref().map_or_else(
         || quote!(::core::result::Result::Ok(())),
-        |term| decision(term, &policy, &names),
+        |term| decision(term, policy.as_ref(), &names),
     );
     let compute_grants = policy.as_ref().map(|policy| {
         quote! { let #grants = <#policy::Policy as ::rbac_core::AccessPolicy>::grants(#user); }
@@ -217,7 +217,7 @@ struct Names {
 
 /// `Ok(())`, or the refusal: insufficient scope when the requirement would
 /// hold with every scope granted, plain 403 otherwise.
-fn decision(term: &Term, policy: &Option<TokenStream>, names: &Names) -> TokenStream {
+fn decision(term: &Term, policy: Option<&TokenStream>, names: &Names) -> TokenStream {
     let private = quote!(::rbac_core::__private);
     let holds = predicate(term, policy, names, Mode::AsIs);
     let scopes = term.scopes();
@@ -256,7 +256,7 @@ enum Mode {
 /// Leaves are bare expressions and combinators parenthesize their operands,
 /// so no parentheses end up where rustc's `unused_parens` would flag them in
 /// the user's crate (the `owner(...)` leaf carries the user's span).
-fn predicate(term: &Term, policy: &Option<TokenStream>, names: &Names, mode: Mode) -> TokenStream {
+fn predicate(term: &Term, policy: Option<&TokenStream>, names: &Names, mode: Mode) -> TokenStream {
     let Names { user, grants, claims } = names;
     let recurse = |term: &Term| predicate(term, policy, names, mode);
     match term {
@@ -324,8 +324,8 @@ fn predicate(term: &Term, policy: &Option<TokenStream>, names: &Names, mode: Mod
 
 /// `policy::role!("name")`: expands to the name's bit, or to a compile error
 /// at the literal naming the closest declared name.
-fn name_lookup(policy: &Option<TokenStream>, kind: &str, name: &LitStr) -> TokenStream {
-    let policy = policy.clone().unwrap_or_else(|| quote!(crate::policy));
+fn name_lookup(policy: Option<&TokenStream>, kind: &str, name: &LitStr) -> TokenStream {
+    let policy = policy.cloned().unwrap_or_else(|| quote!(crate::policy));
     let macro_name = syn::Ident::new(kind, name.span());
     // A plain literal, so `r"admin"` and `"admin"` match the same arm.
     let literal = LitStr::new(&name.value(), name.span());

@@ -20,6 +20,7 @@ pub mod net;
 pub const TEST_SECRET: &[u8] = b"integration-tests-only-secret-0123456789";
 
 /// The example app with the demo users, plus handles to poke at its state.
+#[derive(Debug)]
 pub struct TestApp {
     /// The real router.
     pub router: Router,
@@ -193,6 +194,54 @@ pub fn now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970")
         .as_secs()
+}
+
+/// Everything a test's log subscriber writes, kept in memory.
+#[derive(Clone, Default, Debug)]
+pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    /// What was logged so far, one JSON object per line.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+/// Captures this thread's logs (JSON, every level) until the guard drops.
+///
+/// In a binary that runs every suite: with a single subscriber registered,
+/// tracing computes a callsite's interest from the registering thread's
+/// default alone, so a callsite another test's thread hit first would be
+/// cached as "nobody listens". A global no-op subscriber (set once) makes
+/// tracing ask every registered subscriber, and the interest cache is
+/// rebuilt once this one is set.
+pub fn capture_logs() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
+    static GLOBAL: std::sync::Once = std::sync::Once::new();
+    GLOBAL.call_once(|| {
+        let _ =
+            tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default());
+    });
+    let captured = CapturedLogs::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+    (captured, guard)
 }
 
 /// The README's example, compiled as a doc test so it cannot rot.

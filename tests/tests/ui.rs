@@ -1,9 +1,51 @@
 //! Compile-fail cases (one misuse per file, with reviewed `.stderr`) and
-//! compile-pass cases for every supported handler shape.
+//! compile-pass cases for every supported handler shape, grouped by the
+//! macro they exercise: `ui/<group>/fail/*.rs` and `ui/<group>/pass/*.rs`.
+
+/// One directory per macro; `attributes` holds the cases that combine them.
+const GROUPS: [&str; 7] = [
+    "attributes",
+    "authenticated",
+    "policy",
+    "requires",
+    "requires_permission",
+    "requires_role",
+    "requires_scope",
+];
 
 #[test]
 fn ui() {
     let cases = trybuild::TestCases::new();
-    cases.compile_fail("ui/fail/*.rs");
-    cases.pass("ui/pass/*.rs");
+    for group in GROUPS {
+        cases.compile_fail(format!("ui/{group}/fail/*.rs"));
+        cases.pass(format!("ui/{group}/pass/*.rs"));
+    }
+}
+
+/// A case left outside the groups above (`ui/fail/`, `ui/pass/`, a new
+/// group) would silently never run.
+#[test]
+fn every_case_is_in_a_group() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui");
+    let mut stray = Vec::new();
+    for entry in std::fs::read_dir(&root).expect("ui/") {
+        let path = entry.expect("entry").path();
+        let grouped = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| GROUPS.contains(&name) && path.is_dir());
+        if !grouped {
+            stray.push(path);
+        }
+    }
+    for group in GROUPS {
+        for entry in std::fs::read_dir(root.join(group)).expect("group") {
+            let path = entry.expect("entry").path();
+            let kind = path.file_name().and_then(|name| name.to_str());
+            if !matches!(kind, Some("fail" | "pass")) {
+                stray.push(path);
+            }
+        }
+    }
+    assert!(stray.is_empty(), "move these under ui/<group>/{{fail,pass}}/: {stray:?}");
 }

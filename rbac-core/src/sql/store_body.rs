@@ -17,8 +17,7 @@ use crate::sql::{
     store_error, user_from_row,
 };
 use crate::store::{
-    StoreError, UserStore, UserUpdate, UserWriteError, WritableUserStore, account_key,
-    username_key,
+    StoreError, UserStore, UserUpdate, UserWriteError, WritableUserStore, account_key, username_key,
 };
 use crate::user::{User, UserRecord};
 

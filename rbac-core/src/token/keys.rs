@@ -246,6 +246,7 @@ impl SigningKey {
     }
 
     /// Replaces the `kid` (for example to match a naming scheme of your own).
+    #[must_use]
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
         self.verification = self.verification.with_kid(kid);
         self
@@ -379,6 +380,7 @@ impl VerificationKey {
     }
 
     /// Replaces the `kid`.
+    #[must_use]
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
         self.kid = kid.into();
         if let Some(public) = &mut self.public {

@@ -138,6 +138,7 @@ impl Tokens {
 
     /// Also accepts tokens signed by `key`'s signing key, for rotation. A key
     /// with the `kid` of one already held replaces it.
+    #[must_use]
     pub fn with_verification_key(mut self, key: VerificationKey) -> Self {
         if let KeyRing::Fixed(keys) = &self.keys {
             let mut keys: Vec<VerificationKey> =
@@ -173,6 +174,7 @@ impl Tokens {
     }
 
     /// Sets `iss` on issued tokens and requires it on verified ones.
+    #[must_use]
     pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
         self
@@ -182,12 +184,14 @@ impl Tokens {
     ///
     /// Without an audience, a token that carries any `aud` is refused: it
     /// was meant for some other service (RFC 7519 §4.1.3).
+    #[must_use]
     pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
         self
     }
 
     /// Sets how long issued tokens live (rounded down to whole seconds, at least one).
+    #[must_use]
     pub fn with_lifetime(mut self, lifetime: Duration) -> Self {
         self.lifetime = lifetime.max(Duration::from_secs(1));
         self
@@ -198,12 +202,14 @@ impl Tokens {
     /// careless issuer then cannot mint a token that lives for years. Tokens
     /// this instance issues always pass: the bound is at least
     /// [`Tokens::lifetime`].
+    #[must_use]
     pub fn with_max_lifetime(mut self, max_lifetime: Duration) -> Self {
         self.max_lifetime = max_lifetime;
         self
     }
 
     /// Sets the clock leeway for `exp`, `nbf` and `iat`, capped at [`Tokens::MAX_LEEWAY`].
+    #[must_use]
     pub fn with_leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway.min(Self::MAX_LEEWAY);
         self

@@ -151,12 +151,14 @@ impl RemoteJwks {
 
     /// The shortest time between two fetches triggered by unknown `kid`s.
     /// At least 1 s, whatever is asked.
+    #[must_use]
     pub fn with_min_refetch_interval(mut self, interval: Duration) -> Self {
         self.min_refetch_interval = interval.max(MIN_REFETCH_FLOOR);
         self
     }
 
     /// How long fetched keys are used before they are fetched again.
+    #[must_use]
     pub fn with_max_age(mut self, max_age: Duration) -> Self {
         self.max_age = max_age;
         self
