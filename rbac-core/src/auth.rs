@@ -205,6 +205,7 @@ impl Auth {
     ///     .with_denial_responder(denial::problem_json)
     ///     .with_responder_at_token_endpoint();
     /// ```
+    #[must_use]
     pub fn with_responder_at_token_endpoint(self) -> Self {
         self.with_inner(|inner| inner.responder_at_token_endpoint = true)
     }
