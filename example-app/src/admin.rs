@@ -100,7 +100,8 @@ fn store_failed(error: UserWriteError) -> Refusal {
 }
 
 async fn hash(auth: &Auth, password: String) -> Result<rbac_core::PasswordHash, Refusal> {
-    auth.password_hasher().hash(password).await.map_err(|error| {
+    let hasher = auth.password_hasher().ok_or_else(unavailable)?;
+    hasher.hash(password).await.map_err(|error| {
         tracing::warn!(?error, "could not hash a new password");
         unavailable()
     })

@@ -88,8 +88,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         None => auth,
     };
+    let hasher = auth.password_hasher().ok_or("this app issues tokens, so it has a hasher")?;
     if mode == AppEnv::Production {
-        let demo = demo_passwords_in_use(&users, auth.password_hasher()).await?;
+        let demo = demo_passwords_in_use(&users, hasher).await?;
         if !demo.is_empty() {
             return Err(format!(
                 "refusing to start in production: demo users with their public demo passwords \
@@ -99,7 +100,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             )
             .into());
         }
-    } else if seed_demo_users_if_empty(&users, auth.password_hasher()).await? {
+    } else if seed_demo_users_if_empty(&users, hasher).await? {
         tracing::warn!(
             "development mode: empty database, seeded demo users johndoe, alice (disabled), \
              janedoe (admin), bob (editor) with PUBLIC passwords; a --production start on this \

@@ -3,8 +3,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use zeroize::Zeroizing;
-
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, OriginalUri};
@@ -14,18 +12,18 @@ use axum::response::{IntoResponse, Response};
 use crate::denial::{AuthRejection, DenialResponder};
 use crate::error::AuthError;
 use crate::oauth2::TokenErrorStyle;
-use crate::password::{MAX_PASSWORD_BYTES, PasswordError, PasswordHasher};
+use crate::password::PasswordHasher;
 use crate::scope::ScopePolicy;
 use crate::session::{DynSessionStore, MemorySessionStore, SessionStore};
 use crate::store::{DynUserStore, UserStore};
-use crate::throttle::{Attempt, DynLoginThrottle, LoginThrottle, MemoryThrottle, ThrottleError};
-use crate::token::{IssuedToken, Tokens};
-use crate::user::UserRecord;
+use crate::throttle::{DynLoginThrottle, LoginThrottle, MemoryThrottle};
+use crate::token::Tokens;
 
 /// The longest username accepted at login, in bytes; longer ones fail like a
 /// wrong password without touching the store.
 pub const MAX_USERNAME_BYTES: usize = 128;
 
+mod login;
 mod sessions;
 #[cfg(test)]
 mod tests;
@@ -64,29 +62,45 @@ pub struct Auth(Arc<Inner>);
 #[derive(Clone)]
 struct Inner {
     tokens: Tokens,
+    responder: Option<DenialResponder>,
+    trusted_proxies: Arc<[IpAddr]>,
+    mode: Mode,
+}
+
+/// What this `Auth` is: each holds only what it uses.
+#[derive(Clone)]
+enum Mode {
+    /// Logs users in from its store, issues their tokens, keeps their sessions.
+    Issuer(Box<Issuer>),
+    /// Verifies another service's tokens; users come from their claims.
+    ResourceServer,
+}
+
+/// An issuer's parts: none of them exist on a resource server.
+#[derive(Clone)]
+pub(crate) struct Issuer {
     store: Arc<dyn DynUserStore>,
     hasher: PasswordHasher,
-    responder: Option<DenialResponder>,
     throttle: Option<Arc<dyn DynLoginThrottle>>,
-    trusted_proxies: Arc<[IpAddr]>,
     sessions: Arc<dyn DynSessionStore>,
     scopes: Option<ScopePolicy>,
     token_errors: TokenErrorStyle,
-    /// `/token` refusals go through `responder` too.
+    /// `/token` refusals go through the responder too.
     responder_at_token_endpoint: bool,
     /// Set once a scope guard has refused while no scopes are granted here,
     /// so that misconfiguration is logged once, not on every request.
     reported_missing_scopes: Arc<std::sync::atomic::AtomicBool>,
-    /// A resource server: users come from token claims, not a store.
-    users_from_claims: bool,
 }
 
 impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Auth")
-            .field("tokens", &self.0.tokens)
-            .field("hasher", &self.0.hasher)
-            .finish_non_exhaustive()
+        let mut debug = f.debug_struct("Auth");
+        debug.field("tokens", &self.0.tokens);
+        match &self.0.mode {
+            Mode::Issuer(issuer) => debug.field("hasher", &issuer.hasher),
+            Mode::ResourceServer => debug.field("mode", &"resource server"),
+        };
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -98,26 +112,29 @@ impl Auth {
 
     /// Like [`Auth::new`] with explicit password hashing parameters.
     pub fn with_hasher(tokens: Tokens, store: impl UserStore, hasher: PasswordHasher) -> Self {
-        Self(Arc::new(Inner {
-            tokens,
+        let issuer = Issuer {
             store: Arc::new(store),
             hasher,
-            responder: None,
             throttle: Some(Arc::new(MemoryThrottle::default())),
-            trusted_proxies: Arc::from([]),
             sessions: Arc::new(MemorySessionStore::default()),
             scopes: None,
             token_errors: TokenErrorStyle::default(),
             responder_at_token_endpoint: false,
             reported_missing_scopes: Arc::default(),
-            users_from_claims: false,
-        }))
+        };
+        Self::with_mode(tokens, Mode::Issuer(Box::new(issuer)))
+    }
+
+    fn with_mode(tokens: Tokens, mode: Mode) -> Self {
+        Self(Arc::new(Inner { tokens, responder: None, trusted_proxies: Arc::from([]), mode }))
     }
 
     /// A resource server: it verifies tokens another service issued (with
     /// [`Tokens::verifier`] or [`Tokens::remote`]) and takes the user from
     /// the token's claims (`sub`, `roles`, `scope`), since it has no user
-    /// store. It cannot log anyone in.
+    /// store. It cannot log anyone in, and holds no user store, session
+    /// store, login throttle or hashing pool; the issuer's settings
+    /// (`with_scopes`, `with_session_store`, ...) do nothing on it.
     ///
     /// What the issuer decides after a token was issued reaches a resource
     /// server only when that token expires: a revocation, a role change, or
@@ -136,8 +153,21 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub fn resource_server(tokens: Tokens) -> Self {
-        let auth = Self::new(tokens, crate::store::MemoryUserStore::new()).without_login_throttle();
-        auth.with_inner(|inner| inner.users_from_claims = true)
+        Self::with_mode(tokens, Mode::ResourceServer)
+    }
+
+    /// The issuer's parts; `None` on a resource server.
+    pub(crate) fn issuer(&self) -> Option<&Issuer> {
+        match &self.0.mode {
+            Mode::Issuer(issuer) => Some(issuer),
+            Mode::ResourceServer => None,
+        }
+    }
+
+    /// The issuer's parts, or the refusal of an issuer-only operation
+    /// (revocation, logout) on a resource server.
+    pub(crate) fn issuing(&self) -> Result<&Issuer, AuthError> {
+        self.issuer().ok_or(AuthError::InvalidRequest("this service does not issue tokens"))
     }
 
     /// Logs, once, that a scope guard refused a request that could never
@@ -145,10 +175,8 @@ impl Auth {
     /// scopes. (A resource server reads scopes its issuer granted.)
     pub(crate) fn report_scopes_never_granted(&self, handler: &str, policy: Option<&str>) {
         use std::sync::atomic::Ordering;
-        if self.0.users_from_claims || self.0.scopes.is_some() {
-            return;
-        }
-        if self.0.reported_missing_scopes.swap(true, Ordering::Relaxed) {
+        let Some(issuer) = self.issuer() else { return };
+        if issuer.scopes.is_some() || issuer.reported_missing_scopes.swap(true, Ordering::Relaxed) {
             return;
         }
         let policy = policy.unwrap_or("crate::policy");
@@ -159,17 +187,12 @@ impl Auth {
         );
     }
 
-    /// Whether this is a [`Auth::resource_server`].
-    pub(crate) fn is_resource_server(&self) -> bool {
-        self.0.users_from_claims
-    }
-
     /// Grants OAuth2 scopes at `/token` by `policy`; see [`ScopePolicy`].
     /// Without one, tokens carry no scopes and `scope(...)` requirements
     /// always fail.
     #[must_use]
     pub fn with_scopes(self, policy: ScopePolicy) -> Self {
-        self.with_inner(|inner| inner.scopes = Some(policy))
+        self.with_issuer(|issuer| issuer.scopes = Some(policy))
     }
 
     fn with_inner(self, change: impl FnOnce(&mut Inner)) -> Self {
@@ -178,17 +201,26 @@ impl Auth {
         Self(Arc::new(inner))
     }
 
+    /// Changes an issuer's setting; a resource server has none to change.
+    fn with_issuer(self, change: impl FnOnce(&mut Issuer)) -> Self {
+        self.with_inner(|inner| {
+            if let Mode::Issuer(issuer) = &mut inner.mode {
+                change(issuer);
+            }
+        })
+    }
+
     /// How `/token` answers a wrong password: FastAPI's 401 (the default)
     /// or RFC 6749's 400; both bodies carry `"error": "invalid_grant"`.
     /// See [`TokenErrorStyle`].
     #[must_use]
     pub fn with_token_error_style(self, style: TokenErrorStyle) -> Self {
-        self.with_inner(|inner| inner.token_errors = style)
+        self.with_issuer(|issuer| issuer.token_errors = style)
     }
 
     /// How `/token` answers a wrong password.
     pub fn token_error_style(&self) -> TokenErrorStyle {
-        self.0.token_errors
+        self.issuer().map(|issuer| issuer.token_errors).unwrap_or_default()
     }
 
     /// Renders `/token` refusals with the [denial
@@ -207,12 +239,13 @@ impl Auth {
     /// ```
     #[must_use]
     pub fn with_responder_at_token_endpoint(self) -> Self {
-        self.with_inner(|inner| inner.responder_at_token_endpoint = true)
+        self.with_issuer(|issuer| issuer.responder_at_token_endpoint = true)
     }
 
     /// Whether `/token` refusals go through the denial responder.
     pub(crate) fn responds_at_token_endpoint(&self) -> bool {
-        self.0.responder_at_token_endpoint && self.0.responder.is_some()
+        self.issuer().is_some_and(|issuer| issuer.responder_at_token_endpoint)
+            && self.0.responder.is_some()
     }
 
     /// Replaces the login throttle. The default is an in-process
@@ -220,7 +253,7 @@ impl Auth {
     /// see [`throttle`](crate::throttle) for the scheme.
     #[must_use]
     pub fn with_login_throttle(self, throttle: impl LoginThrottle) -> Self {
-        self.with_inner(|inner| inner.throttle = Some(Arc::new(throttle)))
+        self.with_issuer(|issuer| issuer.throttle = Some(Arc::new(throttle)))
     }
 
     /// Replaces where sessions, refresh tokens and revocations live. The
@@ -228,13 +261,13 @@ impl Auth {
     /// them between instances and keeps them across restarts.
     #[must_use]
     pub fn with_session_store(self, store: impl SessionStore) -> Self {
-        self.with_inner(|inner| inner.sessions = Arc::new(store))
+        self.with_issuer(|issuer| issuer.sessions = Arc::new(store))
     }
 
     /// Turns login throttling off (for tests that need many failed logins).
     #[must_use]
     pub fn without_login_throttle(self) -> Self {
-        self.with_inner(|inner| inner.throttle = None)
+        self.with_issuer(|issuer| issuer.throttle = None)
     }
 
     /// Peers whose `X-Forwarded-For` header is believed. Without any, the
@@ -317,9 +350,10 @@ impl Auth {
         crate::UserDirectory::new(store).revoking_with(self)
     }
 
-    /// Where this `Auth` keeps sessions and revocations.
-    pub(crate) fn session_store(&self) -> Arc<dyn DynSessionStore> {
-        Arc::clone(&self.0.sessions)
+    /// Where this `Auth` keeps sessions and revocations; `None` on a
+    /// resource server.
+    pub(crate) fn session_store(&self) -> Option<Arc<dyn DynSessionStore>> {
+        self.issuer().map(|issuer| Arc::clone(&issuer.sessions))
     }
 
     /// The token issuer and verifier.
@@ -333,112 +367,10 @@ impl Auth {
         Arc::as_ptr(&self.0).addr()
     }
 
-    /// The password hasher, for creating users.
-    pub fn password_hasher(&self) -> &PasswordHasher {
-        &self.0.hasher
-    }
-
-    /// Checks a username and password and issues an access token.
-    ///
-    /// An unknown username costs one full password verification (against a
-    /// decoy hash), so response time does not tell which usernames exist.
-    ///
-    /// A disabled user with the right password gets
-    /// [`AuthError::InactiveUser`] and no token, unlike in the FastAPI
-    /// tutorial: resource servers accept our tokens without asking us, so a
-    /// token issued to a disabled user would open them all. Tokens issued
-    /// before the user was disabled get 400 `Inactive user` on every
-    /// guarded route here.
-    pub async fn login(
-        &self,
-        username: &str,
-        password: String,
-        client_ip: IpAddr,
-    ) -> Result<IssuedToken, AuthError> {
-        self.login_with_scope(username, password, None, client_ip).await
-    }
-
-    /// [`Auth::login`] asking for `scope` (space-separated); what is granted
-    /// follows the [`ScopePolicy`] and is in the token's `scope` claim.
-    pub async fn login_with_scope(
-        &self,
-        username: &str,
-        password: String,
-        scope: Option<&str>,
-        client_ip: IpAddr,
-    ) -> Result<IssuedToken, AuthError> {
-        if self.0.users_from_claims {
-            return Err(AuthError::UnsupportedGrantType);
-        }
-        // A malformed scope is refused before it costs a password hash.
-        if let Some(scope) = scope {
-            crate::scope::check_syntax(scope)?;
-        }
-        let password = Zeroizing::new(password);
-        let submitted = truncate(username, MAX_USERNAME_BYTES);
-        // Keyed as the store keys users, so that spellings of one name
-        // (`JohnDoe`, `johndoe`) share one budget.
-        let account = self.0.store.account_key(submitted);
-        let attempt = Attempt { account: &account, ip: client_ip };
-        if let Some(throttle) = &self.0.throttle {
-            // Counted as a failure from here on, unless the password is right.
-            match throttle.reserve(attempt).await {
-                Ok(()) => {}
-                Err(ThrottleError::Throttled(wait)) => {
-                    tracing::info!(target: AUDIT, username = submitted, %client_ip, reason = "throttled", "login refused");
-                    return Err(AuthError::Throttled(wait.as_secs().saturating_add(1)));
-                }
-                Err(ThrottleError::Unavailable) => return Err(AuthError::Unavailable),
-            }
-        }
-        let outcome = self.check_credentials(username, password).await;
-        if let (Some(throttle), Ok(_) | Err(AuthError::IncorrectCredentials)) =
-            (&self.0.throttle, &outcome)
-        {
-            throttle.record(attempt, outcome.is_ok()).await;
-        }
-        match outcome {
-            Ok(record) => {
-                let issued = self.start_session(&record, scope).await?;
-                tracing::info!(target: AUDIT, username, %client_ip, jti = issued.claims.jti, "login succeeded");
-                Ok(issued)
-            }
-            Err(error) => {
-                if error == AuthError::IncorrectCredentials {
-                    tracing::info!(target: AUDIT, username = submitted, %client_ip, reason = "bad_credentials", "login failed");
-                }
-                Err(error)
-            }
-        }
-    }
-
-    /// The user and the hash that matched, if the password is right. Costs
-    /// one verification whether or not the user exists.
-    async fn check_credentials(
-        &self,
-        username: &str,
-        password: Zeroizing<String>,
-    ) -> Result<UserRecord, AuthError> {
-        if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
-            return Err(AuthError::IncorrectCredentials);
-        }
-        let record = self.0.store.find_credentials(username).await.map_err(|error| {
-            tracing::error!(%error, "user store failed during login");
-            AuthError::Unavailable
-        })?;
-        let hash = record.as_ref().map(|record| &record.password_hash);
-        let verified = self.0.hasher.verify_zeroizing(password, hash).await.map_err(|error| {
-            tracing::debug!(%error, "password verification did not run");
-            match error {
-                PasswordError::TooLong => AuthError::IncorrectCredentials,
-                PasswordError::Busy => AuthError::Overloaded,
-                PasswordError::MalformedHash | PasswordError::Unavailable => AuthError::Unavailable,
-            }
-        })?;
-        match record {
-            Some(record) if verified => Ok(record),
-            _ => Err(AuthError::IncorrectCredentials),
-        }
+    /// The password hasher, for creating users; `None` on a resource
+    /// server, which has none.
+    pub fn password_hasher(&self) -> Option<&PasswordHasher> {
+        self.issuer().map(|issuer| &issuer.hasher)
     }
 }
 

@@ -414,7 +414,7 @@ pub async fn introspect(
     form: Result<Form<IntrospectionRequest>, FormRejection>,
 ) -> Result<Introspection, AuthError> {
     let Form(request) = form.map_err(form_error)?;
-    if auth.is_resource_server() {
+    if auth.issuer().is_none() {
         // It cannot see the issuer's revocations, so it never vouches for a token.
         return Ok(Introspection::Inactive);
     }

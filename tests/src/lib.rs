@@ -60,7 +60,9 @@ pub async fn demo_app_on(
         .auth(tokens, PasswordHasher::default())
         .with_scopes(example_app::scope_policy(false));
     let users = database.users();
-    example_app::seed_demo_users_if_empty(&users, auth.password_hasher()).await.expect("seed");
+    example_app::seed_demo_users_if_empty(&users, auth.password_hasher().expect("an issuer"))
+        .await
+        .expect("seed");
     let state = example_app::AppState::with_directory(auth, users.clone());
     (example_app::app(state), users)
 }

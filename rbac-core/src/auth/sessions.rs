@@ -1,6 +1,6 @@
 //! Sessions on [`Auth`]: issuing refresh tokens, rotating them, revoking.
 
-use super::{AUDIT, Auth, session_store_failed};
+use super::{AUDIT, Auth, Issuer, session_store_failed};
 use crate::error::AuthError;
 use crate::session::{FamilySecret, Grant, RefreshError};
 use crate::token::{IssuedToken, TokenSubject, unix_now};
@@ -11,6 +11,7 @@ impl Auth {
     /// token and a refresh token.
     pub(super) async fn start_session(
         &self,
+        issuer: &Issuer,
         checked: &UserRecord,
         requested_scope: Option<&str>,
     ) -> Result<IssuedToken, AuthError> {
@@ -22,19 +23,19 @@ impl Auth {
             tracing::info!(target: AUDIT, username = user.username, reason = "inactive", "login refused");
             return Err(AuthError::InactiveUser);
         }
-        let scope = match &self.0.scopes {
+        let scope = match &issuer.scopes {
             Some(policy) => Some(policy.grant(user, requested_scope)?),
             None => None,
         };
         let session =
-            self.0.sessions.start(&user.username, scope.as_deref().unwrap_or(""), unix_now());
+            issuer.sessions.start(&user.username, scope.as_deref().unwrap_or(""), unix_now());
         let session = session.await.map_err(session_store_failed)?;
         // Deleting a user revokes the sessions it finds; one that committed
         // between the password check and the start above found none. So look
         // again, now that the session exists: the account must still be the
         // one the password was checked against (a re-created user has
         // another hash).
-        let current = self.0.store.find_credentials(&user.username).await.map_err(|error| {
+        let current = issuer.store.find_credentials(&user.username).await.map_err(|error| {
             tracing::error!(%error, "user store failed during login");
             AuthError::Unavailable
         })?;
@@ -42,21 +43,22 @@ impl Auth {
             current.password_hash.as_phc() == checked.password_hash.as_phc()
         });
         if !unchanged {
-            self.0.sessions.revoke_session(&session).await.map_err(session_store_failed)?;
+            issuer.sessions.revoke_session(&session).await.map_err(session_store_failed)?;
             tracing::info!(target: AUDIT, username = user.username, reason = "changed_during_login", "login failed");
             return Err(AuthError::IncorrectCredentials);
         }
-        self.issue_in(user, &session, None, scope.as_deref()).await
+        self.issue_in(issuer, user, &session, None, scope.as_deref()).await
     }
 
     async fn issue_in(
         &self,
+        issuer: &Issuer,
         user: &User,
         session: &str,
         family: Option<&FamilySecret>,
         scope: Option<&str>,
     ) -> Result<IssuedToken, AuthError> {
-        let sessions = &self.0.sessions;
+        let sessions = &issuer.sessions;
         let subject = TokenSubject {
             username: &user.username,
             session: Some(session),
@@ -91,12 +93,13 @@ impl Auth {
         refresh_token: &str,
         scope: Option<&str>,
     ) -> Result<IssuedToken, AuthError> {
-        let grant = self.0.sessions.granted(refresh_token).await.map_err(session_store_failed)?;
+        let issuer = self.issuer().ok_or(AuthError::UnsupportedGrantType)?;
+        let grant = issuer.sessions.granted(refresh_token).await.map_err(session_store_failed)?;
         let prepared = match &grant {
-            Some(grant) => Some(self.prepare_refresh(grant, scope).await?),
+            Some(grant) => Some(prepare_refresh(issuer, grant, scope).await?),
             None => None,
         };
-        let rotated = self.0.sessions.rotate(refresh_token, unix_now()).await;
+        let rotated = issuer.sessions.rotate(refresh_token, unix_now()).await;
         let rotation = rotated.map_err(session_store_failed)?.map_err(|error| {
             match error {
                 RefreshError::Reused => {
@@ -111,50 +114,17 @@ impl Auth {
         let user = match user {
             Ok(user) => user,
             Err(refusal) => {
-                let revoked = self.0.sessions.revoke_session(&rotation.session).await;
+                let revoked = issuer.sessions.revoke_session(&rotation.session).await;
                 revoked.map_err(session_store_failed)?;
                 tracing::info!(target: AUDIT, username = rotation.username, reason = "inactive", "refresh failed");
                 return Err(refusal);
             }
         };
         let family = Some(&rotation.family);
-        let issued = self.issue_in(&user, &rotation.session, family, scope.as_deref()).await?;
+        let issued =
+            self.issue_in(issuer, &user, &rotation.session, family, scope.as_deref()).await?;
         tracing::info!(target: AUDIT, username = rotation.username, jti = issued.claims.jti, "refresh succeeded");
         Ok(issued)
-    }
-
-    /// The session's user if still active (else the refusal), and the
-    /// scopes to grant: what a refresh needs, found before its token is spent.
-    async fn prepare_refresh(
-        &self,
-        grant: &Grant,
-        requested: Option<&str>,
-    ) -> Result<(Result<User, AuthError>, Option<String>), AuthError> {
-        crate::scope::check_narrowing(&grant.scope, requested)?;
-        let user = match self.active_user(&grant.username).await? {
-            Ok(user) => user,
-            Err(refusal) => return Ok((Err(refusal), None)),
-        };
-        let scope = match &self.0.scopes {
-            Some(policy) => Some(policy.regrant(&user, &grant.scope, requested)?),
-            None => None,
-        };
-        Ok((Ok(user), scope))
-    }
-
-    /// `username` from the store if still active; else the refusal for a
-    /// refresh grant: `InactiveUser` for a disabled user, `InvalidGrant`
-    /// for one that is gone.
-    async fn active_user(&self, username: &str) -> Result<Result<User, AuthError>, AuthError> {
-        let user = self.0.store.find_user(username).await.map_err(|error| {
-            tracing::error!(%error, "user store failed during refresh");
-            AuthError::Unavailable
-        })?;
-        Ok(match user {
-            Some(user) if user.disabled => Err(AuthError::InactiveUser),
-            Some(user) => Ok(user),
-            None => Err(AuthError::InvalidGrant),
-        })
     }
 
     /// The user and granted scopes of a refresh token that a refresh would
@@ -164,9 +134,10 @@ impl Auth {
         &self,
         refresh_token: &str,
     ) -> Result<Option<(String, String)>, AuthError> {
-        let grant = self.0.sessions.granted(refresh_token).await.map_err(session_store_failed)?;
+        let issuer = self.issuing()?;
+        let grant = issuer.sessions.granted(refresh_token).await.map_err(session_store_failed)?;
         let Some(grant) = grant else { return Ok(None) };
-        Ok(self.active_user(&grant.username).await?.ok().map(|_| (grant.username, grant.scope)))
+        Ok(active_user(issuer, &grant.username).await?.ok().map(|_| (grant.username, grant.scope)))
     }
 
     /// Token revocation (RFC 7009): a refresh token revokes its session; a
@@ -176,7 +147,7 @@ impl Auth {
     /// Unknown or invalid tokens change nothing, and the caller cannot tell.
     /// Fails only when the session store does.
     pub async fn revoke_token(&self, token: &str) -> Result<(), AuthError> {
-        let sessions = &self.0.sessions;
+        let sessions = &self.issuing()?.sessions;
         if sessions.revoke_refresh(token).await.map_err(session_store_failed)? {
             tracing::info!(target: AUDIT, kind = "refresh_token", "token revoked");
         } else if let Ok(claims) = self.0.tokens.verify(token) {
@@ -192,7 +163,7 @@ impl Auth {
     /// other access tokens and the refresh tokens of its session.
     pub async fn logout(&self, access_token: &str) -> Result<(), AuthError> {
         let claims = self.verify_access(access_token).await?;
-        let sessions = &self.0.sessions;
+        let sessions = &self.issuing()?.sessions;
         match &claims.sid {
             // Revoking the session refuses this token too: no denial needed.
             Some(session) => {
@@ -211,8 +182,45 @@ impl Auth {
     /// stops working at once; new logins work as usual. Fails only when the
     /// session store does.
     pub async fn revoke_all_tokens(&self, username: &str) -> Result<(), AuthError> {
-        self.0.sessions.revoke_user(username).await.map_err(session_store_failed)?;
+        self.issuing()?.sessions.revoke_user(username).await.map_err(session_store_failed)?;
         tracing::info!(target: AUDIT, username, "all tokens revoked");
         Ok(())
     }
+}
+
+/// The session's user if still active (else the refusal), and the
+/// scopes to grant: what a refresh needs, found before its token is spent.
+async fn prepare_refresh(
+    issuer: &Issuer,
+    grant: &Grant,
+    requested: Option<&str>,
+) -> Result<(Result<User, AuthError>, Option<String>), AuthError> {
+    crate::scope::check_narrowing(&grant.scope, requested)?;
+    let user = match active_user(issuer, &grant.username).await? {
+        Ok(user) => user,
+        Err(refusal) => return Ok((Err(refusal), None)),
+    };
+    let scope = match &issuer.scopes {
+        Some(policy) => Some(policy.regrant(&user, &grant.scope, requested)?),
+        None => None,
+    };
+    Ok((Ok(user), scope))
+}
+
+/// `username` from the store if still active; else the refusal for a
+/// refresh grant: `InactiveUser` for a disabled user, `InvalidGrant`
+/// for one that is gone.
+async fn active_user(
+    issuer: &Issuer,
+    username: &str,
+) -> Result<Result<User, AuthError>, AuthError> {
+    let user = issuer.store.find_user(username).await.map_err(|error| {
+        tracing::error!(%error, "user store failed during refresh");
+        AuthError::Unavailable
+    })?;
+    Ok(match user {
+        Some(user) if user.disabled => Err(AuthError::InactiveUser),
+        Some(user) => Ok(user),
+        None => Err(AuthError::InvalidGrant),
+    })
 }

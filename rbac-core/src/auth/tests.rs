@@ -21,7 +21,7 @@ fn auth_with_a_busy_hasher() -> (Auth, mpsc::Sender<()>) {
             .without_login_throttle();
     let (release, gate) = mpsc::channel::<()>();
     let (started, running) = mpsc::channel::<()>();
-    let pool = Arc::clone(&auth.0.hasher.pool);
+    let pool = Arc::clone(&auth.password_hasher().expect("an issuer").pool);
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
         runtime.block_on(pool.run(move || {
@@ -49,4 +49,26 @@ async fn oversized_input_is_refused_before_any_hashing() {
     let outcome = auth.login(&long, "guess".to_owned(), CLIENT).await;
     assert_eq!(outcome.map(|_| ()), Err(AuthError::IncorrectCredentials));
     release.send(()).expect("release");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_resource_server_holds_no_issuer_parts() {
+    let tokens = Tokens::hs256(JwtSecret::generate());
+    let issued = tokens.issue("johndoe").expect("issue");
+    let auth = Auth::resource_server(tokens).with_scopes(crate::ScopePolicy::new(|_| Vec::new()));
+    assert!(auth.password_hasher().is_none(), "no hashing pool, and so no threads");
+    assert!(auth.session_store().is_none());
+    assert!(format!("{auth:?}").contains("resource server"));
+    // Its users come from the claims; issuer-only operations are refused.
+    assert_eq!(
+        auth.authenticate(&issued.access_token).await.map(|u| u.username).as_deref(),
+        Ok("johndoe")
+    );
+    assert_eq!(
+        auth.login("johndoe", "pw".into(), [127, 0, 0, 1].into()).await.map(|_| ()),
+        Err(AuthError::UnsupportedGrantType)
+    );
+    assert_eq!(auth.refresh("x.y.z", None).await.map(|_| ()), Err(AuthError::UnsupportedGrantType));
+    assert!(matches!(auth.revoke_all_tokens("johndoe").await, Err(AuthError::InvalidRequest(_))));
+    assert!(matches!(auth.logout(&issued.access_token).await, Err(AuthError::InvalidRequest(_))));
 }

@@ -21,11 +21,11 @@ impl Auth {
         bearer_token: &str,
     ) -> Result<(User, Claims), AuthError> {
         let mut claims = self.verify_bearer(bearer_token).await?;
-        if self.0.users_from_claims {
+        let Some(issuer) = self.issuer() else {
             let user = user_from_claims(&claims)?;
             return Ok((user, claims));
-        }
-        let user = self.0.store.find_user(&claims.sub).await.map_err(|error| {
+        };
+        let user = issuer.store.find_user(&claims.sub).await.map_err(|error| {
             tracing::error!(%error, "user store failed during authentication");
             AuthError::Unavailable
         })?;
@@ -38,7 +38,7 @@ impl Auth {
             return Err(AuthError::InactiveUser);
         }
         // Scopes count only while the user's current roles allow them.
-        if let (Some(policy), Some(scope)) = (&self.0.scopes, &claims.scope)
+        if let (Some(policy), Some(scope)) = (&issuer.scopes, &claims.scope)
             && let Some(narrowed) = policy.still_allowed(&user, scope)
         {
             claims.scope = Some(narrowed);
@@ -88,12 +88,12 @@ impl Auth {
             tracing::debug!(target: AUDIT, %error, "token rejected");
             AuthError::InvalidToken
         })?;
-        if self.0.users_from_claims {
+        let Some(issuer) = self.issuer() else {
             // Sessions live at the issuer; a resource server cannot see them.
             return Ok(claims);
-        }
+        };
         let sid = claims.sid.as_deref();
-        let revoked = self.0.sessions.is_revoked(&claims.sub, &claims.jti, sid, claims.generation);
+        let revoked = issuer.sessions.is_revoked(&claims.sub, &claims.jti, sid, claims.generation);
         if revoked.await.map_err(session_store_failed)? {
             tracing::info!(target: AUDIT, username = claims.sub, jti = claims.jti, "revoked token refused");
             return Err(AuthError::InvalidToken);

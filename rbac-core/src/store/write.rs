@@ -249,7 +249,7 @@ impl UserDirectory {
     /// not keep the sessions itself; see [`Auth::user_directory`](crate::Auth::user_directory).
     #[must_use]
     pub fn revoking_with(mut self, auth: &crate::Auth) -> Self {
-        self.sessions = Some(auth.session_store());
+        self.sessions = auth.session_store();
         self
     }
 
