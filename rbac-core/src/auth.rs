@@ -32,7 +32,18 @@ mod verify;
 /// Audit events go to this `tracing` target.
 pub(crate) const AUDIT: &str = "rbac::audit";
 
-/// Token keys, user store and password hasher, shared by every request.
+/// The authentication configuration every guard and endpoint reads.
+///
+/// Every `Auth` holds the token keys ([`Tokens`]), the denial responder
+/// ([`Auth::with_denial_responder`]) and the trusted proxies
+/// ([`Auth::with_trusted_proxies`]). It is one of two kinds:
+/// - an **issuer** ([`Auth::new`]): it also holds the user store, the
+///   password hasher and its pool, the login throttle
+///   ([`Auth::with_login_throttle`]), the session store
+///   ([`Auth::with_session_store`]), the scope policy ([`Auth::with_scopes`])
+///   and how `/token` answers ([`Auth::with_token_error_style`]);
+/// - a **resource server** ([`Auth::resource_server`]): it verifies another
+///   service's tokens and holds none of those.
 ///
 /// Cheap to clone (one `Arc`). Put it in your router state, directly or as a
 /// field reached through [`FromRef`](axum::extract::FromRef):

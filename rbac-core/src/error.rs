@@ -1,4 +1,8 @@
-//! The one error type of the crate and the HTTP responses it renders.
+//! [`AuthError`]: every way a request is refused, and the HTTP response it
+//! renders. The other errors of the crate describe failures of one part
+//! (`TokenError`, `PasswordError`, `StoreError`, `UserWriteError`,
+//! `KeyError`, `JwksError`, ...); the request paths map them to an
+//! `AuthError`, so clients only ever see these answers.
 
 use std::fmt;
 

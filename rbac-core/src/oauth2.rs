@@ -1,4 +1,8 @@
-//! The OAuth 2.0 password grant at `POST /token` (RFC 6749 §4.3).
+//! The OAuth 2.0 endpoints: `POST /token` with the password grant (RFC 6749
+//! §4.3) and the refresh grant with rotation (§6), `POST /token/revoke`
+//! (RFC 7009), `POST /token/introspect` (RFC 7662), `POST /logout`, and the
+//! JWKS document (RFC 7517); their request forms, responses and error bodies
+//! (RFC 6749 §5.2).
 
 use std::fmt;
 
