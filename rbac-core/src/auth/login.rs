@@ -34,7 +34,7 @@ impl Auth {
     }
 
     /// [`Auth::login`] asking for `scope` (space-separated); what is granted
-    /// follows the [`ScopePolicy`] and is in the token's `scope` claim.
+    /// follows the [`ScopePolicy`](crate::ScopePolicy) and is in the token's `scope` claim.
     pub async fn login_with_scope(
         &self,
         username: &str,
