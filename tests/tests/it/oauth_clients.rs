@@ -142,3 +142,28 @@ async fn token_errors_can_share_the_apps_denial_responder() {
     assert_eq!(reply.header("content-type"), "application/json");
     assert_parsed_as_invalid_grant(&reply, "Incorrect username or password");
 }
+
+/// Runs `tests/clients/oauth2_clients.py` against the demo app on loopback.
+async fn real_clients_against(app: tests::TestApp) {
+    let address = tests::net::serve_on_loopback(app.router).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/oauth2_clients.py");
+    let base = format!("http://{address}");
+    let output = tokio::process::Command::new("python3")
+        .args([script, &base])
+        .output()
+        .await
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("all checks passed"), "{stdout}");
+}
+
+#[tokio::test]
+#[ignore = "needs python3 with authlib and requests-oauthlib; .ci/run installs them and runs it"]
+async fn authlib_and_requests_oauthlib_read_our_token_endpoint() {
+    // The seed's 401, and the strict style's 400: both read as invalid_grant.
+    real_clients_against(demo_app()).await;
+    let strict = demo_app_configured(|auth| auth.with_token_error_style(TokenErrorStyle::Rfc6749));
+    real_clients_against(strict).await;
+}
