@@ -33,7 +33,7 @@ type Allows = dyn Fn(&User, &str) -> bool + Send + Sync;
 ///
 /// let scopes = ScopePolicy::new(|user: &User| {
 ///     let mut allowed = vec!["items:read".to_owned()];
-///     if user.has_role("admin") {
+///     if user.has_direct_role("admin") {
 ///         allowed.push("users:manage".to_owned());
 ///     }
 ///     allowed
@@ -198,7 +198,7 @@ mod tests {
     fn policy() -> ScopePolicy {
         ScopePolicy::new(|user: &User| {
             let mut allowed = vec!["items:read".to_owned(), "me".to_owned()];
-            if user.has_role("admin") {
+            if user.has_direct_role("admin") {
                 allowed.push("users:manage".to_owned());
             }
             allowed

@@ -115,17 +115,21 @@ impl User {
         }
     }
 
-    /// Whether the user holds `role` (exact, case-sensitive match).
+    /// Whether `role` is among the user's own roles (exact, case-sensitive
+    /// match). It ignores the policy's hierarchy, unlike
+    /// `#[requires_role]`: an admin who inherits `editor` has no direct
+    /// `editor` role. For the hierarchy, ask the policy
+    /// (`policy::grants(&user).has_role(policy::roles::EDITOR)`).
     ///
     /// ```
     /// use rbac_core::{Role, User};
     ///
     /// let mut user = User::new("janedoe");
     /// user.roles.push(Role::new("admin").unwrap());
-    /// assert!(user.has_role("admin"));
-    /// assert!(!user.has_role("Admin"));
+    /// assert!(user.has_direct_role("admin"));
+    /// assert!(!user.has_direct_role("Admin"));
     /// ```
-    pub fn has_role(&self, role: &str) -> bool {
+    pub fn has_direct_role(&self, role: &str) -> bool {
         self.roles.iter().any(|held| held.as_str() == role)
     }
 }

@@ -60,7 +60,7 @@ pub async fn duplicates_are_refused_and_nothing_changes<B: Backend>() {
     let again = users.create_user(record("bob", "admin")).await;
     assert!(matches!(again, Err(UserWriteError::Duplicate(name)) if name == "bob"));
     let bob = users.find_user("bob").await.expect("store").expect("bob");
-    assert!(bob.has_role("viewer") && !bob.has_role("admin"));
+    assert!(bob.has_direct_role("viewer") && !bob.has_direct_role("admin"));
 }
 
 /// Case-insensitive stores treat `Bob` and `bob` as one user; exact ones do not.

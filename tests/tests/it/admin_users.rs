@@ -55,7 +55,7 @@ async fn a_duplicate_is_409_and_changes_nothing() {
         let (status, reply) = call(&router, "POST", "/admin/users", &admin, Some(body)).await;
         assert_eq!(status, StatusCode::CONFLICT, "{store}: {reply}");
         let johndoe = users.find_user("johndoe").await.expect("store").expect("johndoe");
-        assert!(!johndoe.has_role("admin"), "{store}: the existing user is untouched");
+        assert!(!johndoe.has_direct_role("admin"), "{store}: the existing user is untouched");
         login(&router, "johndoe", "secret").await;
     }
 }
@@ -286,7 +286,7 @@ async fn a_narrowed_admin_token_cannot_manage_users() {
         }
         assert_eq!(names(&users).await, before, "{store}: nothing was written");
         let johndoe = users.find_user("johndoe").await.expect("store").expect("johndoe");
-        assert!(!johndoe.has_role("admin"), "{store}");
+        assert!(!johndoe.has_direct_role("admin"), "{store}");
         login(&router, "bob", "secret4").await;
     }
 }
