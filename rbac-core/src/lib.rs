@@ -63,6 +63,7 @@
 //! ```
 
 mod auth;
+mod boxed;
 pub mod denial;
 mod error;
 mod extract;

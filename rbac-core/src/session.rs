@@ -21,11 +21,11 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::boxed::BoxFuture;
 use crate::store::StoreError;
 
 mod memory;
@@ -269,7 +269,6 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type Answer<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
 
 /// [`SessionStore`] with boxed futures, so [`Auth`](crate::Auth) holds any
