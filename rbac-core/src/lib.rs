@@ -70,7 +70,7 @@ mod extract;
 pub mod oauth2;
 mod password;
 mod policy;
-mod pool;
+mod random;
 mod scope;
 mod session;
 mod store;

@@ -1,4 +1,4 @@
-//! Password hashing with argon2id, run on the blocking pool.
+//! Password hashing with argon2id, run on a bounded pool of threads (`pool`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,7 +9,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use zeroize::Zeroizing;
 
-use crate::pool::{Busy, HashingPool};
+mod pool;
+
+use pool::{Busy, HashingPool};
 
 /// The longest password accepted, in bytes. Longer ones are refused before
 /// any hashing work, so a huge password cannot buy extra CPU time.
@@ -71,8 +73,8 @@ impl std::error::Error for PasswordError {}
 /// Hashes and verifies passwords with argon2id.
 ///
 /// The defaults are OWASP's: m = 19456 KiB, t = 2, p = 1. The `async`
-/// methods run the work on Tokio's blocking pool so it never stalls the
-/// runtime's worker threads, with bounded concurrency and a bounded queue
+/// methods run the work on the hasher's own pool of threads so it never
+/// stalls the runtime's worker threads, with bounded concurrency and a bounded queue
 /// ([`PasswordHasher::with_limits`]) so memory stays bounded under a storm.
 ///
 /// ```

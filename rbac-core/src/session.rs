@@ -75,7 +75,7 @@ impl fmt::Debug for FamilySecret {
 impl FamilySecret {
     /// A new family secret: 256 random bits.
     pub(crate) fn generate() -> Option<Self> {
-        crate::token::random_id(32).map(Self)
+        crate::random::random_id(32).map(Self)
     }
 
     /// The family part of a token that a store has just matched.
@@ -91,7 +91,7 @@ impl FamilySecret {
 
 /// A new refresh token for `session` in `family`.
 pub(crate) fn new_refresh_token(session: &str, family: &FamilySecret) -> Option<String> {
-    Some(format!("{session}.{}.{}", family.0, crate::token::random_id(32)?))
+    Some(format!("{session}.{}.{}", family.0, crate::random::random_id(32)?))
 }
 
 /// The session and family secret of a refresh token, if it has the shape of

@@ -8,7 +8,7 @@ use super::{
     Digest32, FamilySecret, Grant, MAX_DENIED_PER_SESSION, MAX_SESSION_LIFETIME, REFRESH_LIFETIME,
     RefreshError, Rotation, digest, new_refresh_token, parse_refresh_token,
 };
-use crate::token::random_id;
+use crate::random::random_id;
 
 #[cfg(test)]
 mod tests;

@@ -16,7 +16,7 @@ impl SessionStore for Store {
 
     async fn start(&self, username: &str, scope: &str, now: u64) -> Result<String, StoreError> {
         self.prune_sometimes(now).await?;
-        let id = crate::token::random_id(16).ok_or_else(|| StoreError::new("no randomness"))?;
+        let id = crate::random::random_id(16).ok_or_else(|| StoreError::new("no randomness"))?;
         let idle = now.saturating_add(crate::REFRESH_LIFETIME.as_secs());
         let expires_at = idle.min(now.saturating_add(self.max_lifetime));
         sqlx::query(
