@@ -16,7 +16,7 @@ impl SessionStore for Store {
 
     async fn start(&self, username: &str, scope: &str, now: u64) -> Result<String, StoreError> {
         self.prune_sometimes(now).await?;
-        let id = crate::random::random_id(16).ok_or_else(|| StoreError::new("no randomness"))?;
+        let id = random_id::<16>().map_err(StoreError::new)?;
         let idle = now.saturating_add(crate::REFRESH_LIFETIME.as_secs());
         let expires_at = idle.min(now.saturating_add(self.max_lifetime));
         sqlx::query(
@@ -48,11 +48,10 @@ impl SessionStore for Store {
         }
         let drawn = match family {
             Some(_) => None,
-            None => Some(FamilySecret::generate().ok_or_else(|| StoreError::new("no randomness"))?),
+            None => Some(FamilySecret::generate().map_err(StoreError::new)?),
         };
         let Some(family) = family.or(drawn.as_ref()) else { return Ok(None) };
-        let token =
-            new_refresh_token(session, family).ok_or_else(|| StoreError::new("no randomness"))?;
+        let token = new_refresh_token(session, family).map_err(StoreError::new)?;
         let idle = seconds(now.saturating_add(crate::REFRESH_LIFETIME.as_secs()));
         // The sooner of the idle expiry and the absolute one, without
         // computing `started_at + max`, which could overflow.

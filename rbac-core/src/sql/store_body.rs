@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::password::PasswordHash;
+use crate::random::random_id;
 use crate::session::{
     FamilySecret, Grant, MAX_DENIED_PER_SESSION, RefreshError, Rotation, SessionStore, digest,
     new_refresh_token, parse_refresh_token,

@@ -342,7 +342,7 @@ pub(crate) fn unix_now() -> u64 {
 }
 
 fn random_jti() -> Result<String, TokenError> {
-    crate::random::random_id(16).ok_or(TokenError::Signing)
+    crate::random::random_id::<16>().map_err(|_| TokenError::Signing)
 }
 
 #[cfg(test)]
