@@ -31,8 +31,8 @@ mod sessions;
 mod tests;
 mod verify;
 
-/// Audit events go to this `tracing` target.
-pub(crate) const AUDIT: &str = "rbac::audit";
+// Audit events go to this `tracing` target.
+pub(crate) use crate::AUDIT_TARGET as AUDIT;
 
 /// Token keys, user store and password hasher, shared by every request.
 ///

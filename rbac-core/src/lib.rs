@@ -104,6 +104,18 @@ pub use token::{
 };
 pub use user::{InvalidRole, Role, User, UserRecord};
 
+/// The [`tracing`](https://docs.rs/tracing) target of audit events, `rbac::audit`: logins
+/// (success, failure and its reason category, throttling), refreshes,
+/// revocations and logouts, refused tokens, and every authorization denial.
+/// Passwords, tokens, hashes and secrets are never in them. Route the target
+/// to your audit log; log your own audit events (user management, say) to
+/// it too, so they land in the same place:
+///
+/// ```
+/// tracing::info!(target: rbac_core::AUDIT_TARGET, username = "carol", "user created");
+/// ```
+pub const AUDIT_TARGET: &str = "rbac::audit";
+
 /// Requires a valid bearer token of an existing, active user.
 ///
 /// ```
