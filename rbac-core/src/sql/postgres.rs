@@ -21,8 +21,11 @@ fn migrator() -> Migrator {
     super::migrator!("postgres")
 }
 
+/// The public name of the store type.
+const STORE_NAME: &str = "PostgresStore";
+
 mod store {
-    use super::{Db, DbPool, begin_write, migrator};
+    use super::{Db, DbPool, STORE_NAME, begin_write, migrator};
     include!("store_body.rs");
     include!("session_body.rs");
 }

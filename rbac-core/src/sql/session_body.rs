@@ -1,4 +1,17 @@
-// The session half of the store of `store_body.rs`, compiled with it.
+// The session half of the store of `store_body.rs`: `impl SessionStore for
+// Store` and its helpers. Included right after `store_body.rs`, in the same
+// module; rustfmt-checked by .ci/run like it.
+//
+// Contract. It defines no imports of its own and relies on:
+// - from the including module (see `store_body.rs`): `begin_write`, and
+//   `Db` through `revoke_user_in`;
+// - from `store_body.rs`: the `Store` type and its fields (`pool`,
+//   `revocations`, `max_lifetime`), `Store::key`, `Store::prune_sometimes`,
+//   `Verdict`, `storable`, `revoke_user_in`, and its imports: the
+//   `crate::session` items (`SessionStore`, `FamilySecret`, `Grant`,
+//   `Rotation`, `RefreshError`, `MAX_DENIED_PER_SESSION`, `digest`,
+//   `new_refresh_token`, `parse_refresh_token`), `random_id`, `StoreError`,
+//   and `crate::sql`'s `seconds` and `store_error`.
 
 impl SessionStore for Store {
     async fn generation(&self, username: &str) -> Result<u64, StoreError> {

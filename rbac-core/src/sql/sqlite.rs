@@ -23,8 +23,11 @@ fn migrator() -> Migrator {
     super::migrator!("sqlite")
 }
 
+/// The public name of the store type.
+const STORE_NAME: &str = "SqliteStore";
+
 mod store {
-    use super::{Db, DbPool, begin_write, migrator};
+    use super::{Db, DbPool, STORE_NAME, begin_write, migrator};
     include!("store_body.rs");
     include!("session_body.rs");
 }
@@ -107,6 +110,13 @@ mod tests {
         assert!(store.is_revoked("u", "jti", None, 0).await.expect("store"), "still verifies");
         store.prune(1000 + leeway + 1).await.expect("prune");
         assert!(!store.is_revoked("u", "jti", None, 0).await.expect("store"), "pruned");
+    }
+
+    #[tokio::test]
+    async fn debug_names_the_public_type() {
+        let store = SqliteStore::connect("sqlite::memory:", SqlOptions::default()).await;
+        let debug = format!("{:?}", store.expect("sqlite"));
+        assert!(debug.starts_with("SqliteStore {"), "{debug}");
     }
 
     #[test]
