@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use rbac_core::{
-    Auth, AuthError, CurrentUser, User, UserDirectory, UserRecord, UserStore, UserUpdate,
-    UserWriteError, WritableUserStore, requires,
+    AUDIT_TARGET, Auth, AuthError, CurrentUser, User, UserDirectory, UserRecord, UserStore,
+    UserUpdate, UserWriteError, WritableUserStore, requires,
 };
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
@@ -26,8 +26,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/users/{username}", patch(update_account).delete(delete_user))
         .route("/admin/users/{username}/revoke-tokens", post(revoke_user_tokens))
 }
-
-const AUDIT: &str = "rbac::audit";
 
 /// `POST /admin/users`.
 #[derive(Deserialize)]
@@ -134,7 +132,7 @@ async fn create_user(
         .create_user(UserRecord { user: user.clone(), password_hash })
         .await
         .map_err(store_failed)?;
-    tracing::info!(target: AUDIT, admin = admin.username, username = user.username, "user created");
+    tracing::info!(target: AUDIT_TARGET, admin = admin.username, username = user.username, "user created");
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -175,7 +173,7 @@ async fn update_account(
         revoke_tokens: new_password,
     };
     let user = users.update_user(&username, update).await.map_err(store_failed)?;
-    tracing::info!(target: AUDIT, admin = admin.username, username = user.username, "user changed");
+    tracing::info!(target: AUDIT_TARGET, admin = admin.username, username = user.username, "user changed");
     Ok(Json(user))
 }
 
@@ -192,7 +190,7 @@ async fn delete_user(
     let user = users.find_user(&username).await.map_err(|e| store_failed(e.into()))?;
     let user = user.ok_or_else(user_not_found)?;
     users.delete_user(&user.username).await.map_err(store_failed)?;
-    tracing::info!(target: AUDIT, admin = admin.username, username = user.username, "user deleted");
+    tracing::info!(target: AUDIT_TARGET, admin = admin.username, username = user.username, "user deleted");
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -29,8 +29,8 @@ mod sessions;
 mod tests;
 mod verify;
 
-/// Audit events go to this `tracing` target.
-pub(crate) const AUDIT: &str = "rbac::audit";
+// Audit events go to this `tracing` target.
+pub(crate) use crate::AUDIT_TARGET as AUDIT;
 
 /// The authentication configuration every guard and endpoint reads.
 ///

@@ -63,13 +63,14 @@
 //! ```
 
 mod auth;
+mod boxed;
 pub mod denial;
 mod error;
 mod extract;
 pub mod oauth2;
 mod password;
 mod policy;
-mod pool;
+mod random;
 mod scope;
 mod session;
 mod store;
@@ -102,6 +103,18 @@ pub use token::{
     SigningAlgorithm, SigningKey, TokenError, TokenSubject, Tokens, VerificationKey, WeakSecret,
 };
 pub use user::{InvalidRole, Role, User, UserRecord};
+
+/// The [`tracing`](https://docs.rs/tracing) target of audit events, `rbac::audit`: logins
+/// (success, failure and its reason category, throttling), refreshes,
+/// revocations and logouts, refused tokens, and every authorization denial.
+/// Passwords, tokens, hashes and secrets are never in them. Route the target
+/// to your audit log; log your own audit events (user management, say) to
+/// it too, so they land in the same place:
+///
+/// ```
+/// tracing::info!(target: rbac_core::AUDIT_TARGET, username = "carol", "user created");
+/// ```
+pub const AUDIT_TARGET: &str = "rbac::audit";
 
 /// Requires a valid bearer token of an existing, active user.
 ///

@@ -1,4 +1,4 @@
-//! Password hashing with argon2id, run on the blocking pool.
+//! Password hashing with argon2id, run on a bounded pool of threads (`pool`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,9 +7,14 @@ use argon2::password_hash::PasswordHasher as _;
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
+use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
-use crate::pool::{Busy, HashingPool};
+use crate::random::{RandomUnavailable, random_bytes};
+
+mod pool;
+
+use pool::{Busy, HashingPool};
 
 /// The longest password accepted, in bytes. Longer ones are refused before
 /// any hashing work, so a huge password cannot buy extra CPU time.
@@ -71,8 +76,8 @@ impl std::error::Error for PasswordError {}
 /// Hashes and verifies passwords with argon2id.
 ///
 /// The defaults are OWASP's: m = 19456 KiB, t = 2, p = 1. The `async`
-/// methods run the work on Tokio's blocking pool so it never stalls the
-/// runtime's worker threads, with bounded concurrency and a bounded queue
+/// methods run the work on the hasher's own pool of threads so it never
+/// stalls the runtime's worker threads, with bounded concurrency and a bounded queue
 /// ([`PasswordHasher::with_limits`]) so memory stays bounded under a storm.
 ///
 /// ```
@@ -164,9 +169,11 @@ impl PasswordHasher {
         if password.len() > MAX_PASSWORD_BYTES {
             return Err(PasswordError::TooLong);
         }
+        let salt =
+            random_bytes::<SALT_BYTES>().map_err(|RandomUnavailable| PasswordError::Unavailable)?;
         let phc = self
             .argon2()
-            .hash_password(password.as_bytes())
+            .hash_password_with_salt(password.as_bytes(), &salt)
             .map_err(|_| PasswordError::Unavailable)?;
         Ok(PasswordHash(phc.to_string()))
     }
@@ -266,13 +273,22 @@ fn verify_in_reused_memory(
     Ok(difference == 0)
 }
 
-/// A well-formed hash with our parameters whose output is random bytes, so no
-/// password matches it. Building it costs no hashing work.
+/// Bytes of salt in a new hash (argon2's recommended length).
+const SALT_BYTES: usize = argon2::RECOMMENDED_SALT_LEN;
+
+/// A well-formed hash with our parameters, to verify against when the user
+/// does not exist. Building it costs no hashing work, and it draws no
+/// randomness: its one job is to cost what a real verification costs, and
+/// that cost depends only on the parameters and the salt and output lengths
+/// (those of a real hash: [`SALT_BYTES`], argon2's default 32-byte output),
+/// not on their values. So salt and output are fixed, public, and not
+/// secret: knowing them tells an attacker nothing, because
+/// [`PasswordHasher::verify_blocking`] answers `false` for the decoy even
+/// if a password did match it (and finding one would be a preimage of
+/// argon2id).
 fn decoy_hash(params: &Params) -> PasswordHash {
-    let mut bytes = [0u8; 16 + 32];
-    // Falls back to zeros only if the OS RNG is broken; the decoy's job is cost, not secrecy.
-    let _ = getrandom::fill(&mut bytes);
-    let (salt, output) = bytes.split_at(16);
+    let salt = &Sha256::digest(b"rbac-core decoy salt")[..SALT_BYTES];
+    let output = Sha256::digest(b"rbac-core decoy hash: no password has it");
     PasswordHash(format!(
         "$argon2id$v=19$m={},t={},p={}${}${}",
         params.m_cost(),
@@ -297,6 +313,21 @@ mod tests {
         assert!(argon2::PasswordHash::new(hasher.decoy.as_phc()).is_ok());
         assert_eq!(hasher.verify_blocking("", None), Ok(false));
         assert_eq!(hasher.verify_blocking("anything", None), Ok(false));
+    }
+
+    #[test]
+    fn the_decoy_is_shaped_like_a_real_hash_and_not_zeros() {
+        let hasher = cheap();
+        let real = hasher.hash_blocking("pw").expect("hash");
+        let real = argon2::PasswordHash::new(real.as_phc()).expect("phc");
+        let decoy = argon2::PasswordHash::new(hasher.decoy.as_phc()).expect("phc");
+        assert_eq!(decoy.algorithm, real.algorithm);
+        assert_eq!(decoy.version, real.version);
+        assert_eq!(decoy.params, real.params);
+        let (salt, output) = (decoy.salt.expect("salt"), decoy.hash.expect("output"));
+        assert_eq!(salt.as_ref().len(), real.salt.expect("salt").as_ref().len());
+        assert_eq!(output.as_bytes().len(), real.hash.expect("output").as_bytes().len());
+        assert!(salt.as_ref().iter().any(|&b| b != 0) && output.as_bytes().iter().any(|&b| b != 0));
     }
 
     #[test]

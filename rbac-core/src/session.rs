@@ -21,11 +21,12 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::boxed::BoxFuture;
+use crate::random::{RandomUnavailable, random_id};
 use crate::store::StoreError;
 
 mod memory;
@@ -74,8 +75,8 @@ impl fmt::Debug for FamilySecret {
 
 impl FamilySecret {
     /// A new family secret: 256 random bits.
-    pub(crate) fn generate() -> Option<Self> {
-        crate::token::random_id(32).map(Self)
+    pub(crate) fn generate() -> Result<Self, RandomUnavailable> {
+        random_id::<32>().map(Self)
     }
 
     /// The family part of a token that a store has just matched.
@@ -90,8 +91,11 @@ impl FamilySecret {
 }
 
 /// A new refresh token for `session` in `family`.
-pub(crate) fn new_refresh_token(session: &str, family: &FamilySecret) -> Option<String> {
-    Some(format!("{session}.{}.{}", family.0, crate::token::random_id(32)?))
+pub(crate) fn new_refresh_token(
+    session: &str,
+    family: &FamilySecret,
+) -> Result<String, RandomUnavailable> {
+    Ok(format!("{session}.{}.{}", family.0, random_id::<32>()?))
 }
 
 /// The session and family secret of a refresh token, if it has the shape of
@@ -269,7 +273,6 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type Answer<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
 
 /// [`SessionStore`] with boxed futures, so [`Auth`](crate::Auth) holds any

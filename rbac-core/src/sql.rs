@@ -33,10 +33,45 @@
 //! # }
 //! ```
 
+use std::borrow::Cow;
 use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use crate::store::StoreError;
 use crate::user::{Role, User};
+
+/// The versioned migrations of one database, embedded from
+/// `rbac-core/migrations/<database>/` (what `sqlx::migrate!` expands to,
+/// without needing sqlx's proc macros). Every database has the same
+/// versions, each in a file of the same name.
+macro_rules! migrator {
+    ($database:literal) => {
+        $crate::sql::embedded_migrator(&[
+            (
+                1,
+                "users and sessions",
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/migrations/",
+                    $database,
+                    "/0001_users_and_sessions.sql"
+                )),
+            ),
+            (
+                2,
+                "issue 10 sessions",
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/migrations/",
+                    $database,
+                    "/0002_issue10_sessions.sql"
+                )),
+            ),
+        ])
+    };
+}
+use migrator;
 
 mod cache;
 #[cfg(feature = "postgres")]
@@ -112,6 +147,20 @@ fn seconds(value: u64) -> i64 {
 
 fn store_error(error: sqlx::Error) -> StoreError {
     StoreError::new(error)
+}
+
+/// A migrator running `migrations` (version, description, SQL) in order.
+fn embedded_migrator(migrations: &[(i64, &'static str, &'static str)]) -> Migrator {
+    let migrations = migrations.iter().map(|&(version, description, sql)| {
+        Migration::new(
+            version,
+            Cow::Borrowed(description),
+            MigrationType::Simple,
+            Cow::Borrowed(sql),
+            false,
+        )
+    });
+    Migrator { migrations: Cow::Owned(migrations.collect()), ..Migrator::DEFAULT }
 }
 
 /// Prune expired sessions and denials after this many new sessions.

@@ -4,9 +4,9 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::{PoisonError, RwLock};
 
+use crate::boxed::BoxFuture;
 use crate::user::{Role, User, UserRecord};
 
 mod write;
@@ -88,8 +88,6 @@ pub trait UserStore: Send + Sync + 'static {
     }
 }
 
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
 /// `UserStore` with boxed futures, so [`Auth`](crate::Auth) can hold any store
 /// behind one pointer without making every extractor generic over it.
 pub(crate) trait DynUserStore: Send + Sync {
@@ -101,6 +99,7 @@ pub(crate) trait DynUserStore: Send + Sync {
         &'a self,
         username: &'a str,
     ) -> BoxFuture<'a, Result<Option<UserRecord>, StoreError>>;
+    fn list_users(&self) -> BoxFuture<'_, Result<Vec<User>, StoreError>>;
     fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str>;
 }
 
@@ -116,6 +115,9 @@ impl<T: UserStore> DynUserStore for T {
         username: &'a str,
     ) -> BoxFuture<'a, Result<Option<UserRecord>, StoreError>> {
         Box::pin(UserStore::find_credentials(self, username))
+    }
+    fn list_users(&self) -> BoxFuture<'_, Result<Vec<User>, StoreError>> {
+        Box::pin(UserStore::list_users(self))
     }
     fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str> {
         UserStore::account_key(self, username)

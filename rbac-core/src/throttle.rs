@@ -53,8 +53,9 @@
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv6Addr};
-use std::pin::Pin;
 use std::time::Duration;
+
+use crate::boxed::BoxFuture;
 
 mod memory;
 #[cfg(feature = "redis")]
@@ -139,8 +140,6 @@ pub trait LoginThrottle: Send + Sync + 'static {
     /// streaks; a failure is already counted, so nothing more happens.
     fn record(&self, attempt: Attempt<'_>, succeeded: bool) -> impl Future<Output = ()> + Send;
 }
-
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 pub(crate) trait DynLoginThrottle: Send + Sync {
     fn reserve<'a>(&'a self, attempt: Attempt<'a>) -> BoxFuture<'a, Result<(), ThrottleError>>;

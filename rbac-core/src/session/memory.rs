@@ -8,7 +8,7 @@ use super::{
     Digest32, FamilySecret, Grant, MAX_DENIED_PER_SESSION, MAX_SESSION_LIFETIME, REFRESH_LIFETIME,
     RefreshError, Rotation, digest, new_refresh_token, parse_refresh_token,
 };
-use crate::token::random_id;
+use crate::random::{RandomUnavailable, random_id};
 
 #[cfg(test)]
 mod tests;
@@ -154,8 +154,8 @@ impl MemorySessionStore {
     }
 
     /// A new session for `username`; returns its id.
-    fn start(&self, username: &str, scope: &str, now: u64) -> Option<String> {
-        let id = random_id(16)?;
+    fn start(&self, username: &str, scope: &str, now: u64) -> Result<String, RandomUnavailable> {
+        let id = random_id::<16>()?;
         let mut state = self.write();
         state.prune_sometimes(now);
         let session = Session {
@@ -170,7 +170,7 @@ impl MemorySessionStore {
         };
         state.sessions.insert(id.clone(), session);
         self.evict_beyond_cap(&mut state, username, &id);
-        Some(id)
+        Ok(id)
     }
 
     /// Ends the user's least recently used sessions beyond
@@ -195,24 +195,30 @@ impl MemorySessionStore {
     }
 
     /// A fresh refresh token for `session` in `family`; `None` draws the
-    /// family of a new session's first token.
-    fn issue(&self, session: &str, family: Option<&FamilySecret>, now: u64) -> Option<String> {
+    /// family of a new session's first token. `Ok(None)`: no such session,
+    /// or not its family.
+    fn issue(
+        &self,
+        session: &str,
+        family: Option<&FamilySecret>,
+        now: u64,
+    ) -> Result<Option<String>, RandomUnavailable> {
         let drawn = match family {
             Some(_) => None,
             None => Some(FamilySecret::generate()?),
         };
-        let family = family.or(drawn.as_ref())?;
+        let Some(family) = family.or(drawn.as_ref()) else { return Ok(None) };
         let token = new_refresh_token(session, family)?;
         let mut state = self.write();
-        let entry = state.sessions.get_mut(session)?;
+        let Some(entry) = state.sessions.get_mut(session) else { return Ok(None) };
         match (entry.family, drawn.is_some()) {
             (None, true) => entry.family = Some(family.digest()),
             (Some(known), false) if constant_time_eq(&known, &family.digest()) => {}
-            _ => return None,
+            _ => return Ok(None),
         }
         entry.expires_at = self.expiry(entry.started_at, now);
         entry.current = Some(digest(&token));
-        Some(token)
+        Ok(Some(token))
     }
 
     /// Spends `presented`. Any other token of its session revokes it.

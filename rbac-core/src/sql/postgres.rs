@@ -1,9 +1,8 @@
 //! The PostgreSQL store, shared by many instances of a service.
 
-use std::borrow::Cow;
 use std::str::FromStr;
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::SqlOptions;
@@ -17,34 +16,16 @@ async fn begin_write(pool: &DbPool) -> Result<sqlx::Transaction<'static, Db>, sq
     pool.begin().await
 }
 
-/// The versioned migrations, embedded (what `sqlx::migrate!` expands to,
-/// without needing sqlx's proc macros).
+/// The versioned migrations of `migrations/postgres/`.
 fn migrator() -> Migrator {
-    Migrator {
-        migrations: Cow::Owned(vec![
-            Migration::new(
-                1,
-                Cow::Borrowed("users and sessions"),
-                MigrationType::Simple,
-                Cow::Borrowed(include_str!(
-                    "../../migrations/postgres/0001_users_and_sessions.sql"
-                )),
-                false,
-            ),
-            Migration::new(
-                2,
-                Cow::Borrowed("issue 10 sessions"),
-                MigrationType::Simple,
-                Cow::Borrowed(include_str!("../../migrations/postgres/0002_issue10_sessions.sql")),
-                false,
-            ),
-        ]),
-        ..Migrator::DEFAULT
-    }
+    super::migrator!("postgres")
 }
 
+/// The public name of the store type.
+const STORE_NAME: &str = "PostgresStore";
+
 mod store {
-    use super::{Db, DbPool, begin_write, migrator};
+    use super::{Db, DbPool, STORE_NAME, begin_write, migrator};
     include!("store_body.rs");
     include!("session_body.rs");
 }

@@ -1,4 +1,17 @@
-// The session half of the store of `store_body.rs`, compiled with it.
+// The session half of the store of `store_body.rs`: `impl SessionStore for
+// Store` and its helpers. Included right after `store_body.rs`, in the same
+// module; rustfmt-checked by .ci/run like it.
+//
+// Contract. It defines no imports of its own and relies on:
+// - from the including module (see `store_body.rs`): `begin_write`, and
+//   `Db` through `revoke_user_in`;
+// - from `store_body.rs`: the `Store` type and its fields (`pool`,
+//   `revocations`, `max_lifetime`), `Store::key`, `Store::prune_sometimes`,
+//   `Verdict`, `storable`, `revoke_user_in`, and its imports: the
+//   `crate::session` items (`SessionStore`, `FamilySecret`, `Grant`,
+//   `Rotation`, `RefreshError`, `MAX_DENIED_PER_SESSION`, `digest`,
+//   `new_refresh_token`, `parse_refresh_token`), `random_id`, `StoreError`,
+//   and `crate::sql`'s `seconds` and `store_error`.
 
 impl SessionStore for Store {
     async fn generation(&self, username: &str) -> Result<u64, StoreError> {
@@ -16,7 +29,7 @@ impl SessionStore for Store {
 
     async fn start(&self, username: &str, scope: &str, now: u64) -> Result<String, StoreError> {
         self.prune_sometimes(now).await?;
-        let id = crate::token::random_id(16).ok_or_else(|| StoreError::new("no randomness"))?;
+        let id = random_id::<16>().map_err(StoreError::new)?;
         let idle = now.saturating_add(crate::REFRESH_LIFETIME.as_secs());
         let expires_at = idle.min(now.saturating_add(self.max_lifetime));
         sqlx::query(
@@ -48,11 +61,10 @@ impl SessionStore for Store {
         }
         let drawn = match family {
             Some(_) => None,
-            None => Some(FamilySecret::generate().ok_or_else(|| StoreError::new("no randomness"))?),
+            None => Some(FamilySecret::generate().map_err(StoreError::new)?),
         };
         let Some(family) = family.or(drawn.as_ref()) else { return Ok(None) };
-        let token =
-            new_refresh_token(session, family).ok_or_else(|| StoreError::new("no randomness"))?;
+        let token = new_refresh_token(session, family).map_err(StoreError::new)?;
         let idle = seconds(now.saturating_add(crate::REFRESH_LIFETIME.as_secs()));
         // The sooner of the idle expiry and the absolute one, without
         // computing `started_at + max`, which could overflow.

@@ -1,10 +1,9 @@
 //! The SQLite store: one file, WAL mode, created if missing.
 
-use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::SqlOptions;
@@ -19,32 +18,16 @@ async fn begin_write(pool: &DbPool) -> Result<sqlx::Transaction<'static, Db>, sq
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
-/// The versioned migrations, embedded (what `sqlx::migrate!` expands to,
-/// without needing sqlx's proc macros).
+/// The versioned migrations of `migrations/sqlite/`.
 fn migrator() -> Migrator {
-    Migrator {
-        migrations: Cow::Owned(vec![
-            Migration::new(
-                1,
-                Cow::Borrowed("users and sessions"),
-                MigrationType::Simple,
-                Cow::Borrowed(include_str!("../../migrations/sqlite/0001_users_and_sessions.sql")),
-                false,
-            ),
-            Migration::new(
-                2,
-                Cow::Borrowed("issue 10 sessions"),
-                MigrationType::Simple,
-                Cow::Borrowed(include_str!("../../migrations/sqlite/0002_issue10_sessions.sql")),
-                false,
-            ),
-        ]),
-        ..Migrator::DEFAULT
-    }
+    super::migrator!("sqlite")
 }
 
+/// The public name of the store type.
+const STORE_NAME: &str = "SqliteStore";
+
 mod store {
-    use super::{Db, DbPool, begin_write, migrator};
+    use super::{Db, DbPool, STORE_NAME, begin_write, migrator};
     include!("store_body.rs");
     include!("session_body.rs");
 }
@@ -127,6 +110,13 @@ mod tests {
         assert!(store.is_revoked("u", "jti", None, 0).await.expect("store"), "still verifies");
         store.prune(1000 + leeway + 1).await.expect("prune");
         assert!(!store.is_revoked("u", "jti", None, 0).await.expect("store"), "pruned");
+    }
+
+    #[tokio::test]
+    async fn debug_names_the_public_type() {
+        let store = SqliteStore::connect("sqlite::memory:", SqlOptions::default()).await;
+        let debug = format!("{:?}", store.expect("sqlite"));
+        assert!(debug.starts_with("SqliteStore {"), "{debug}");
     }
 
     #[test]

@@ -1,12 +1,29 @@
-// The store, written once and compiled for each backend: the including
-// module defines `Db`, `DbPool` and `begin_write`. The SQL is the common
-// subset of SQLite and PostgreSQL. Included with include!(), so cargo fmt
-// skips it: .ci/run checks it with rustfmt directly.
+// The store, written once and compiled for each backend: `sqlite.rs` and
+// `postgres.rs` each include this file, then `session_body.rs`, into a
+// module of their own (`mod store`). The SQL is the common subset of SQLite
+// and PostgreSQL. Included with include!(), so cargo fmt skips it: .ci/run
+// checks it with rustfmt directly.
+//
+// Contract. The including module must bring into scope (`use super::...`):
+// - `type Db`: the sqlx database (`sqlx::Sqlite`, `sqlx::Postgres`);
+// - `type DbPool`: its connection pool (`sqlx::Pool<Db>`);
+// - `async fn begin_write(&DbPool)
+//   -> Result<sqlx::Transaction<'static, Db>, sqlx::Error>`: the
+//   transaction every write runs in;
+// - `fn migrator() -> sqlx::migrate::Migrator`: the database's migrations
+//   (`crate::sql::migrator!("<database>")`);
+// - `const STORE_NAME: &str`: the public name of the type (`SqliteStore`,
+//   `PostgresStore`), which `Debug` prints.
+// Everything else is named by `crate::` paths below. In return it defines
+// `Store`, which the backend re-exports under `STORE_NAME`, with
+// `Store::open(DbPool, &SqlOptions)` for the backend's `connect`; and,
+// for `session_body.rs`, the imports and private items that file uses.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::password::PasswordHash;
+use crate::random::random_id;
 use crate::session::{
     FamilySecret, Grant, MAX_DENIED_PER_SESSION, RefreshError, Rotation, SessionStore, digest,
     new_refresh_token, parse_refresh_token,
@@ -37,7 +54,7 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
+        f.debug_struct(STORE_NAME)
             .field("case_insensitive", &self.case_insensitive)
             .finish_non_exhaustive()
     }

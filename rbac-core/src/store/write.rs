@@ -3,10 +3,10 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
-use super::{StoreError, UserStore};
+use super::{DynUserStore, StoreError, UserStore};
+use crate::boxed::BoxFuture;
 use crate::password::PasswordHash;
 use crate::session::DynSessionStore;
 use crate::user::{Role, User, UserRecord};
@@ -149,15 +149,9 @@ pub trait WritableUserStore: UserStore {
     }
 }
 
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-trait DynWritable: Send + Sync {
-    fn find_user<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>>;
-    fn find_credentials<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<UserRecord>, StoreError>>;
-    fn list_users(&self) -> BoxFuture<'_, Result<Vec<User>, StoreError>>;
+/// [`WritableUserStore`] with boxed futures: the reads come from
+/// [`DynUserStore`], this adds the writes.
+trait DynWritable: DynUserStore {
     fn create_user(&self, record: UserRecord) -> BoxFuture<'_, Result<(), UserWriteError>>;
     fn update_user<'a>(
         &'a self,
@@ -166,22 +160,9 @@ trait DynWritable: Send + Sync {
     ) -> BoxFuture<'a, Result<User, UserWriteError>>;
     fn delete_user<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), UserWriteError>>;
     fn keeps_sessions(&self) -> bool;
-    fn account_key<'a>(&self, name: &'a str) -> std::borrow::Cow<'a, str>;
 }
 
 impl<T: WritableUserStore> DynWritable for T {
-    fn find_user<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
-        Box::pin(UserStore::find_user(self, name))
-    }
-    fn find_credentials<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<UserRecord>, StoreError>> {
-        Box::pin(UserStore::find_credentials(self, name))
-    }
-    fn list_users(&self) -> BoxFuture<'_, Result<Vec<User>, StoreError>> {
-        Box::pin(UserStore::list_users(self))
-    }
     fn create_user(&self, record: UserRecord) -> BoxFuture<'_, Result<(), UserWriteError>> {
         Box::pin(WritableUserStore::create_user(self, record))
     }
@@ -197,9 +178,6 @@ impl<T: WritableUserStore> DynWritable for T {
     }
     fn keeps_sessions(&self) -> bool {
         WritableUserStore::keeps_sessions(self)
-    }
-    fn account_key<'a>(&self, name: &'a str) -> std::borrow::Cow<'a, str> {
-        UserStore::account_key(self, name)
     }
 }
 

@@ -43,10 +43,14 @@ impl JwtSecret {
     /// verifying when the process restarts, which is what a dev server wants.
     ///
     /// # Panics
-    /// If the operating system's random number generator fails.
+    /// If the operating system's random number generator fails. This is a
+    /// startup-time constructor that returns the secret itself, and a
+    /// process that cannot draw its signing key has nothing safe to sign
+    /// with: it must not start, and it never falls back to a predictable
+    /// key. (Request paths report the same failure as an error instead.)
     pub fn generate() -> Self {
         let mut bytes = Zeroizing::new(vec![0u8; 64]);
-        getrandom::fill(&mut bytes).expect("the OS random number generator failed");
+        crate::random::fill(&mut bytes).expect("the OS random number generator failed");
         Self(bytes)
     }
 }

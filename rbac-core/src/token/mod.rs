@@ -15,8 +15,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Header;
 use jsonwebtoken::jwk::JwkSet;
 
@@ -344,14 +342,7 @@ pub(crate) fn unix_now() -> u64 {
 }
 
 fn random_jti() -> Result<String, TokenError> {
-    random_id(16).ok_or(TokenError::Signing)
-}
-
-/// `len` random bytes from the OS, base64url-encoded.
-pub(crate) fn random_id(len: usize) -> Option<String> {
-    let mut bytes = vec![0u8; len];
-    getrandom::fill(&mut bytes).ok()?;
-    Some(URL_SAFE_NO_PAD.encode(bytes))
+    crate::random::random_id::<16>().map_err(|_| TokenError::Signing)
 }
 
 #[cfg(test)]

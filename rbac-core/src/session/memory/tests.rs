@@ -2,14 +2,17 @@ use super::*;
 
 fn chain(sessions: &MemorySessionStore) -> (String, String) {
     let session = sessions.start("johndoe", "", 100).expect("session");
-    let token = sessions.issue(&session, None, 100).expect("token");
+    let token = sessions.issue(&session, None, 100).expect("randomness").expect("token");
     (session, token)
 }
 
 /// Spends `token` and issues its successor.
 fn next(sessions: &MemorySessionStore, token: &str, now: u64) -> String {
     let rotation = sessions.rotate(token, now).expect("rotate");
-    sessions.issue(&rotation.session, Some(&rotation.family), now).expect("token")
+    sessions
+        .issue(&rotation.session, Some(&rotation.family), now)
+        .expect("randomness")
+        .expect("token")
 }
 
 #[test]
@@ -43,7 +46,8 @@ fn a_token_spent_twice_before_its_successor_exists_is_reuse() {
     let rotation = sessions.rotate(&token, 110).expect("first");
     // The same token again, racing the first rotation's `issue`.
     assert_eq!(sessions.rotate(&token, 110).expect_err("second spend"), RefreshError::Reused);
-    let successor = sessions.issue(&session, Some(&rotation.family), 110).expect("token");
+    let successor =
+        sessions.issue(&session, Some(&rotation.family), 110).expect("randomness").expect("token");
     assert!(sessions.rotate(&successor, 111).is_err());
 }
 
@@ -64,11 +68,11 @@ fn memory_per_session_is_constant() {
 fn issuing_needs_the_sessions_family() {
     let sessions = MemorySessionStore::default();
     let (session, token) = chain(&sessions);
-    assert_eq!(sessions.issue(&session, None, 101), None, "the family is drawn once");
+    assert_eq!(sessions.issue(&session, None, 101), Ok(None), "the family is drawn once");
     let other = sessions.start("johndoe", "", 100).expect("session");
-    let other_token = sessions.issue(&other, None, 100).expect("token");
+    let other_token = sessions.issue(&other, None, 100).expect("randomness").expect("token");
     let foreign = sessions.rotate(&other_token, 101).expect("rotate").family;
-    assert_eq!(sessions.issue(&session, Some(&foreign), 101), None);
+    assert_eq!(sessions.issue(&session, Some(&foreign), 101), Ok(None));
     assert!(sessions.rotate(&token, 101).is_ok());
 }
 

@@ -10,8 +10,7 @@ impl SessionStore for MemorySessionStore {
         Ok(self.generation(username))
     }
     async fn start(&self, username: &str, scope: &str, now: u64) -> Result<String, StoreError> {
-        self.start(username, scope, now)
-            .ok_or_else(|| StoreError::new("no randomness for a session id"))
+        self.start(username, scope, now).map_err(StoreError::new)
     }
     async fn issue(
         &self,
@@ -19,7 +18,7 @@ impl SessionStore for MemorySessionStore {
         family: Option<&FamilySecret>,
         now: u64,
     ) -> Result<Option<String>, StoreError> {
-        Ok(self.issue(session, family, now))
+        self.issue(session, family, now).map_err(StoreError::new)
     }
     async fn rotate(
         &self,
