@@ -89,8 +89,8 @@ pub use policy::{
 };
 pub use scope::ScopePolicy;
 pub use session::{
-    FamilySecret, Grant, MAX_DENIED_PER_SESSION, MAX_SESSION_LIFETIME, MAX_SESSIONS_PER_USER,
-    MemorySessionStore, REFRESH_LIFETIME, RefreshError, Rotation, SessionStore,
+    FamilySecret, MAX_DENIED_PER_SESSION, MAX_SESSION_LIFETIME, MAX_SESSIONS_PER_USER,
+    MemorySessionStore, REFRESH_LIFETIME, RefreshError, Rotation, SessionGrant, SessionStore,
 };
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;

@@ -141,7 +141,7 @@ pub struct Rotation {
 /// What a current refresh token was granted: whose session it is and its
 /// scopes. Looked up without spending the token.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
+pub struct SessionGrant {
     /// Whose session it is.
     pub username: String,
     /// The scopes granted at login (space-separated).
@@ -232,7 +232,7 @@ pub trait SessionStore: Send + Sync + 'static {
     fn granted(
         &self,
         presented: &str,
-    ) -> impl Future<Output = Result<Option<Grant>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<SessionGrant>, StoreError>> + Send;
 
     /// Revokes the session of a refresh token (current or spent: any of its
     /// family); `false` if it is not one.
@@ -249,7 +249,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// no `sid`, the user) keeps at most [`MAX_DENIED_PER_SESSION`] live
     /// denials: one more revokes the session (or every token of the user)
     /// instead. A token of a revoked or ended session needs no denial.
-    fn deny(
+    fn deny_token(
         &self,
         sub: &str,
         sid: Option<&str>,
@@ -291,10 +291,10 @@ pub(crate) trait DynSessionStore: Send + Sync {
         presented: &'a str,
         now: u64,
     ) -> Answer<'a, Result<Rotation, RefreshError>>;
-    fn granted<'a>(&'a self, presented: &'a str) -> Answer<'a, Option<Grant>>;
+    fn granted<'a>(&'a self, presented: &'a str) -> Answer<'a, Option<SessionGrant>>;
     fn revoke_refresh<'a>(&'a self, presented: &'a str) -> Answer<'a, bool>;
     fn revoke_session<'a>(&'a self, session: &'a str) -> Answer<'a, ()>;
-    fn deny<'a>(
+    fn deny_token<'a>(
         &'a self,
         sub: &'a str,
         sid: Option<&'a str>,
@@ -334,7 +334,7 @@ impl<T: SessionStore> DynSessionStore for T {
     ) -> Answer<'a, Result<Rotation, RefreshError>> {
         Box::pin(SessionStore::rotate(self, presented, now))
     }
-    fn granted<'a>(&'a self, presented: &'a str) -> Answer<'a, Option<Grant>> {
+    fn granted<'a>(&'a self, presented: &'a str) -> Answer<'a, Option<SessionGrant>> {
         Box::pin(SessionStore::granted(self, presented))
     }
     fn revoke_refresh<'a>(&'a self, presented: &'a str) -> Answer<'a, bool> {
@@ -343,7 +343,7 @@ impl<T: SessionStore> DynSessionStore for T {
     fn revoke_session<'a>(&'a self, session: &'a str) -> Answer<'a, ()> {
         Box::pin(SessionStore::revoke_session(self, session))
     }
-    fn deny<'a>(
+    fn deny_token<'a>(
         &'a self,
         sub: &'a str,
         sid: Option<&'a str>,
@@ -351,7 +351,7 @@ impl<T: SessionStore> DynSessionStore for T {
         exp: u64,
         now: u64,
     ) -> Answer<'a, ()> {
-        Box::pin(SessionStore::deny(self, sub, sid, jti, exp, now))
+        Box::pin(SessionStore::deny_token(self, sub, sid, jti, exp, now))
     }
     fn revoke_user<'a>(&'a self, username: &'a str) -> Answer<'a, ()> {
         Box::pin(SessionStore::revoke_user(self, username))

@@ -266,8 +266,8 @@ pub async fn revoking_a_refresh_token_revokes_its_session<B: Backend>() {
 pub async fn denied_access_tokens_are_revoked<B: Backend>() {
     let (_, sessions) = B::open(false).await;
     assert!(!sessions.is_revoked("judy", "jti-a", None, 0).await.expect("store"));
-    sessions.deny("judy", None, "jti-a", NOW + 60, NOW).await.expect("deny");
-    let again = sessions.deny("judy", None, "jti-a", NOW + 60, NOW).await;
+    sessions.deny_token("judy", None, "jti-a", NOW + 60, NOW).await.expect("deny");
+    let again = sessions.deny_token("judy", None, "jti-a", NOW + 60, NOW).await;
     again.expect("denying twice is fine");
     assert!(sessions.is_revoked("judy", "jti-a", None, 0).await.expect("store"));
     assert!(!sessions.is_revoked("judy", "jti-b", None, 0).await.expect("store"));
@@ -384,13 +384,13 @@ pub async fn access_token_denials_are_bounded_per_session<B: Backend>() {
     let cap = rbac_core::MAX_DENIED_PER_SESSION;
     for n in 0..cap {
         let jti = format!("jti-{n}");
-        sessions.deny("sam", Some(&session), &jti, NOW + 900, NOW).await.expect("deny");
+        sessions.deny_token("sam", Some(&session), &jti, NOW + 900, NOW).await.expect("deny");
         assert!(sessions.is_revoked("sam", &jti, Some(&session), 0).await.expect("store"));
         assert!(!sessions.is_revoked("sam", "fresh", Some(&session), 0).await.expect("store"));
     }
     for n in cap..200 {
         let jti = format!("jti-{n}");
-        sessions.deny("sam", Some(&session), &jti, NOW + 900, NOW).await.expect("deny");
+        sessions.deny_token("sam", Some(&session), &jti, NOW + 900, NOW).await.expect("deny");
     }
     assert!(B::denials(&sessions).await <= cap, "bounded");
     assert!(sessions.is_revoked("sam", "jti-0", Some(&session), 0).await.expect("store"));
@@ -400,11 +400,11 @@ pub async fn access_token_denials_are_bounded_per_session<B: Backend>() {
     let later = NOW + 900 + 31;
     for n in 0..cap {
         let jti = format!("other-{n}");
-        sessions.deny("sam", Some(&other), &jti, later + 900, later).await.expect("deny");
+        sessions.deny_token("sam", Some(&other), &jti, later + 900, later).await.expect("deny");
     }
     for n in 0..200 {
         let jti = format!("none-{n}");
-        sessions.deny("tess", None, &jti, NOW + 900, NOW).await.expect("deny");
+        sessions.deny_token("tess", None, &jti, NOW + 900, NOW).await.expect("deny");
     }
     assert!(B::denials(&sessions).await <= 2 * cap, "bounded");
     assert!(!sessions.is_revoked("sam", "fresh-4", Some(&other), 0).await.expect("store"));

@@ -2,7 +2,7 @@
 
 use super::{AUDIT, Auth, Issuer, session_store_failed};
 use crate::error::AuthError;
-use crate::session::{FamilySecret, Grant, RefreshError};
+use crate::session::{FamilySecret, RefreshError, SessionGrant};
 use crate::token::{IssuedToken, TokenSubject, unix_now};
 use crate::user::{User, UserRecord};
 
@@ -152,7 +152,7 @@ impl Auth {
             tracing::info!(target: AUDIT, kind = "refresh_token", "token revoked");
         } else if let Ok(claims) = self.0.tokens.verify(token) {
             let sid = claims.sid.as_deref();
-            let denied = sessions.deny(&claims.sub, sid, &claims.jti, claims.exp, unix_now());
+            let denied = sessions.deny_token(&claims.sub, sid, &claims.jti, claims.exp, unix_now());
             denied.await.map_err(session_store_failed)?;
             tracing::info!(target: AUDIT, username = claims.sub, jti = claims.jti, kind = "access_token", "token revoked");
         }
@@ -170,7 +170,8 @@ impl Auth {
                 sessions.revoke_session(session).await.map_err(session_store_failed)?;
             }
             None => {
-                let denied = sessions.deny(&claims.sub, None, &claims.jti, claims.exp, unix_now());
+                let denied =
+                    sessions.deny_token(&claims.sub, None, &claims.jti, claims.exp, unix_now());
                 denied.await.map_err(session_store_failed)?;
             }
         }
@@ -192,7 +193,7 @@ impl Auth {
 /// scopes to grant: what a refresh needs, found before its token is spent.
 async fn prepare_refresh(
     issuer: &Issuer,
-    grant: &Grant,
+    grant: &SessionGrant,
     requested: Option<&str>,
 ) -> Result<(Result<User, AuthError>, Option<String>), AuthError> {
     crate::scope::check_narrowing(&grant.scope, requested)?;

@@ -5,8 +5,8 @@ use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use super::{
-    Digest32, FamilySecret, Grant, MAX_DENIED_PER_SESSION, MAX_SESSION_LIFETIME, REFRESH_LIFETIME,
-    RefreshError, Rotation, digest, new_refresh_token, parse_refresh_token,
+    Digest32, FamilySecret, MAX_DENIED_PER_SESSION, MAX_SESSION_LIFETIME, REFRESH_LIFETIME,
+    RefreshError, Rotation, SessionGrant, digest, new_refresh_token, parse_refresh_token,
 };
 use crate::random::{RandomUnavailable, random_id};
 
@@ -256,14 +256,16 @@ impl MemorySessionStore {
 
     /// The user and scopes of the session of `presented`, if it is the
     /// session's current refresh token. Spends nothing.
-    fn granted(&self, presented: &str) -> Option<Grant> {
+    fn granted(&self, presented: &str) -> Option<SessionGrant> {
         let (session_id, _) = parse_refresh_token(presented)?;
         let presented = digest(presented);
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         let session = state.sessions.get(session_id)?;
         let current = session.current.as_ref()?;
-        constant_time_eq(current, &presented)
-            .then(|| Grant { username: session.username.clone(), scope: session.scope.clone() })
+        constant_time_eq(current, &presented).then(|| SessionGrant {
+            username: session.username.clone(),
+            scope: session.scope.clone(),
+        })
     }
 
     /// Revokes the session of a refresh token (any of its family); `false`
@@ -282,7 +284,7 @@ impl MemorySessionStore {
 
     /// Voids one access token; past the per-session (or, without a
     /// session, per-user) cap, revokes the session (or the user) instead.
-    fn deny(&self, sub: &str, sid: Option<&str>, jti: &str, exp: u64, now: u64) {
+    fn deny_token(&self, sub: &str, sid: Option<&str>, jti: &str, exp: u64, now: u64) {
         let unverifiable = now.saturating_sub(crate::Tokens::MAX_LEEWAY.as_secs());
         let key = self.key(sub).into_owned();
         let mut state = self.write();

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use super::{FamilySecret, Grant, RefreshError, Rotation, SessionStore};
+use super::{FamilySecret, RefreshError, Rotation, SessionGrant, SessionStore};
 use crate::store::StoreError;
 
 /// A shared store is a store: keep an `Arc` to read a store's state (say,
@@ -37,7 +37,7 @@ impl<S: SessionStore> SessionStore for std::sync::Arc<S> {
     fn granted(
         &self,
         presented: &str,
-    ) -> impl Future<Output = Result<Option<Grant>, StoreError>> + Send {
+    ) -> impl Future<Output = Result<Option<SessionGrant>, StoreError>> + Send {
         S::granted(self, presented)
     }
     fn revoke_refresh(
@@ -49,7 +49,7 @@ impl<S: SessionStore> SessionStore for std::sync::Arc<S> {
     fn revoke_session(&self, session: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
         S::revoke_session(self, session)
     }
-    fn deny(
+    fn deny_token(
         &self,
         sub: &str,
         sid: Option<&str>,
@@ -57,7 +57,7 @@ impl<S: SessionStore> SessionStore for std::sync::Arc<S> {
         exp: u64,
         now: u64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        S::deny(self, sub, sid, jti, exp, now)
+        S::deny_token(self, sub, sid, jti, exp, now)
     }
     fn revoke_user(&self, username: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
         S::revoke_user(self, username)

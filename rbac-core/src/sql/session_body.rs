@@ -8,7 +8,7 @@
 // - from `store_body.rs`: the `Store` type and its fields (`pool`,
 //   `revocations`, `max_lifetime`), `Store::key`, `Store::prune_sometimes`,
 //   `Verdict`, `storable`, `revoke_user_in`, and its imports: the
-//   `crate::session` items (`SessionStore`, `FamilySecret`, `Grant`,
+//   `crate::session` items (`SessionStore`, `FamilySecret`, `SessionGrant`,
 //   `Rotation`, `RefreshError`, `MAX_DENIED_PER_SESSION`, `digest`,
 //   `new_refresh_token`, `parse_refresh_token`), `random_id`, `StoreError`,
 //   and `crate::sql`'s `seconds` and `store_error`.
@@ -147,7 +147,7 @@ impl SessionStore for Store {
         Ok(outcome)
     }
 
-    async fn granted(&self, presented: &str) -> Result<Option<Grant>, StoreError> {
+    async fn granted(&self, presented: &str) -> Result<Option<SessionGrant>, StoreError> {
         let Some((session, _)) = presented_parts(presented) else {
             return Ok(None);
         };
@@ -159,7 +159,7 @@ impl SessionStore for Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?;
-        Ok(found.map(|(username, scope)| Grant { username, scope }))
+        Ok(found.map(|(username, scope)| SessionGrant { username, scope }))
     }
 
     async fn revoke_refresh(&self, presented: &str) -> Result<bool, StoreError> {
@@ -197,7 +197,7 @@ impl SessionStore for Store {
         Ok(())
     }
 
-    async fn deny(
+    async fn deny_token(
         &self,
         sub: &str,
         sid: Option<&str>,

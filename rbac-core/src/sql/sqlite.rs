@@ -104,7 +104,7 @@ mod tests {
         let options =
             SqlOptions { cache_ttl: Duration::ZERO, max_connections: 1, ..SqlOptions::default() };
         let store = SqliteStore::connect("sqlite::memory:", options).await.expect("sqlite");
-        store.deny("u", None, "jti", 1000, 900).await.expect("deny");
+        store.deny_token("u", None, "jti", 1000, 900).await.expect("deny");
         let leeway = crate::Tokens::MAX_LEEWAY.as_secs();
         store.prune(1000 + leeway).await.expect("prune");
         assert!(store.is_revoked("u", "jti", None, 0).await.expect("store"), "still verifies");

@@ -25,8 +25,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use crate::password::PasswordHash;
 use crate::random::random_id;
 use crate::session::{
-    FamilySecret, Grant, MAX_DENIED_PER_SESSION, RefreshError, Rotation, SessionStore, digest,
-    new_refresh_token, parse_refresh_token,
+    FamilySecret, MAX_DENIED_PER_SESSION, RefreshError, Rotation, SessionGrant, SessionStore,
+    digest, new_refresh_token, parse_refresh_token,
 };
 use crate::sql::cache::TtlCache;
 use crate::sql::{

@@ -102,7 +102,7 @@ fn revoking_a_user_voids_older_generations() {
 #[test]
 fn a_denial_outlives_exp_by_the_clock_leeway() {
     let sessions = MemorySessionStore::default();
-    sessions.deny("u", None, "jti", 1000, 900);
+    sessions.deny_token("u", None, "jti", 1000, 900);
     let leeway = crate::Tokens::MAX_LEEWAY.as_secs();
     sessions.write().prune(1000 + leeway);
     assert!(sessions.is_revoked("u", "jti", None, 0), "the token still verifies");
@@ -116,8 +116,8 @@ fn the_denylist_is_bounded_per_session_and_per_user() {
     let sessions = MemorySessionStore::default();
     let (session, _) = chain(&sessions);
     for n in 0..10_000 {
-        sessions.deny("johndoe", Some(&session), &format!("s{n}"), 2000, 1000);
-        sessions.deny("johndoe", None, &format!("u{n}"), 2000, 1000);
+        sessions.deny_token("johndoe", Some(&session), &format!("s{n}"), 2000, 1000);
+        sessions.deny_token("johndoe", None, &format!("u{n}"), 2000, 1000);
     }
     assert!(sessions.denied_len() <= 2 * MAX_DENIED_PER_SESSION, "{}", sessions.denied_len());
     assert!(sessions.is_revoked("johndoe", "s9999", Some(&session), 0), "session revoked");

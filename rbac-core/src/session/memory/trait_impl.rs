@@ -2,7 +2,7 @@
 //! answered at once.
 
 use super::MemorySessionStore;
-use crate::session::{FamilySecret, Grant, RefreshError, Rotation, SessionStore};
+use crate::session::{FamilySecret, RefreshError, Rotation, SessionGrant, SessionStore};
 use crate::store::StoreError;
 
 impl SessionStore for MemorySessionStore {
@@ -27,7 +27,7 @@ impl SessionStore for MemorySessionStore {
     ) -> Result<Result<Rotation, RefreshError>, StoreError> {
         Ok(self.rotate(presented, now))
     }
-    async fn granted(&self, presented: &str) -> Result<Option<Grant>, StoreError> {
+    async fn granted(&self, presented: &str) -> Result<Option<SessionGrant>, StoreError> {
         Ok(self.granted(presented))
     }
     async fn revoke_refresh(&self, presented: &str) -> Result<bool, StoreError> {
@@ -37,7 +37,7 @@ impl SessionStore for MemorySessionStore {
         self.write().revoke_session(session);
         Ok(())
     }
-    async fn deny(
+    async fn deny_token(
         &self,
         sub: &str,
         sid: Option<&str>,
@@ -45,7 +45,7 @@ impl SessionStore for MemorySessionStore {
         exp: u64,
         now: u64,
     ) -> Result<(), StoreError> {
-        self.deny(sub, sid, jti, exp, now);
+        self.deny_token(sub, sid, jti, exp, now);
         Ok(())
     }
     async fn revoke_user(&self, username: &str) -> Result<(), StoreError> {
