@@ -8,9 +8,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
+use rbac_core::store::UserUpdate;
 use rbac_core::{
     AUDIT_TARGET, Auth, AuthError, CurrentUser, User, UserDirectory, UserRecord, UserStore,
-    UserUpdate, UserWriteError, WritableUserStore, requires,
+    UserWriteError, WritableUserStore, requires,
 };
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};

@@ -4,8 +4,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use rbac_core::store::UserUpdate;
 use rbac_core::{
-    Auth, AuthError, CurrentUser, User, UserDirectory, UserStore, UserUpdate, UserWriteError,
+    Auth, AuthError, CurrentUser, User, UserDirectory, UserStore, UserWriteError,
     WritableUserStore, authenticated, oauth2, requires, requires_scope,
 };
 use serde::{Deserialize, Serialize};

@@ -12,9 +12,9 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use rbac_core::store::UserUpdate;
 use rbac_core::{
-    PasswordHasher, User, UserDirectory, UserRecord, UserStore, UserUpdate, UserWriteError,
-    WritableUserStore,
+    PasswordHasher, User, UserDirectory, UserRecord, UserStore, UserWriteError, WritableUserStore,
 };
 use zeroize::Zeroizing;
 

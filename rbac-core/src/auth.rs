@@ -19,9 +19,7 @@ use crate::store::{DynUserStore, UserStore};
 use crate::throttle::{DynLoginThrottle, LoginThrottle, MemoryThrottle};
 use crate::token::Tokens;
 
-/// The longest username accepted at login, in bytes; longer ones fail like a
-/// wrong password without touching the store.
-pub const MAX_USERNAME_BYTES: usize = 128;
+pub(crate) use crate::password::MAX_USERNAME_BYTES;
 
 mod login;
 mod sessions;

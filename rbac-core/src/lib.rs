@@ -68,39 +68,36 @@ pub mod denial;
 mod error;
 mod extract;
 pub mod oauth2;
-mod password;
+pub mod password;
 mod policy;
 mod random;
 mod scope;
-mod session;
-mod store;
+pub mod session;
+pub mod store;
 pub mod throttle;
-mod token;
+pub mod token;
 mod user;
 
-pub use auth::{Auth, MAX_USERNAME_BYTES};
+pub use auth::Auth;
 pub use denial::AuthRejection;
 pub use error::AuthError;
 pub use extract::{ClientIp, CurrentUser};
-pub use password::{MAX_PASSWORD_BYTES, PasswordError, PasswordHash, PasswordHasher};
+pub use password::{PasswordError, PasswordHash, PasswordHasher};
 pub use policy::{
     AccessPolicy, Grants, HandlerRequirements, PermissionId, PolicyDescription, Requires,
     RoleDescription, RoleId,
 };
 pub use scope::ScopePolicy;
-pub use session::{
-    FamilySecret, MAX_DENIED_PER_SESSION, MAX_SESSION_LIFETIME, MAX_SESSIONS_PER_USER,
-    MemorySessionStore, REFRESH_LIFETIME, RefreshError, Rotation, SessionGrant, SessionStore,
-};
+pub use session::{MemorySessionStore, SessionStore};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;
 pub use store::{
-    DuplicateUser, MemoryUserStore, StoreError, UserDirectory, UserStore, UserUpdate,
-    UserWriteError, WritableUserStore,
+    DuplicateUser, MemoryUserStore, StoreError, UserDirectory, UserStore, UserWriteError,
+    WritableUserStore,
 };
 pub use token::{
-    Audience, Claims, IssuedToken, JwtSecret, KeyError, MAX_TOKEN_BYTES, RemoteJwks,
-    SigningAlgorithm, SigningKey, TokenError, TokenSubject, Tokens, VerificationKey, WeakSecret,
+    Audience, Claims, IssuedToken, JwksError, JwtSecret, KeyError, RemoteJwks, SigningAlgorithm,
+    SigningKey, TokenError, TokenSubject, Tokens, VerificationKey, WeakSecret,
 };
 pub use user::{InvalidRole, Role, User, UserRecord};
 

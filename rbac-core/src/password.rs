@@ -16,6 +16,10 @@ mod pool;
 
 use pool::{Busy, HashingPool};
 
+/// The longest username accepted at login, in bytes; longer ones fail like a
+/// wrong password without touching the store.
+pub const MAX_USERNAME_BYTES: usize = 128;
+
 /// The longest password accepted, in bytes. Longer ones are refused before
 /// any hashing work, so a huge password cannot buy extra CPU time.
 pub const MAX_PASSWORD_BYTES: usize = 128;

@@ -175,7 +175,8 @@ pub struct SessionGrant {
 /// `sql` module, with the `sqlite` or `postgres` feature).
 ///
 /// ```
-/// use rbac_core::{MemorySessionStore, RefreshError, SessionStore};
+/// use rbac_core::session::RefreshError;
+/// use rbac_core::{MemorySessionStore, SessionStore};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {

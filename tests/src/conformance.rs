@@ -1,9 +1,14 @@
 //! The store contract, one `async fn` per rule, run against every
-//! [`Backend`] by `tests/store_conformance.rs`.
+//! [`Backend`] by `tests/tests/it/store_conformance.rs`.
 
+use rbac_core::session::{
+    MAX_DENIED_PER_SESSION, MAX_SESSION_LIFETIME, MAX_SESSIONS_PER_USER, REFRESH_LIFETIME,
+    RefreshError,
+};
+use rbac_core::store::UserUpdate;
 use rbac_core::{
-    PasswordHash, PasswordHasher, REFRESH_LIFETIME, RefreshError, Role, SessionStore, User,
-    UserRecord, UserStore, UserUpdate, UserWriteError, WritableUserStore,
+    PasswordHash, PasswordHasher, Role, SessionStore, User, UserRecord, UserStore, UserWriteError,
+    WritableUserStore,
 };
 
 use crate::stores::Backend;
@@ -213,7 +218,7 @@ pub async fn sessions_per_user_are_capped<B: Backend>() {
     let (_, sessions) = B::open(false).await;
     let bystander = sessions.start("olga", "", NOW).await.expect("start");
     let mut started = Vec::new();
-    for n in 0..rbac_core::MAX_SESSIONS_PER_USER as u64 + 2 {
+    for n in 0..MAX_SESSIONS_PER_USER as u64 + 2 {
         // Later starts are more recently used: they expire later.
         let session = sessions.start("pavel", "", NOW + n).await.expect("start");
         let token = sessions.issue(&session, None, NOW + n).await.expect("store").expect("token");
@@ -240,7 +245,7 @@ pub async fn sessions_per_user_are_capped<B: Backend>() {
     // Logins within one second tie on expiry: the new session still stays.
     // Ids are random, so run enough tied logins that a store evicting by id
     // would evict a new one (odds of missing it: (64/65)^256, about 2 %).
-    for n in 0..5 * rbac_core::MAX_SESSIONS_PER_USER {
+    for n in 0..5 * MAX_SESSIONS_PER_USER {
         let session = sessions.start("pavel", "", later).await.expect("start");
         let first = sessions.issue(&session, None, later).await.expect("store");
         assert!(first.is_some(), "the new session {n} was evicted");
@@ -361,7 +366,7 @@ pub async fn reuse_is_detected_for_the_whole_session<B: Backend>() {
 /// lifetime.
 pub async fn sessions_end_at_their_absolute_lifetime<B: Backend>() {
     let (_, sessions) = B::open(false).await;
-    let max = rbac_core::MAX_SESSION_LIFETIME.as_secs();
+    let max = MAX_SESSION_LIFETIME.as_secs();
     let session = sessions.start("rita", "", NOW).await.expect("start");
     let mut token = sessions.issue(&session, None, NOW).await.expect("store").expect("token");
     let step = REFRESH_LIFETIME.as_secs() - 60;
@@ -381,7 +386,7 @@ pub async fn access_token_denials_are_bounded_per_session<B: Backend>() {
     let (_, sessions) = B::open(false).await;
     let session = sessions.start("sam", "", NOW).await.expect("start");
     let other = sessions.start("sam", "", NOW).await.expect("start");
-    let cap = rbac_core::MAX_DENIED_PER_SESSION;
+    let cap = MAX_DENIED_PER_SESSION;
     for n in 0..cap {
         let jti = format!("jti-{n}");
         sessions.deny_token("sam", Some(&session), &jti, NOW + 900, NOW).await.expect("deny");

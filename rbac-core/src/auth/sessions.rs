@@ -142,7 +142,7 @@ impl Auth {
 
     /// Token revocation (RFC 7009): a refresh token revokes its session; a
     /// valid access token is refused from now until it would have expired
-    /// (past [`MAX_DENIED_PER_SESSION`](crate::MAX_DENIED_PER_SESSION)
+    /// (past [`MAX_DENIED_PER_SESSION`](crate::session::MAX_DENIED_PER_SESSION)
     /// revocations in its session, by revoking the session).
     /// Unknown or invalid tokens change nothing, and the caller cannot tell.
     /// Fails only when the session store does.

@@ -56,7 +56,7 @@ struct State {
 /// do not see its revocations; use a SQL store for those.
 ///
 /// Its size is bounded as the [`SessionStore`](crate::SessionStore) documentation describes: at
-/// most [`MAX_SESSIONS_PER_USER`](crate::MAX_SESSIONS_PER_USER) sessions and
+/// most [`MAX_SESSIONS_PER_USER`](crate::session::MAX_SESSIONS_PER_USER) sessions and
 /// `(MAX_SESSIONS_PER_USER + 1) × MAX_DENIED_PER_SESSION` denied `jti`s per
 /// user, however many refreshes and revocations they make.
 ///
@@ -71,6 +71,8 @@ pub struct MemorySessionStore {
     state: RwLock<State>,
     case_insensitive: bool,
     max_lifetime: u64,
+    /// How long a refresh token lives unused, in seconds.
+    refresh_lifetime: u64,
 }
 
 impl Default for MemorySessionStore {
@@ -79,6 +81,7 @@ impl Default for MemorySessionStore {
             state: RwLock::default(),
             case_insensitive: false,
             max_lifetime: MAX_SESSION_LIFETIME.as_secs(),
+            refresh_lifetime: REFRESH_LIFETIME.as_secs(),
         }
     }
 }
@@ -103,7 +106,7 @@ impl MemorySessionStore {
     }
 
     /// Sets the absolute session lifetime (default
-    /// [`MAX_SESSION_LIFETIME`](crate::MAX_SESSION_LIFETIME)): a session
+    /// [`MAX_SESSION_LIFETIME`](crate::session::MAX_SESSION_LIFETIME)): a session
     /// ends this long after its login, however often it is refreshed. It
     /// applies to sessions already started too.
     ///
@@ -118,6 +121,25 @@ impl MemorySessionStore {
     #[must_use]
     pub fn with_max_session_lifetime(mut self, lifetime: Duration) -> Self {
         self.max_lifetime = lifetime.as_secs();
+        self
+    }
+
+    /// Sets how long a refresh token lives unused (default
+    /// [`REFRESH_LIFETIME`](crate::session::REFRESH_LIFETIME), 14 days): each
+    /// refresh moves a session's end this far out, up to the absolute
+    /// lifetime.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use rbac_core::MemorySessionStore;
+    ///
+    /// let sessions =
+    ///     MemorySessionStore::default().with_refresh_lifetime(Duration::from_secs(24 * 60 * 60));
+    /// ```
+    #[must_use]
+    pub fn with_refresh_lifetime(mut self, lifetime: Duration) -> Self {
+        self.refresh_lifetime = lifetime.as_secs();
         self
     }
 
@@ -143,7 +165,7 @@ impl MemorySessionStore {
 
     /// The end of a session started at `started_at`, refreshed at `now`.
     fn expiry(&self, started_at: u64, now: u64) -> u64 {
-        let idle = now.saturating_add(REFRESH_LIFETIME.as_secs());
+        let idle = now.saturating_add(self.refresh_lifetime);
         idle.min(started_at.saturating_add(self.max_lifetime))
     }
 
@@ -174,7 +196,7 @@ impl MemorySessionStore {
     }
 
     /// Ends the user's least recently used sessions beyond
-    /// [`MAX_SESSIONS_PER_USER`](crate::MAX_SESSIONS_PER_USER).
+    /// [`MAX_SESSIONS_PER_USER`](crate::session::MAX_SESSIONS_PER_USER).
     /// The new session `kept` is never the one evicted: logins within one
     /// second tie on expiry.
     fn evict_beyond_cap(&self, state: &mut State, username: &str, kept: &str) {
@@ -185,11 +207,11 @@ impl MemorySessionStore {
             .filter(|(id, session)| self.key(&session.username) == key && *id != kept)
             .map(|(id, session)| (session.expires_at, id.clone()))
             .collect();
-        if owned.len() < crate::MAX_SESSIONS_PER_USER {
+        if owned.len() < crate::session::MAX_SESSIONS_PER_USER {
             return;
         }
         owned.sort_unstable_by(|a, b| b.cmp(a));
-        for (_, id) in owned.into_iter().skip(crate::MAX_SESSIONS_PER_USER - 1) {
+        for (_, id) in owned.into_iter().skip(crate::session::MAX_SESSIONS_PER_USER - 1) {
             state.remove_session(&id);
         }
     }

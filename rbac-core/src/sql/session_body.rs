@@ -6,7 +6,7 @@
 // - from the including module (see `store_body.rs`): `begin_write`, and
 //   `Db` through `revoke_user_in`;
 // - from `store_body.rs`: the `Store` type and its fields (`pool`,
-//   `revocations`, `max_lifetime`), `Store::key`, `Store::prune_sometimes`,
+//   `revocations`, `max_lifetime`, `refresh_lifetime`), `Store::key`, `Store::prune_sometimes`,
 //   `Verdict`, `storable`, `revoke_user_in`, and its imports: the
 //   `crate::session` items (`SessionStore`, `FamilySecret`, `SessionGrant`,
 //   `Rotation`, `RefreshError`, `MAX_DENIED_PER_SESSION`, `digest`,
@@ -30,7 +30,7 @@ impl SessionStore for Store {
     async fn start(&self, username: &str, scope: &str, now: u64) -> Result<String, StoreError> {
         self.prune_sometimes(now).await?;
         let id = random_id::<16>().map_err(StoreError::new)?;
-        let idle = now.saturating_add(crate::REFRESH_LIFETIME.as_secs());
+        let idle = now.saturating_add(self.refresh_lifetime);
         let expires_at = idle.min(now.saturating_add(self.max_lifetime));
         sqlx::query(
             "INSERT INTO sessions \
@@ -65,7 +65,7 @@ impl SessionStore for Store {
         };
         let Some(family) = family.or(drawn.as_ref()) else { return Ok(None) };
         let token = new_refresh_token(session, family).map_err(StoreError::new)?;
-        let idle = seconds(now.saturating_add(crate::REFRESH_LIFETIME.as_secs()));
+        let idle = seconds(now.saturating_add(self.refresh_lifetime));
         // The sooner of the idle expiry and the absolute one, without
         // computing `started_at + max`, which could overflow.
         let capped_before = idle.saturating_sub(seconds(self.max_lifetime));
@@ -347,7 +347,7 @@ fn presented_parts(presented: &str) -> Option<(&str, &str)> {
 
 impl Store {
     /// Sets the absolute session lifetime (default
-    /// [`MAX_SESSION_LIFETIME`](crate::MAX_SESSION_LIFETIME)): a session
+    /// [`MAX_SESSION_LIFETIME`](crate::session::MAX_SESSION_LIFETIME)): a session
     /// ends this long after its login, however often it is refreshed. It
     /// applies to sessions already started too. Set it on every instance
     /// sharing a database alike.
@@ -356,8 +356,18 @@ impl Store {
         self.max_lifetime = lifetime.as_secs();
         self
     }
+
+    /// Sets how long a refresh token lives unused (default
+    /// [`REFRESH_LIFETIME`](crate::session::REFRESH_LIFETIME), 14 days): each refresh
+    /// moves a session's end this far out, up to the absolute lifetime. Set
+    /// it on every instance sharing a database alike.
+    #[must_use]
+    pub fn with_refresh_lifetime(mut self, lifetime: std::time::Duration) -> Self {
+        self.refresh_lifetime = lifetime.as_secs();
+        self
+    }
     /// Ends the user's least recently used sessions beyond
-    /// [`MAX_SESSIONS_PER_USER`](crate::MAX_SESSIONS_PER_USER). A user rarely
+    /// [`MAX_SESSIONS_PER_USER`](crate::session::MAX_SESSIONS_PER_USER). A user rarely
     /// has many, so reading their ids and deleting the surplus one by one is
     /// portable and cheap next to the login's password hash.
     /// The new session `kept` is never the one evicted: logins within one
@@ -372,7 +382,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(store_error)?;
-        for id in ids.iter().skip(crate::MAX_SESSIONS_PER_USER - 1) {
+        for id in ids.iter().skip(crate::session::MAX_SESSIONS_PER_USER - 1) {
             // Its denials go with it (ON DELETE CASCADE).
             sqlx::query("DELETE FROM sessions WHERE id = $1")
                 .bind(id)

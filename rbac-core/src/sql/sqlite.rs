@@ -113,6 +113,16 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_refresh_lifetime_is_configurable() {
+        let store = SqliteStore::connect("sqlite::memory:", SqlOptions::default()).await;
+        let store = store.expect("sqlite").with_refresh_lifetime(Duration::from_secs(60));
+        let session = store.start("johndoe", "", 100).await.expect("session");
+        let token = store.issue(&session, None, 100).await.expect("issue").expect("token");
+        let rotated = store.rotate(&token, 161).await.expect("store");
+        assert_eq!(rotated.map(|_| ()), Err(crate::session::RefreshError::Invalid), "idle 61 s");
+    }
+
+    #[tokio::test]
     async fn debug_names_the_public_type() {
         let store = SqliteStore::connect("sqlite::memory:", SqlOptions::default()).await;
         let debug = format!("{:?}", store.expect("sqlite"));

@@ -50,6 +50,8 @@ pub struct Store {
     new_sessions: Arc<AtomicU32>,
     /// The absolute session lifetime, in seconds.
     max_lifetime: u64,
+    /// How long a refresh token lives unused, in seconds.
+    refresh_lifetime: u64,
 }
 
 impl std::fmt::Debug for Store {
@@ -111,7 +113,8 @@ impl Store {
             users: Arc::new(TtlCache::new(options.cache_ttl, options.cache_capacity)),
             revocations: Arc::new(TtlCache::new(options.cache_ttl, options.cache_capacity)),
             new_sessions: Arc::new(AtomicU32::new(0)),
-            max_lifetime: crate::MAX_SESSION_LIFETIME.as_secs(),
+            max_lifetime: crate::session::MAX_SESSION_LIFETIME.as_secs(),
+            refresh_lifetime: crate::session::REFRESH_LIFETIME.as_secs(),
         })
     }
 

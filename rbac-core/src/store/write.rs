@@ -51,7 +51,8 @@ impl From<StoreError> for UserWriteError {
 /// The fields to change on a user; `None` leaves a field as it is.
 ///
 /// ```
-/// use rbac_core::{Role, UserUpdate};
+/// use rbac_core::Role;
+/// use rbac_core::store::UserUpdate;
 ///
 /// let promote = UserUpdate { roles: Some(vec![Role::new("admin").unwrap()]), ..UserUpdate::default() };
 /// assert!(promote.disabled.is_none());
@@ -101,7 +102,8 @@ impl UserUpdate {
 /// ([`Auth::revoke_all_tokens`](crate::Auth::revoke_all_tokens)).
 ///
 /// ```
-/// use rbac_core::{MemoryUserStore, PasswordHasher, User, UserRecord, UserStore, UserUpdate};
+/// use rbac_core::store::UserUpdate;
+/// use rbac_core::{MemoryUserStore, PasswordHasher, User, UserRecord, UserStore};
 /// use rbac_core::{UserWriteError, WritableUserStore};
 ///
 /// # #[tokio::main(flavor = "current_thread")]

@@ -9,7 +9,7 @@ mod strict;
 pub use claims::{Audience, Claims, IssuedToken, TokenError, TokenSubject};
 
 pub use keys::{JwtSecret, KeyError, SigningAlgorithm, SigningKey, VerificationKey, WeakSecret};
-pub use remote::RemoteJwks;
+pub use remote::{JwksError, RemoteJwks};
 
 use std::fmt;
 use std::sync::Arc;

@@ -71,7 +71,8 @@ mod sqlite_between_processes {
 
     use rbac_core::sql::{SqlOptions, SqliteStore};
     use rbac_core::{
-        PasswordHasher, SessionStore, User, UserRecord, UserStore, UserUpdate, WritableUserStore,
+        PasswordHasher, SessionStore, User, UserRecord, UserStore, WritableUserStore,
+        store::UserUpdate,
     };
     use tests::stores::{sqlite_url, temp_db_path};
 
@@ -165,8 +166,8 @@ mod sqlite_between_processes {
 mod sqlite_transactions {
     use rbac_core::sql::{SqlOptions, SqliteStore};
     use rbac_core::{
-        PasswordHasher, SessionStore, User, UserRecord, UserStore, UserUpdate, UserWriteError,
-        WritableUserStore,
+        PasswordHasher, SessionStore, User, UserRecord, UserStore, UserWriteError,
+        WritableUserStore, store::UserUpdate,
     };
     use tests::stores::{sqlite_url, temp_db_path};
 

@@ -136,3 +136,11 @@ fn expired_and_outlived_refresh_tokens_are_refused() {
     let token = next(&sessions, &token, 150);
     assert_eq!(sessions.rotate(&token, 151).expect_err("outlived"), RefreshError::Invalid);
 }
+
+#[test]
+fn the_refresh_lifetime_is_configurable() {
+    let sessions = MemorySessionStore::default().with_refresh_lifetime(Duration::from_secs(60));
+    let session = sessions.start("johndoe", "", 100).expect("session");
+    let token = sessions.issue(&session, None, 100).expect("issue").expect("token");
+    assert_eq!(sessions.rotate(&token, 161).map(|_| ()), Err(RefreshError::Invalid), "idle 61 s");
+}
