@@ -8,10 +8,10 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{AUDIT, Auth};
-use crate::denial::AuthRejection;
 use crate::error::AuthError;
 use crate::extract::current_principal;
 use crate::policy::HandlerRequirements;
+use crate::rejection::AuthRejection;
 use crate::token::Claims;
 use crate::user::User;
 
@@ -91,7 +91,7 @@ pub trait Annotated {
 /// A requirement that depends on the user and token alone (no handler arguments).
 pub trait Requirement: Annotated + 'static {
     /// `Ok` if `user` (already authenticated and active), holding a token
-    /// with `claims`, satisfies it; otherwise the refusal:
+    /// with `claims`, satisfies it; otherwise the rejection:
     /// [`AuthError::InsufficientScope`] when only scopes are missing,
     /// [`AuthError::Forbidden`] otherwise.
     fn decide(user: &User, claims: &Claims) -> Result<(), AuthError>;
@@ -153,7 +153,7 @@ where
 /// macros implement it on an uninhabited marker, and [`CheckedGuard`] runs it.
 pub trait ArgumentCheck<S>: Annotated + 'static {
     /// Authenticates, extracts the arguments the check names (from the
-    /// request head) and decides; `Err` is the rendered refusal.
+    /// request head) and decides; `Err` is the rendered rejection.
     fn check(parts: &mut Parts, state: &S) -> impl Future<Output = Result<(), Response>> + Send;
 }
 
@@ -180,7 +180,7 @@ where
     }
 }
 
-/// The authenticated user and their token's claims, or the rendered refusal.
+/// The authenticated user and their token's claims, or the rendered rejection.
 pub async fn authenticate<S>(
     parts: &mut Parts,
     state: &S,
@@ -195,13 +195,13 @@ where
     }
 }
 
-/// The refusal for a failed requirement: insufficient scope when the
+/// The rejection for a failed requirement: insufficient scope when the
 /// requirement holds once scopes are ignored, plain 403 otherwise.
 pub fn refusal(holds_without_scopes: bool, scopes: &'static str) -> AuthError {
     if holds_without_scopes { AuthError::InsufficientScope(scopes) } else { AuthError::Forbidden }
 }
 
-/// Logs the denial and renders the 403.
+/// Logs the rejection and renders the 403.
 pub fn deny<A: Annotated>(
     auth: &Auth,
     parts: &Parts,

@@ -9,10 +9,10 @@ use axum::extract::{ConnectInfo, OriginalUri};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use crate::denial::{AuthRejection, DenialResponder};
 use crate::error::AuthError;
 use crate::oauth2::TokenErrorStyle;
 use crate::password::PasswordHasher;
+use crate::rejection::{AuthRejection, RejectionResponder};
 use crate::scope::ScopePolicy;
 use crate::session::{DynSessionStore, MemorySessionStore, SessionStore};
 use crate::store::{DynUserStore, UserStore};
@@ -32,8 +32,8 @@ pub(crate) use crate::AUDIT_TARGET as AUDIT;
 
 /// The authentication configuration every guard and endpoint reads.
 ///
-/// Every `Auth` holds the token keys ([`Tokens`]), the denial responder
-/// ([`Auth::with_denial_responder`]) and the trusted proxies
+/// Every `Auth` holds the token keys ([`Tokens`]), the rejection responder
+/// ([`Auth::with_rejection_responder`]) and the trusted proxies
 /// ([`Auth::with_trusted_proxies`]). It is one of two kinds:
 /// - an **issuer** ([`Auth::new`]): it also holds the user store, the
 ///   password hasher and its pool, the login throttle
@@ -71,7 +71,7 @@ pub struct Auth(Arc<Inner>);
 #[derive(Clone)]
 struct Inner {
     tokens: Tokens,
-    responder: Option<DenialResponder>,
+    responder: Option<RejectionResponder>,
     trusted_proxies: Arc<[IpAddr]>,
     mode: Mode,
 }
@@ -94,7 +94,7 @@ pub(crate) struct Issuer {
     sessions: Arc<dyn DynSessionStore>,
     scopes: Option<ScopePolicy>,
     token_errors: TokenErrorStyle,
-    /// `/token` refusals go through the responder too.
+    /// `/token` rejections go through the responder too.
     responder_at_token_endpoint: bool,
     /// Set once a scope guard has refused while no scopes are granted here,
     /// so that misconfiguration is logged once, not on every request.
@@ -173,7 +173,7 @@ impl Auth {
         }
     }
 
-    /// The issuer's parts, or the refusal of an issuer-only operation
+    /// The issuer's parts, or the rejection of an issuer-only operation
     /// (revocation, logout) on a resource server.
     pub(crate) fn issuing(&self) -> Result<&Issuer, AuthError> {
         self.issuer().ok_or(AuthError::InvalidRequest("this service does not issue tokens"))
@@ -232,18 +232,18 @@ impl Auth {
         self.issuer().map(|issuer| issuer.token_errors).unwrap_or_default()
     }
 
-    /// Renders `/token` refusals with the [denial
-    /// responder](Auth::with_denial_responder) too, so an API has one error
+    /// Renders `/token` rejections with the [rejection
+    /// responder](Auth::with_rejection_responder) too, so an API has one error
     /// shape. The responder then decides the body: OAuth2 client libraries
     /// read the RFC 6749 `error` code ([`AuthError::oauth_error`]), so keep
     /// it if such clients call `/token`. Without a responder this changes
     /// nothing.
     ///
     /// ```
-    /// use rbac_core::{Auth, JwtSecret, MemoryUserStore, Tokens, denial};
+    /// use rbac_core::{Auth, JwtSecret, MemoryUserStore, Tokens, rejection};
     ///
     /// let auth = Auth::new(Tokens::hs256(JwtSecret::generate()), MemoryUserStore::new())
-    ///     .with_denial_responder(denial::problem_json)
+    ///     .with_rejection_responder(rejection::problem_json)
     ///     .with_responder_at_token_endpoint();
     /// ```
     #[must_use]
@@ -251,7 +251,7 @@ impl Auth {
         self.with_issuer(|issuer| issuer.responder_at_token_endpoint = true)
     }
 
-    /// Whether `/token` refusals go through the denial responder.
+    /// Whether `/token` rejections go through the rejection responder.
     pub(crate) fn responds_at_token_endpoint(&self) -> bool {
         self.issuer().is_some_and(|issuer| issuer.responder_at_token_endpoint)
             && self.0.responder.is_some()
@@ -319,23 +319,23 @@ impl Auth {
 
     /// Replaces the responses of refused requests app-wide (guards and
     /// [`CurrentUser`](crate::CurrentUser)), for example with
-    /// [`problem_json`](crate::denial::problem_json).
+    /// [`problem_json`](crate::rejection::problem_json).
     ///
     /// ```
-    /// use rbac_core::{Auth, JwtSecret, MemoryUserStore, Tokens, denial};
+    /// use rbac_core::{Auth, JwtSecret, MemoryUserStore, Tokens, rejection};
     ///
     /// let auth = Auth::new(Tokens::hs256(JwtSecret::generate()), MemoryUserStore::new())
-    ///     .with_denial_responder(denial::problem_json);
+    ///     .with_rejection_responder(rejection::problem_json);
     /// ```
     #[must_use]
-    pub fn with_denial_responder(
+    pub fn with_rejection_responder(
         self,
         responder: impl Fn(AuthError, &Parts) -> Response + Send + Sync + 'static,
     ) -> Self {
         self.with_inner(|inner| inner.responder = Some(Arc::new(responder)))
     }
 
-    /// Renders a refusal with the app's responder, or the default body.
+    /// Renders a rejection with the app's responder, or the default body.
     ///
     /// The responder sees the URI the client asked for, also under
     /// `Router::nest` (which strips the prefix from the request's own URI),
@@ -384,7 +384,7 @@ impl Auth {
 }
 
 /// The request head with the URI the client sent, when a `nest` changed it.
-/// A copy only on this (refusal) path, never on a granted request.
+/// A copy only on this (rejection) path, never on a granted request.
 fn as_requested(request: &Parts) -> Option<Parts> {
     let OriginalUri(original) = request.extensions.get::<OriginalUri>()?;
     if *original == request.uri {

@@ -9,8 +9,8 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use crate::auth::Auth;
-use crate::denial::AuthRejection;
 use crate::error::AuthError;
+use crate::rejection::AuthRejection;
 use crate::token::Claims;
 use crate::user::User;
 

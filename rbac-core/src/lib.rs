@@ -64,13 +64,13 @@
 
 mod auth;
 mod boxed;
-pub mod denial;
 mod error;
 mod extract;
 pub mod oauth2;
 pub mod password;
 mod policy;
 mod random;
+pub mod rejection;
 mod scope;
 pub mod session;
 pub mod store;
@@ -79,7 +79,6 @@ pub mod token;
 mod user;
 
 pub use auth::Auth;
-pub use denial::AuthRejection;
 pub use error::AuthError;
 pub use extract::{ClientIp, CurrentUser};
 pub use password::{PasswordError, PasswordHash, PasswordHasher};
@@ -87,6 +86,7 @@ pub use policy::{
     AccessPolicy, Grants, HandlerRequirements, PermissionId, PolicyDescription, Requires,
     RoleDescription, RoleId,
 };
+pub use rejection::AuthRejection;
 pub use scope::ScopePolicy;
 pub use session::{MemorySessionStore, SessionStore};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -194,7 +194,7 @@ pub use rbac_macros::requires_permission;
 /// The issuing [`Auth`] needs that scope policy,
 /// `Auth::with_scopes(ScopePolicy::from_policy::<policy::Policy>())`:
 /// without it `/token` grants no scopes, every scope guard refuses, and the
-/// first refusal logs an error naming the fix. A resource server needs none:
+/// first rejection logs an error naming the fix. A resource server needs none:
 /// it reads the scopes its issuer granted.
 ///
 /// ```

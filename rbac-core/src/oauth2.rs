@@ -15,9 +15,9 @@ use axum::routing::{MethodRouter, post};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
-use crate::denial::AuthRejection;
 use crate::error::AuthError;
 use crate::extract::{ClientIp, bearer_token};
+use crate::rejection::AuthRejection;
 use crate::token::IssuedToken;
 use axum::http::request::Parts;
 
@@ -138,7 +138,7 @@ impl TokenEndpointError {
         Self { error, style }
     }
 
-    /// The underlying refusal.
+    /// The underlying rejection.
     pub fn error(&self) -> AuthError {
         self.error
     }
@@ -185,7 +185,7 @@ impl IntoResponse for TokenEndpointError {
 }
 
 /// The `/token` handler: checks the form and credentials, issues a token.
-/// Refusals are [`TokenEndpointError`]s, or go through the app's denial
+/// Rejections are [`TokenEndpointError`]s, or go through the app's rejection
 /// responder when [`Auth::with_responder_at_token_endpoint`] says so.
 ///
 /// Prefer [`token_route`], which also caps the body size.

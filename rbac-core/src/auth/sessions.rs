@@ -85,7 +85,7 @@ impl Auth {
     /// outside them is `invalid_scope` (RFC 6749 §6).
     ///
     /// The user is looked up and the scope checked before the token is
-    /// spent, so a refusal or a user-store failure there leaves it usable
+    /// spent, so a rejection or a user-store failure there leaves it usable
     /// for a retry. A session-store failure after the spend (issuing the
     /// successor) still leaves the client to log in again.
     pub async fn refresh(
@@ -189,7 +189,7 @@ impl Auth {
     }
 }
 
-/// The session's user if still active (else the refusal), and the
+/// The session's user if still active (else the rejection), and the
 /// scopes to grant: what a refresh needs, found before its token is spent.
 async fn prepare_refresh(
     issuer: &Issuer,
@@ -208,7 +208,7 @@ async fn prepare_refresh(
     Ok((Ok(user), scope))
 }
 
-/// `username` from the store if still active; else the refusal for a
+/// `username` from the store if still active; else the rejection for a
 /// refresh grant: `InactiveUser` for a disabled user, `InvalidGrant`
 /// for one that is gone.
 async fn active_user(

@@ -5,7 +5,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use rbac_core::denial;
+use rbac_core::rejection;
 use rbac_core::oauth2::TokenErrorStyle;
 use serde_json::json;
 use tests::{Reply, demo_app, demo_app_configured, login, send, token_request, urlencode};
@@ -130,14 +130,14 @@ async fn introspection_describes_a_live_refresh_token_without_its_digest() {
 #[tokio::test]
 async fn token_errors_can_share_the_apps_denial_responder() {
     let app = demo_app_configured(|auth| {
-        auth.with_denial_responder(denial::problem_json).with_responder_at_token_endpoint()
+        auth.with_rejection_responder(rejection::problem_json).with_responder_at_token_endpoint()
     });
     let reply = token(&app.router, "username=johndoe&password=nope").await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.header("content-type"), "application/problem+json");
     assert_eq!(reply.json["detail"], "Incorrect username or password");
     // Opt-in: a responder alone leaves `/token` in the OAuth2 shape.
-    let app = demo_app_configured(|auth| auth.with_denial_responder(denial::problem_json));
+    let app = demo_app_configured(|auth| auth.with_rejection_responder(rejection::problem_json));
     let reply = token(&app.router, "username=johndoe&password=nope").await;
     assert_eq!(reply.header("content-type"), "application/json");
     assert_parsed_as_invalid_grant(&reply, "Incorrect username or password");

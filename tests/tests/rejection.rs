@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use rbac_core::{Auth, JwtSecret, MemoryUserStore, PasswordHasher, Role, Tokens, User, UserRecord};
-use rbac_core::{denial, requires_role};
+use rbac_core::{rejection, requires_role};
 use serde_json::json;
 use tests::{TEST_SECRET, get as get_request, send};
 
@@ -36,7 +36,7 @@ fn app(configure: impl FnOnce(Auth) -> Auth) -> (Router, String) {
 
 #[tokio::test]
 async fn problem_json_keeps_status_and_challenge() {
-    let (router, token) = app(|auth| auth.with_denial_responder(denial::problem_json));
+    let (router, token) = app(|auth| auth.with_rejection_responder(rejection::problem_json));
 
     let reply = send(&router, get_request("/admin", None)).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
@@ -59,7 +59,7 @@ async fn problem_json_keeps_status_and_challenge() {
 #[tokio::test]
 async fn a_nested_route_shows_the_responder_the_path_the_client_asked_for() {
     let (nested, token) = app(|auth| {
-        auth.with_denial_responder(|error, parts| {
+        auth.with_rejection_responder(|error, parts| {
             axum::response::IntoResponse::into_response((
                 error.status(),
                 axum::Json(json!({"path": parts.uri.path()})),
@@ -74,7 +74,8 @@ async fn a_nested_route_shows_the_responder_the_path_the_client_asked_for() {
 
 #[tokio::test]
 async fn login_redirect_applies_to_browsers_only() {
-    let (router, token) = app(|auth| auth.with_denial_responder(denial::login_redirect("/login")));
+    let (router, token) =
+        app(|auth| auth.with_rejection_responder(rejection::login_redirect("/login")));
     let browser = |token: Option<&str>| {
         let mut request =
             Request::get("/admin").header("accept", "text/html,application/xhtml+xml");

@@ -1,4 +1,4 @@
-//! Denial responses: what a refused request gets, replaceable app-wide.
+//! Rejections: what a refused request gets, replaceable app-wide.
 
 use std::fmt;
 use std::sync::Arc;
@@ -11,16 +11,16 @@ use serde::Serialize;
 use crate::error::AuthError;
 
 /// Builds the response for a refused request, app-wide; set it with
-/// [`Auth::with_denial_responder`](crate::Auth::with_denial_responder).
+/// [`Auth::with_rejection_responder`](crate::Auth::with_rejection_responder).
 ///
 /// It receives the error and the request's head. Start from
 /// `error.into_response()` to keep the status and `WWW-Authenticate`
 /// header, as [`problem_json`] does, or replace them on purpose, as
 /// [`login_redirect`] does for browsers.
-pub type DenialResponder = Arc<dyn Fn(AuthError, &Parts) -> Response + Send + Sync>;
+pub type RejectionResponder = Arc<dyn Fn(AuthError, &Parts) -> Response + Send + Sync>;
 
 /// The rejection of every `rbac-core` extractor: the error, already rendered
-/// by the app's [`DenialResponder`] (or the default FastAPI-style body).
+/// by the app's [`RejectionResponder`] (or the default FastAPI-style body).
 ///
 /// ```
 /// use axum::{http::StatusCode, response::IntoResponse};
@@ -80,7 +80,7 @@ struct Problem {
 ///
 /// ```
 /// use axum::{body::Body, http::Request, response::IntoResponse};
-/// use rbac_core::{AuthError, denial::problem_json};
+/// use rbac_core::{AuthError, rejection::problem_json};
 ///
 /// let (parts, _) = Request::new(Body::empty()).into_parts();
 /// let response = problem_json(AuthError::InvalidToken, &parts);
@@ -110,13 +110,12 @@ pub fn problem_json(error: AuthError, _request: &Parts) -> Response {
 }
 
 /// Sends browsers (requests that accept `text/html`) without valid
-/// credentials to `login_path` with a 303; everything else, and every other
-/// denial, gets the default response. This is a deliberate status override,
+/// credentials to `login_path` with a 303; everything else, and every other/// denial, gets the default response. This is a deliberate status override,
 /// for HTML routes.
 ///
 /// ```
 /// use axum::{body::Body, http::Request};
-/// use rbac_core::{AuthError, denial::login_redirect};
+/// use rbac_core::{AuthError, rejection::login_redirect};
 ///
 /// let responder = login_redirect("/login");
 /// let (browser, _) = Request::get("/").header("accept", "text/html").body(Body::empty()).unwrap().into_parts();
