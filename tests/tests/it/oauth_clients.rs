@@ -5,8 +5,8 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use rbac_core::rejection;
 use rbac_core::oauth2::TokenErrorStyle;
+use rbac_core::rejection;
 use serde_json::json;
 use tests::{Reply, demo_app, demo_app_configured, login, send, token_request, urlencode};
 
