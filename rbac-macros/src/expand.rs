@@ -7,6 +7,7 @@ use syn::{FnArg, LitStr};
 use crate::ast::Handler;
 
 use crate::attr::{self, Args, Attribute, Name, Term};
+use crate::symbol::{Kind, default_policy};
 use crate::valid::{self, Argument};
 
 /// Expands one attribute (and those stacked below it). On error, the function
@@ -69,7 +70,7 @@ fn expand(
     let term = args.term;
     let policy = term.as_ref().filter(|term| term.uses_policy()).map(|_| match &args.policy {
         Some(path) => path.to_token_stream(),
-        None => quote!(crate::policy),
+        None => default_policy().to_token_stream(),
     });
     let policy_name = match &policy {
         Some(path) => {
@@ -261,7 +262,7 @@ fn predicate(term: &Term, policy: Option<&TokenStream>, names: &Names, mode: Mod
     let recurse = |term: &Term| predicate(term, policy, names, mode);
     match term {
         Term::Role(Name::Literal(name)) => {
-            let lookup = name_lookup(policy, "role", name);
+            let lookup = name_lookup(policy, Kind::Role, name);
             quote!(#grants.roles & #lookup != 0)
         }
         Term::Role(Name::Constant(path)) => {
@@ -269,7 +270,7 @@ fn predicate(term: &Term, policy: Option<&TokenStream>, names: &Names, mode: Mod
             quote_spanned!(span=> #grants.roles & ::rbac_core::__private::role_bit(#path) != 0)
         }
         Term::Permission(Name::Literal(name)) => {
-            let lookup = name_lookup(policy, "permission", name);
+            let lookup = name_lookup(policy, Kind::Permission, name);
             quote!(#grants.permissions & #lookup != 0)
         }
         Term::Permission(Name::Constant(path)) => {
@@ -282,7 +283,7 @@ fn predicate(term: &Term, policy: Option<&TokenStream>, names: &Names, mode: Mod
         Term::Scope(name) => {
             // Scopes are the policy's permission names: the lookup makes a
             // typo a compile error; the check reads the token.
-            let lookup = name_lookup(policy, "scope", name);
+            let lookup = name_lookup(policy, Kind::Scope, name);
             quote!(#lookup != 0 && #claims.has_scope(#name))
         }
         Term::Any(terms) => {
@@ -324,9 +325,9 @@ fn predicate(term: &Term, policy: Option<&TokenStream>, names: &Names, mode: Mod
 
 /// `policy::role!("name")`: expands to the name's bit, or to a compile error
 /// at the literal naming the closest declared name.
-fn name_lookup(policy: Option<&TokenStream>, kind: &str, name: &LitStr) -> TokenStream {
-    let policy = policy.cloned().unwrap_or_else(|| quote!(crate::policy));
-    let macro_name = syn::Ident::new(kind, name.span());
+fn name_lookup(policy: Option<&TokenStream>, kind: Kind, name: &LitStr) -> TokenStream {
+    let policy = policy.cloned().unwrap_or_else(|| default_policy().to_token_stream());
+    let macro_name = kind.lookup_macro(name.span());
     // A plain literal, so `r"admin"` and `"admin"` match the same arm.
     let literal = LitStr::new(&name.value(), name.span());
     quote_spanned!(name.span()=> #policy::#macro_name!(#literal))

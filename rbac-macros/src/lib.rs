@@ -14,6 +14,7 @@ mod expand;
 mod impl_block;
 mod names;
 mod policy;
+mod symbol;
 mod valid;
 
 use proc_macro::TokenStream;

@@ -8,6 +8,7 @@ use syn::{FnArg, Ident, Item, Pat};
 use crate::ast::Handler;
 
 use crate::attr::{self, Args, Attribute, Term};
+use crate::symbol::{DEFAULT_POLICY, default_policy};
 
 /// The error for an item that is not a function, pointing at its keyword.
 pub(crate) fn not_a_handler(attribute: Attribute, item: &Item) -> syn::Error {
@@ -118,8 +119,8 @@ pub(crate) fn merge_stacked(
                     None => policy = Some(args.policy),
                     Some(first) if same_policy(first.as_ref(), args.policy.as_ref()) => {}
                     Some(_) => errors.push(match args.policy {
-                        Some(path) => syn::Error::new_spanned(path, DIFFERENT_POLICIES),
-                        None => syn::Error::new(attr.path().span(), DIFFERENT_POLICIES),
+                        Some(path) => syn::Error::new_spanned(path, different_policies()),
+                        None => syn::Error::new(attr.path().span(), different_policies()),
                     }),
                 }
             }
@@ -136,13 +137,17 @@ pub(crate) fn merge_stacked(
     Ok(Args { term, policy: policy.flatten() })
 }
 
-const DIFFERENT_POLICIES: &str = "stacked attributes must check against the same policy; \
-    without `policy = ...` an attribute uses `crate::policy`";
+fn different_policies() -> String {
+    format!(
+        "stacked attributes must check against the same policy; without `policy = ...` an \
+         attribute uses `{DEFAULT_POLICY}`"
+    )
+}
 
 /// Whether two `policy = ...` arguments (`None`: the default) name the same policy.
 fn same_policy(a: Option<&syn::Path>, b: Option<&syn::Path>) -> bool {
     let name = |path: Option<&syn::Path>| {
-        path.map_or_else(|| "crate :: policy".to_owned(), |p| p.to_token_stream().to_string())
+        path.cloned().unwrap_or_else(default_policy).to_token_stream().to_string()
     };
     name(a) == name(b)
 }

@@ -6,6 +6,7 @@ use syn::LitStr;
 use super::{PolicyInput, Statement};
 use crate::attr::valid_name_suggestion;
 use crate::names::unknown_name_error;
+use crate::symbol::Kind;
 
 /// Bit sets are `u128`.
 const MAX_NAMES: usize = 128;
@@ -34,10 +35,10 @@ pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
     for statement in &input.statements {
         match statement {
             Statement::Role { name, grants, .. } => {
-                errors.check_new(name, &mut all_names, "role");
+                errors.check_new(name, &mut all_names);
                 roles.push(name);
                 for (index, permission) in grants.iter().enumerate() {
-                    errors.check_valid(permission, "permission");
+                    errors.check_valid(permission, Kind::Permission);
                     if grants[..index].iter().any(|earlier| earlier.value() == permission.value()) {
                         errors
                             .push(permission, format!("`{}` is granted twice", permission.value()));
@@ -48,11 +49,11 @@ pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
                 }
             }
             Statement::Alias { name, target } => {
-                errors.check_new(name, &mut all_names, "role");
+                errors.check_new(name, &mut all_names);
                 aliases.push((name, target));
             }
             Statement::Permission { name } => {
-                errors.check_valid(name, "permission");
+                errors.check_valid(name, Kind::Permission);
                 if declared_permissions.iter().any(|other| other.value() == name.value()) {
                     errors.push(
                         name,
@@ -90,7 +91,7 @@ pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
         for parent in inherits {
             match role_names.iter().position(|name| *name == parent.value()) {
                 Some(index) => indices.push(index),
-                None => errors.errors.push(unknown_name_error(parent, "role", &role_names)),
+                None => errors.errors.push(unknown_name_error(parent, Kind::Role, &role_names)),
             }
         }
         parents.push(indices);
@@ -105,7 +106,7 @@ pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
     for (alias, target) in &aliases {
         match role_names.iter().position(|name| *name == target.value()) {
             Some(index) => alias_of[index].push(alias.value()),
-            None => errors.errors.push(unknown_name_error(target, "role", &role_names)),
+            None => errors.errors.push(unknown_name_error(target, Kind::Role, &role_names)),
         }
     }
     errors.finish()?;
@@ -216,7 +217,8 @@ impl Errors {
         self.errors.push(syn::Error::new(literal.span(), message));
     }
 
-    fn check_valid(&mut self, literal: &LitStr, what: &str) {
+    fn check_valid(&mut self, literal: &LitStr, kind: Kind) {
+        let what = kind.word();
         if let Some(suggestion) = valid_name_suggestion(&literal.value()) {
             self.push(
                 literal,
@@ -229,8 +231,8 @@ impl Errors {
     }
 
     /// A new role or alias name: valid and not taken.
-    fn check_new(&mut self, literal: &LitStr, taken: &mut Vec<String>, what: &str) {
-        self.check_valid(literal, what);
+    fn check_new(&mut self, literal: &LitStr, taken: &mut Vec<String>) {
+        self.check_valid(literal, Kind::Role);
         let name = literal.value();
         if taken.contains(&name) {
             self.push(
