@@ -5,7 +5,7 @@ use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
 use syn::{Expr, ExprCall, Ident, Lit, LitStr, Token, parenthesized};
 
-use crate::symbol::{Kind, PERMISSIONS, POLICY_ARGUMENT, ROLES, Word};
+use crate::symbol::{Kind, OUR_CRATES, PERMISSIONS, POLICY_ARGUMENT, ROLES, Word};
 
 /// Which attribute is being expanded.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -28,10 +28,22 @@ impl Attribute {
         }
     }
 
-    /// Recognises our attributes however they are imported
-    /// (`#[requires_role]`, `#[rbac_core::requires_role]`).
+    /// Recognises our attributes by their own paths: the bare name, as
+    /// imported (`#[requires_role]`), or through our crates
+    /// (`#[rbac_core::requires_role]`, `#[::rbac_core::requires_role]`).
+    /// Another path ending in one of our names (`#[diagnostic::requires]`,
+    /// `#[other::requires_role]`) may be anyone's attribute: it is left alone,
+    /// since swallowing it would drop what it does and check what it says.
     pub(crate) fn from_path(path: &syn::Path) -> Option<Self> {
         let last = path.segments.last()?;
+        let ours = match path.segments.len() {
+            1 => path.leading_colon.is_none(),
+            2 => OUR_CRATES.iter().any(|krate| path.segments[0].ident == krate),
+            _ => false,
+        };
+        if !ours || path.segments.iter().any(|segment| !segment.arguments.is_none()) {
+            return None;
+        }
         [
             Self::Authenticated,
             Self::RequiresRole,
@@ -536,4 +548,39 @@ pub(crate) fn valid_name_suggestion(name: &str) -> Option<String> {
         return None;
     }
     Some(name.chars().take(64).map(|c| if valid_char(c) { c } else { '_' }).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Attribute;
+
+    fn recognised(path: syn::Path) -> Option<&'static str> {
+        Attribute::from_path(&path).map(Attribute::name)
+    }
+
+    #[test]
+    fn our_attributes_by_their_own_paths() {
+        assert_eq!(recognised(syn::parse_quote!(requires_role)), Some("requires_role"));
+        assert_eq!(recognised(syn::parse_quote!(requires)), Some("requires"));
+        assert_eq!(recognised(syn::parse_quote!(rbac_core::authenticated)), Some("authenticated"));
+        assert_eq!(
+            recognised(syn::parse_quote!(::rbac_core::requires_scope)),
+            Some("requires_scope")
+        );
+        assert_eq!(
+            recognised(syn::parse_quote!(rbac_macros::requires_permission)),
+            Some("requires_permission")
+        );
+    }
+
+    #[test]
+    fn other_paths_ending_in_our_names_are_left_alone() {
+        assert_eq!(recognised(syn::parse_quote!(x::requires)), None);
+        assert_eq!(recognised(syn::parse_quote!(diagnostic::requires_role)), None);
+        assert_eq!(recognised(syn::parse_quote!(other::rbac_core::requires_role)), None);
+        assert_eq!(recognised(syn::parse_quote!(::requires_role)), None);
+        assert_eq!(recognised(syn::parse_quote!(rbac_core::other::requires_role)), None);
+        assert_eq!(recognised(syn::parse_quote!(rbac_core::handlers)), None);
+        assert_eq!(recognised(syn::parse_quote!(requires_roles)), None);
+    }
 }

@@ -15,6 +15,10 @@ pub(crate) mod kw {
     syn::custom_keyword!(grants);
 }
 
+/// The crates our attributes are reached through, for recognising stacked
+/// ones: `rbac_core` re-exports them from `rbac_macros`.
+pub(crate) const OUR_CRATES: [&str; 2] = ["rbac_core", "rbac_macros"];
+
 /// The path an attribute checks against when it names no `policy = ...`.
 pub(crate) const DEFAULT_POLICY: &str = "crate::policy";
 
