@@ -10,6 +10,7 @@
 
 mod ast;
 mod attr;
+mod ctxt;
 mod expand;
 mod impl_block;
 mod names;
@@ -19,7 +20,7 @@ mod valid;
 
 use proc_macro::TokenStream;
 
-use attr::Attribute;
+use ast::Attribute;
 
 /// Requires a valid bearer token of an existing, active user.
 /// See `rbac_core::authenticated`.
