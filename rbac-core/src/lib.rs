@@ -131,6 +131,14 @@ pub use rbac_macros::authenticated;
 /// policy is the module `crate::policy` unless `policy = path::to::module` says
 /// otherwise. Stacked `requires*` attributes must all hold.
 ///
+/// A stacked attribute is recognised as one of these by its path: the bare
+/// name as imported (`#[requires_role]`, `#[requires]`...), or the name
+/// through `rbac_core::` or `::rbac_core::`. Any other path ending in the same
+/// name (`#[other::requires_role]`, `#[diagnostic::requires]`) is someone
+/// else's attribute and is left on the handler, not read as a requirement.
+/// That includes these attributes re-exported or renamed elsewhere: to stack
+/// them, name them by one of the paths above.
+///
 /// ```
 /// use axum::extract::Path;
 /// use rbac_core::requires_role;

@@ -5,156 +5,8 @@ use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
 use syn::{Expr, ExprCall, Ident, Lit, LitStr, Token, parenthesized};
 
-/// Which attribute is being expanded.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Attribute {
-    Authenticated,
-    RequiresRole,
-    RequiresPermission,
-    RequiresScope,
-    Requires,
-}
-
-impl Attribute {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::Authenticated => "authenticated",
-            Self::RequiresRole => "requires_role",
-            Self::RequiresPermission => "requires_permission",
-            Self::RequiresScope => "requires_scope",
-            Self::Requires => "requires",
-        }
-    }
-
-    /// Recognises our attributes however they are imported
-    /// (`#[requires_role]`, `#[rbac_core::requires_role]`).
-    pub(crate) fn from_path(path: &syn::Path) -> Option<Self> {
-        let last = path.segments.last()?;
-        [
-            Self::Authenticated,
-            Self::RequiresRole,
-            Self::RequiresPermission,
-            Self::RequiresScope,
-            Self::Requires,
-        ]
-        .into_iter()
-        .find(|attribute| last.ident == attribute.name())
-    }
-}
-
-/// A role or permission, as written: its name, or the typed constant that
-/// `policy!` generates for it (`policy::roles::ADMIN`).
-#[derive(Clone)]
-pub(crate) enum Name {
-    Literal(LitStr),
-    Constant(syn::Path),
-}
-
-impl ToTokens for Name {
-    fn to_tokens(&self, tokens: &mut TokenStream) {
-        match self {
-            Self::Literal(literal) => literal.to_tokens(tokens),
-            Self::Constant(path) => path.to_tokens(tokens),
-        }
-    }
-}
-
-impl Name {
-    /// The policy a constant belongs to: its path without `roles::NAME`.
-    pub(crate) fn constant_policy(&self) -> Option<syn::Path> {
-        let Self::Constant(path) = self else { return None };
-        let mut policy = path.clone();
-        policy.segments.pop();
-        policy.segments.pop();
-        let last = policy.segments.pop()?.into_value();
-        policy.segments.push(last);
-        Some(policy)
-    }
-}
-
-/// A requirement, as written.
-#[derive(Clone)]
-pub(crate) enum Term {
-    Role(Name),
-    Permission(Name),
-    /// An OAuth2 scope the token must carry (a permission name of the policy).
-    Scope(LitStr),
-    Any(Vec<Term>),
-    All(Vec<Term>),
-    Not(Box<Term>),
-    /// The handler argument bound to this name equals the user's username.
-    Owner(Ident),
-    /// `function(arg, ...)`: awaited with the user and the named arguments.
-    Check(ExprCall, Vec<Ident>),
-}
-
-impl Term {
-    pub(crate) fn uses_policy(&self) -> bool {
-        match self {
-            Self::Role(_) | Self::Permission(_) | Self::Scope(_) => true,
-            Self::Any(terms) | Self::All(terms) => terms.iter().any(Term::uses_policy),
-            Self::Not(term) => term.uses_policy(),
-            Self::Owner(_) | Self::Check(..) => false,
-        }
-    }
-
-    /// Whether evaluating it needs more than the user: handler arguments, or
-    /// an `async` check (even one taking no arguments).
-    pub(crate) fn needs_request(&self) -> bool {
-        match self {
-            Self::Role(_) | Self::Permission(_) | Self::Scope(_) => false,
-            Self::Any(terms) | Self::All(terms) => terms.iter().any(Term::needs_request),
-            Self::Not(term) => term.needs_request(),
-            Self::Owner(_) | Self::Check(..) => true,
-        }
-    }
-
-    /// The handler arguments the requirement reads, in order of appearance.
-    pub(crate) fn arguments(&self) -> Vec<&Ident> {
-        match self {
-            Self::Role(_) | Self::Permission(_) | Self::Scope(_) => Vec::new(),
-            Self::Any(terms) | Self::All(terms) => terms.iter().flat_map(Term::arguments).collect(),
-            Self::Not(term) => term.arguments(),
-            Self::Owner(argument) => vec![argument],
-            Self::Check(_, arguments) => arguments.iter().collect(),
-        }
-    }
-
-    /// The policies named by typed constants, with each constant.
-    pub(crate) fn constant_policies(&self) -> Vec<(&Name, syn::Path)> {
-        match self {
-            Self::Role(name) | Self::Permission(name) => {
-                name.constant_policy().map(|policy| (name, policy)).into_iter().collect()
-            }
-            Self::Any(terms) | Self::All(terms) => {
-                terms.iter().flat_map(Term::constant_policies).collect()
-            }
-            Self::Not(term) => term.constant_policies(),
-            Self::Scope(_) | Self::Owner(_) | Self::Check(..) => Vec::new(),
-        }
-    }
-
-    /// The scopes the requirement asks the token for (not those it forbids
-    /// under `not(...)`), in order, without repeats.
-    pub(crate) fn scopes(&self) -> Vec<String> {
-        let mut scopes = Vec::new();
-        self.collect_scopes(&mut scopes, true);
-        scopes
-    }
-
-    fn collect_scopes(&self, scopes: &mut Vec<String>, positive: bool) {
-        match self {
-            Self::Scope(name) if positive && !scopes.contains(&name.value()) => {
-                scopes.push(name.value());
-            }
-            Self::Any(terms) | Self::All(terms) => {
-                terms.iter().for_each(|term| term.collect_scopes(scopes, positive));
-            }
-            Self::Not(term) => term.collect_scopes(scopes, !positive),
-            _ => {}
-        }
-    }
-}
+use crate::ast::{Attribute, Name, Term};
+use crate::symbol::{Kind, PERMISSIONS, POLICY_ARGUMENT, ROLES, Word};
 
 /// One attribute's arguments.
 pub(crate) struct Args {
@@ -167,9 +19,8 @@ pub(crate) struct Args {
 /// How a bare string literal reads in this attribute.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Leaf {
-    Role,
-    Permission,
-    Scope,
+    /// `#[requires_role("admin")]`: every name is of this kind.
+    Bare(Kind),
     /// `#[requires]`: leaves are spelled out (`role("...")`, `permission("...")`...).
     Explicit,
 }
@@ -179,9 +30,9 @@ pub(crate) fn parse(attribute: Attribute, args: TokenStream) -> syn::Result<Args
         Attribute::Authenticated => {
             return Parser::parse2(parse_no_args, args).map(|()| Args { term: None, policy: None });
         }
-        Attribute::RequiresRole => Leaf::Role,
-        Attribute::RequiresPermission => Leaf::Permission,
-        Attribute::RequiresScope => Leaf::Scope,
+        Attribute::RequiresRole => Leaf::Bare(Kind::Role),
+        Attribute::RequiresPermission => Leaf::Bare(Kind::Permission),
+        Attribute::RequiresScope => Leaf::Bare(Kind::Scope),
         Attribute::Requires => Leaf::Explicit,
     };
     Parser::parse2(|input: ParseStream<'_>| parse_requirement(input, attribute, leaf), args)
@@ -226,9 +77,8 @@ fn parse_requirement(
     let name = attribute.name();
     if input.is_empty() {
         let what = match leaf {
-            Leaf::Permission => "permission",
-            Leaf::Scope => "scope",
-            Leaf::Role | Leaf::Explicit => "role",
+            Leaf::Bare(kind) => kind.word(),
+            Leaf::Explicit => Kind::Role.word(),
         };
         return Err(syn::Error::new(
             Span::call_site(),
@@ -247,7 +97,7 @@ fn parse_requirement(
         }
         if input.peek(Ident) && input.peek2(Token![=]) {
             let key: Ident = input.parse()?;
-            if key != "policy" || policy.is_some() {
+            if key != POLICY_ARGUMENT || policy.is_some() {
                 return Err(unknown_argument(attribute, key));
             }
             input.parse::<Token![=]>()?;
@@ -306,20 +156,13 @@ fn unknown_argument(attribute: Attribute, key: Ident) -> syn::Error {
 }
 
 fn parse_term(input: ParseStream<'_>, attribute: Attribute, leaf: Leaf) -> syn::Result<Term> {
-    if input.peek(LitStr) && leaf != Leaf::Explicit {
-        let literal: LitStr = input.parse()?;
-        return Ok(match leaf {
-            Leaf::Role => leaf_term(literal, "role")?,
-            Leaf::Scope => leaf_term(literal, "scope")?,
-            Leaf::Permission | Leaf::Explicit => leaf_term(literal, "permission")?,
-        });
-    }
-    if leaf != Leaf::Explicit && is_path(input) {
-        return match leaf {
-            Leaf::Role => constant_term(input, "role"),
-            Leaf::Permission => constant_term(input, "permission"),
-            Leaf::Scope | Leaf::Explicit => constant_term(input, "scope"),
-        };
+    if let Leaf::Bare(kind) = leaf {
+        if input.peek(LitStr) {
+            return leaf_term(input.parse()?, kind);
+        }
+        if is_path(input) {
+            return constant_term(input, kind);
+        }
     }
     if input.peek(Lit) {
         let literal: Lit = input.parse()?;
@@ -350,10 +193,20 @@ fn parse_term(input: ParseStream<'_>, attribute: Attribute, leaf: Leaf) -> syn::
             format!("expected a string literal, found `{word}`: {hint}"),
         ));
     }
+    let words: &[Word] = match leaf {
+        Leaf::Explicit => &Word::EXPLICIT,
+        Leaf::Bare(_) => &Word::COMBINATORS,
+    };
+    let Some(known) = Word::find(words, &word) else {
+        return Err(syn::Error::new(
+            word.span(),
+            format!("unknown requirement `{word}(...)`: expected {}", Word::list(words)),
+        ));
+    };
     let content;
     parenthesized!(content in input);
-    match word.to_string().as_str() {
-        "any" | "all" => {
+    match known {
+        Word::Any | Word::All => {
             let terms = parse_list(&content, attribute, leaf)?;
             if terms.is_empty() {
                 return Err(syn::Error::new(
@@ -364,9 +217,9 @@ fn parse_term(input: ParseStream<'_>, attribute: Attribute, leaf: Leaf) -> syn::
                 ));
             }
             let terms = terms.into_iter().map(|(_, term)| term).collect();
-            Ok(if word == "any" { Term::Any(terms) } else { Term::All(terms) })
+            Ok(if known == Word::Any { Term::Any(terms) } else { Term::All(terms) })
         }
-        "not" => {
+        Word::Not => {
             let mut terms = parse_list(&content, attribute, leaf)?.into_iter();
             match (terms.next(), terms.next()) {
                 (Some((_, term)), None) => Ok(Term::Not(Box::new(term))),
@@ -378,26 +231,15 @@ fn parse_term(input: ParseStream<'_>, attribute: Attribute, leaf: Leaf) -> syn::
                 )),
             }
         }
-        kind @ ("role" | "permission" | "scope") if leaf == Leaf::Explicit => {
+        Word::Leaf(kind) => {
             if is_path(&content) {
                 constant_term(&content, kind)
             } else {
                 leaf_term(content.parse()?, kind)
             }
         }
-        "owner" if leaf == Leaf::Explicit => Ok(Term::Owner(content.parse()?)),
-        "check" if leaf == Leaf::Explicit => parse_check(&content),
-        other => {
-            let expected = if leaf == Leaf::Explicit {
-                "`role`, `permission`, `scope`, `owner`, `check`, `any`, `all` or `not`"
-            } else {
-                "`any`, `all` or `not`"
-            };
-            Err(syn::Error::new(
-                word.span(),
-                format!("unknown requirement `{other}(...)`: expected {expected}"),
-            ))
-        }
+        Word::Owner => Ok(Term::Owner(content.parse()?)),
+        Word::Check => parse_check(&content),
     }
 }
 
@@ -445,12 +287,12 @@ fn parse_check(input: ParseStream<'_>) -> syn::Result<Term> {
 }
 
 /// A `role`, `permission` or `scope` leaf, its name checked.
-fn leaf_term(literal: LitStr, what: &str) -> syn::Result<Term> {
-    check_name(&literal, what)?;
-    Ok(match what {
-        "role" => Term::Role(Name::Literal(literal)),
-        "scope" => Term::Scope(literal),
-        _ => Term::Permission(Name::Literal(literal)),
+fn leaf_term(literal: LitStr, kind: Kind) -> syn::Result<Term> {
+    check_name(&literal, kind)?;
+    Ok(match kind {
+        Kind::Role => Term::Role(Name::Literal(literal)),
+        Kind::Permission => Term::Permission(Name::Literal(literal)),
+        Kind::Scope => Term::Scope(literal),
     })
 }
 
@@ -465,34 +307,36 @@ fn is_path(input: ParseStream<'_>) -> bool {
 }
 
 /// A typed constant `policy::roles::NAME` or `policy::permissions::NAME`.
-fn constant_term(input: ParseStream<'_>, what: &str) -> syn::Result<Term> {
+fn constant_term(input: ParseStream<'_>, kind: Kind) -> syn::Result<Term> {
     let path: syn::Path = input.parse()?;
-    let module = match what {
-        "role" => "roles",
-        "permission" => "permissions",
-        _ => {
-            return Err(syn::Error::new_spanned(
-                &path,
-                "a scope is named by a string literal, like `\"posts:write\"`: the \
-                 `WWW-Authenticate` challenge names it, so it must be known when compiling",
-            ));
-        }
-    };
+    let what = kind.word();
+    // The other kind of constant, and the attribute that takes it.
+    let (term, module, other, other_module, other_attribute): (fn(Name) -> Term, _, _, _, _) =
+        match kind {
+            Kind::Role => {
+                (Term::Role, ROLES, Kind::Permission, PERMISSIONS, Attribute::RequiresPermission)
+            }
+            Kind::Permission => {
+                (Term::Permission, PERMISSIONS, Kind::Role, ROLES, Attribute::RequiresRole)
+            }
+            Kind::Scope => {
+                return Err(syn::Error::new_spanned(
+                    &path,
+                    "a scope is named by a string literal, like `\"posts:write\"`: the \
+                     `WWW-Authenticate` challenge names it, so it must be known when compiling",
+                ));
+            }
+        };
     let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
     let shaped = segments.len() >= 3
         && segments[segments.len() - 2] == module
         && path.segments.iter().all(|segment| segment.arguments.is_none());
-    let other = if module == "roles" { "permissions" } else { "roles" };
-    if segments.len() >= 3 && segments[segments.len() - 2] == other {
-        let (kind, attribute) = if module == "roles" {
-            ("permission", "requires_permission")
-        } else {
-            ("role", "requires_role")
-        };
+    if segments.len() >= 3 && segments[segments.len() - 2] == other_module {
+        let (other, attribute) = (other.word(), other_attribute.name());
         return Err(syn::Error::new_spanned(
             &path,
             format!(
-                "this is a {kind}, not a {what}: write `#[{attribute}({})]`, or `{kind}(...)` \
+                "this is a {other}, not a {what}: write `#[{attribute}({})]`, or `{other}(...)` \
                  inside `#[requires(...)]`",
                 path.to_token_stream().to_string().replace(' ', "")
             ),
@@ -507,15 +351,13 @@ fn constant_term(input: ParseStream<'_>, what: &str) -> syn::Result<Term> {
             ),
         ));
     }
-    Ok(match what {
-        "role" => Term::Role(Name::Constant(path)),
-        _ => Term::Permission(Name::Constant(path)),
-    })
+    Ok(term(Name::Constant(path)))
 }
 
 /// The same rule as `rbac_core::Role::new`, so a name that can never be held
 /// never compiles.
-fn check_name(literal: &LitStr, what: &str) -> syn::Result<()> {
+fn check_name(literal: &LitStr, kind: Kind) -> syn::Result<()> {
+    let what = kind.word();
     let name = literal.value();
     if name.is_empty() {
         return Err(syn::Error::new(

@@ -4,18 +4,18 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{FnArg, LitStr};
 
-use crate::ast::Handler;
-
-use crate::attr::{self, Args, Attribute, Name, Term};
-use crate::valid::{self, Argument};
+use crate::ast::{Argument, Attribute, Guarded, Handler, Name, Term};
+use crate::attr;
+use crate::ctxt::Ctxt;
+use crate::symbol::{Kind, default_policy};
+use crate::valid;
 
 /// Expands one attribute (and those stacked below it). On error, the function
 /// is emitted next to the errors, minus the attributes whose errors are
 /// already reported, so it still exists for the rest of the crate and one
 /// mistake does not cascade.
 pub(crate) fn guard(attribute: Attribute, args: TokenStream, item: TokenStream) -> TokenStream {
-    let args = attr::parse(attribute, args);
-    let mut function = match syn::parse2::<Handler>(item.clone()) {
+    let function = match syn::parse2::<Handler>(item.clone()) {
         Ok(function) => function,
         Err(parse_error) => {
             // Not a function, or not one we can read: never emit it unguarded
@@ -24,33 +24,43 @@ pub(crate) fn guard(attribute: Attribute, args: TokenStream, item: TokenStream) 
                 Ok(other) => valid::not_a_handler(attribute, &other),
                 Err(_) => parse_error,
             };
-            let errors = args.err().into_iter().chain([error]).map(|e| e.to_compile_error());
+            let args = attr::parse(attribute, args).err();
+            let errors = args.into_iter().chain([error]).map(|e| e.to_compile_error());
             return quote! { #item #(#errors)* };
         }
     };
     let marker = format_ident!("__rbac_requirement_{}", function.sig.ident);
-    match guarded(attribute, args, &mut function, marker) {
-        Ok((support, guarded)) => quote! { #support #guarded },
-        Err(error) => {
+    match guarded(attribute, args, function, marker) {
+        (guarded, Ok(support)) => quote! { #support #guarded },
+        (function, Err(error)) => {
             let error = error.to_compile_error();
             quote! { #function #error }
         }
     }
 }
 
-/// The phases after parsing: check the signature, merge stacked attributes
-/// (removing them from `function`), then generate the marker `marker` with
-/// its support items, and the handler with its guard parameter.
+/// The phases, in order: read the attribute, those stacked below it and the
+/// handler into one model; check the model, collecting every error; and
+/// only from a valid model generate the handler with its guard parameter,
+/// and the marker `marker` with its support items. On error, the handler
+/// comes back unguarded, without the stacked attributes already reported,
+/// with the errors.
 pub(crate) fn guarded(
     attribute: Attribute,
-    args: syn::Result<Args>,
-    function: &mut Handler,
+    args: TokenStream,
+    function: Handler,
     marker: syn::Ident,
-) -> syn::Result<(TokenStream, Handler)> {
-    let args = args?;
-    valid::check_signature(attribute, function)?;
-    let args = valid::merge_stacked(attribute, args, function)?;
-    expand(args, function, marker)
+) -> (Handler, syn::Result<TokenStream>) {
+    let mut ctxt = Ctxt::default();
+    let guarded = Guarded::from_syn(&mut ctxt, attribute, args, function);
+    valid::validate(&mut ctxt, &guarded);
+    match ctxt.check() {
+        Ok(()) => {
+            let (support, function) = expand(&guarded, marker);
+            (function, Ok(support))
+        }
+        Err(error) => (guarded.function, Err(error)),
+    }
 }
 
 /// Names used inside generated code, with `mixed_site` hygiene so the
@@ -59,17 +69,15 @@ fn hidden(name: &str) -> syn::Ident {
     syn::Ident::new(name, Span::mixed_site())
 }
 
-fn expand(
-    args: Args,
-    function: &Handler,
-    marker: syn::Ident,
-) -> syn::Result<(TokenStream, Handler)> {
+fn expand(guarded: &Guarded, marker: syn::Ident) -> (TokenStream, Handler) {
+    let function = &guarded.function;
     let vis = &function.vis;
     let handler = function.sig.ident.to_string();
-    let term = args.term;
-    let policy = term.as_ref().filter(|term| term.uses_policy()).map(|_| match &args.policy {
+    let term = guarded.term();
+    // Validation made every requirement that uses a policy name the same one.
+    let policy = guarded.policies().next().map(|(_, policy)| match policy {
         Some(path) => path.to_token_stream(),
-        None => quote!(crate::policy),
+        None => default_policy().to_token_stream(),
     });
     let policy_name = match &policy {
         Some(path) => {
@@ -101,8 +109,8 @@ fn expand(
             };
         }
     };
-    let arguments = match &term {
-        Some(term) => valid::used_arguments(function, term)?,
+    let arguments: Vec<&Argument> = match &term {
+        Some(term) => guarded.used_arguments(term).collect(),
         None => Vec::new(),
     };
     let dynamic = term.as_ref().is_some_and(Term::needs_request);
@@ -136,7 +144,7 @@ fn expand(
     let mut function = function.clone();
     let guard: FnArg = syn::parse_quote_spanned! {Span::call_site()=> _: #guard_type };
     function.sig.inputs.insert(0, guard);
-    Ok((support, function))
+    (support, function)
 }
 
 /// A guard that extracts the handler arguments its check names (from the
@@ -145,7 +153,7 @@ fn dynamic_guard(
     marker: &syn::Ident,
     vis: &syn::Visibility,
     annotated: &TokenStream,
-    arguments: &[Argument<'_>],
+    arguments: &[&Argument],
     compute_grants: Option<TokenStream>,
     decision: &TokenStream,
 ) -> TokenStream {
@@ -158,11 +166,11 @@ fn dynamic_guard(
     );
     let private = quote!(::rbac_core::__private);
     let bounds = arguments.iter().map(|argument| {
-        let ty = argument.ty;
+        let ty = &argument.ty;
         quote_spanned!(ty_span(ty)=> #ty: #private::CheckArgument<__RbacState>)
     });
     let extractions = arguments.iter().map(|argument| {
-        let (pattern, ty) = (argument.pattern, argument.ty);
+        let (pattern, ty) = (&argument.pattern, &argument.ty);
         quote_spanned! {ty_span(ty)=>
             #[allow(unused_variables)]
             let #pattern: #ty = <#ty as #private::CheckArgument<__RbacState>>::extract(#parts, #state)
@@ -261,7 +269,7 @@ fn predicate(term: &Term, policy: Option<&TokenStream>, names: &Names, mode: Mod
     let recurse = |term: &Term| predicate(term, policy, names, mode);
     match term {
         Term::Role(Name::Literal(name)) => {
-            let lookup = name_lookup(policy, "role", name);
+            let lookup = name_lookup(policy, Kind::Role, name);
             quote!(#grants.roles & #lookup != 0)
         }
         Term::Role(Name::Constant(path)) => {
@@ -269,7 +277,7 @@ fn predicate(term: &Term, policy: Option<&TokenStream>, names: &Names, mode: Mod
             quote_spanned!(span=> #grants.roles & ::rbac_core::__private::role_bit(#path) != 0)
         }
         Term::Permission(Name::Literal(name)) => {
-            let lookup = name_lookup(policy, "permission", name);
+            let lookup = name_lookup(policy, Kind::Permission, name);
             quote!(#grants.permissions & #lookup != 0)
         }
         Term::Permission(Name::Constant(path)) => {
@@ -282,7 +290,7 @@ fn predicate(term: &Term, policy: Option<&TokenStream>, names: &Names, mode: Mod
         Term::Scope(name) => {
             // Scopes are the policy's permission names: the lookup makes a
             // typo a compile error; the check reads the token.
-            let lookup = name_lookup(policy, "scope", name);
+            let lookup = name_lookup(policy, Kind::Scope, name);
             quote!(#lookup != 0 && #claims.has_scope(#name))
         }
         Term::Any(terms) => {
@@ -324,9 +332,9 @@ fn predicate(term: &Term, policy: Option<&TokenStream>, names: &Names, mode: Mod
 
 /// `policy::role!("name")`: expands to the name's bit, or to a compile error
 /// at the literal naming the closest declared name.
-fn name_lookup(policy: Option<&TokenStream>, kind: &str, name: &LitStr) -> TokenStream {
-    let policy = policy.cloned().unwrap_or_else(|| quote!(crate::policy));
-    let macro_name = syn::Ident::new(kind, name.span());
+fn name_lookup(policy: Option<&TokenStream>, kind: Kind, name: &LitStr) -> TokenStream {
+    let policy = policy.cloned().unwrap_or_else(|| default_policy().to_token_stream());
+    let macro_name = kind.lookup_macro(name.span());
     // A plain literal, so `r"admin"` and `"admin"` match the same arm.
     let literal = LitStr::new(&name.value(), name.span());
     quote_spanned!(name.span()=> #policy::#macro_name!(#literal))

@@ -9,8 +9,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote};
 use syn::{ImplItem, ItemImpl};
 
-use crate::ast::Handler;
-use crate::attr::{self, Attribute};
+use crate::ast::{Attribute, Handler};
 use crate::expand::guarded;
 
 pub(crate) fn handlers(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -79,15 +78,15 @@ pub(crate) fn handlers(args: TokenStream, item: TokenStream) -> TokenStream {
             }
         }
         let marker = format_ident!("__rbac_requirement_{}_{}", type_name, function.sig.ident);
-        match guarded(kind, attr::parse(kind, tokens), &mut function, marker) {
-            Ok((items, guarded)) => match syn::parse2(guarded.to_token_stream()) {
+        match guarded(kind, tokens, function, marker) {
+            (guarded, Ok(items)) => match syn::parse2(guarded.to_token_stream()) {
                 Ok(guarded) => {
                     *method = guarded;
                     support.push(items);
                 }
                 Err(error) => errors.push(error),
             },
-            Err(error) => {
+            (_, Err(error)) => {
                 // Keep the attribute off the emitted fn: its error is reported.
                 errors.push(error);
             }

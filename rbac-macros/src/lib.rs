@@ -10,15 +10,17 @@
 
 mod ast;
 mod attr;
+mod ctxt;
 mod expand;
 mod impl_block;
 mod names;
 mod policy;
+mod symbol;
 mod valid;
 
 use proc_macro::TokenStream;
 
-use attr::Attribute;
+use ast::Attribute;
 
 /// Requires a valid bearer token of an existing, active user.
 /// See `rbac_core::authenticated`.

@@ -5,9 +5,12 @@ use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Ident, LitStr, Token, bracketed};
 
-/// The error for `literal`, a `kind` ("role" or "permission") not among
-/// `declared`: the closest declared name if one is close, and the full list.
-pub(crate) fn unknown_name_error(literal: &LitStr, kind: &str, declared: &[String]) -> syn::Error {
+use crate::symbol::Kind;
+
+/// The error for `literal`, a `kind` not among `declared`: the closest
+/// declared name if one is close, and the full list.
+pub(crate) fn unknown_name_error(literal: &LitStr, kind: Kind, declared: &[String]) -> syn::Error {
+    let kind = kind.word();
     let name = literal.value();
     let list = declared.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ");
     let message = match closest(&name, declared) {
@@ -23,7 +26,10 @@ pub(crate) fn unknown_name_error(literal: &LitStr, kind: &str, declared: &[Strin
 /// lookup macros for a name they do not know.
 pub(crate) fn unknown_name(input: TokenStream) -> TokenStream {
     let parser = |input: ParseStream<'_>| {
-        let kind: Ident = input.parse()?;
+        let word: Ident = input.parse()?;
+        let kind = Kind::from_word(&word.to_string()).ok_or_else(|| {
+            syn::Error::new(word.span(), "expected `role`, `permission` or `scope`")
+        })?;
         input.parse::<Token![,]>()?;
         let literal: LitStr = input.parse()?;
         input.parse::<Token![,]>()?;
@@ -34,7 +40,7 @@ pub(crate) fn unknown_name(input: TokenStream) -> TokenStream {
     };
     match Parser::parse2(parser, input) {
         Ok((kind, literal, declared)) => {
-            unknown_name_error(&literal, &kind.to_string(), &declared).to_compile_error()
+            unknown_name_error(&literal, kind, &declared).to_compile_error()
         }
         Err(error) => error.to_compile_error(),
     }

@@ -7,6 +7,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, LitStr, Token, Visibility, braced};
 
+use crate::symbol::kw as keyword;
+
 pub(crate) use expand::expand;
 
 /// The whole declaration.
@@ -25,13 +27,6 @@ pub(crate) enum Statement {
     Alias { name: LitStr, target: LitStr },
     /// `permission "posts:publish";`
     Permission { name: LitStr },
-}
-
-mod keyword {
-    syn::custom_keyword!(role);
-    syn::custom_keyword!(alias);
-    syn::custom_keyword!(permission);
-    syn::custom_keyword!(grants);
 }
 
 impl Parse for PolicyInput {

@@ -1,13 +1,15 @@
-//! Checking the handler, and merging stacked attributes into one requirement.
+//! Checking the model: the handler's signature, the attributes stacked on
+//! it, and the arguments their requirements name. Every problem is pushed to
+//! the context, so all of them are reported together.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::Span;
 use quote::ToTokens;
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, Item, Pat};
+use syn::{FnArg, Item};
 
-use crate::ast::Handler;
-
-use crate::attr::{self, Args, Attribute, Term};
+use crate::ast::{Attribute, Guarded, Handler, Term};
+use crate::ctxt::Ctxt;
+use crate::symbol::{DEFAULT_POLICY, default_policy};
 
 /// The error for an item that is not a function, pointing at its keyword.
 pub(crate) fn not_a_handler(attribute: Attribute, item: &Item) -> syn::Error {
@@ -30,19 +32,28 @@ pub(crate) fn not_a_handler(attribute: Attribute, item: &Item) -> syn::Error {
     )
 }
 
-/// Every problem with the handler's signature, combined into one error.
-pub(crate) fn check_signature(attribute: Attribute, function: &Handler) -> Result<(), syn::Error> {
-    let mut errors = Vec::new();
+pub(crate) fn validate(ctxt: &mut Ctxt, guarded: &Guarded) {
+    check_signature(ctxt, guarded.attribute, &guarded.function);
+    for &(other, span) in &guarded.unmerged {
+        ctxt.push(conflict(guarded.attribute, other, span));
+    }
+    check_policies(ctxt, guarded);
+    if let Some(term) = guarded.term() {
+        check_arguments(ctxt, guarded, &term);
+    }
+}
+
+fn check_signature(ctxt: &mut Ctxt, attribute: Attribute, function: &Handler) {
     let name = attribute.name();
     let sig = &function.sig;
     if sig.asyncness.is_none() {
-        errors.push(syn::Error::new(
+        ctxt.push(syn::Error::new(
             sig.fn_token.span,
             format!("`#[{name}]` handlers must be `async fn`: write `async fn {}`", sig.ident),
         ));
     }
     if let Some(FnArg::Receiver(receiver)) = sig.inputs.first() {
-        errors.push(syn::Error::new(
+        ctxt.push(syn::Error::new(
             receiver.self_token.span,
             format!(
                 "`#[{name}]` handlers cannot take `self`: axum handlers are free functions; \
@@ -62,7 +73,7 @@ pub(crate) fn check_signature(attribute: Attribute, function: &Handler) -> Resul
     if let Some((last, before)) = typed.split_last() {
         for argument in before {
             if let Some(extractor) = body_extractor(&argument.ty) {
-                errors.push(syn::Error::new_spanned(
+                ctxt.push(syn::Error::new_spanned(
                     &argument.ty,
                     format!(
                         "`{extractor}` reads the request body, so axum only accepts it as the \
@@ -73,87 +84,44 @@ pub(crate) fn check_signature(attribute: Attribute, function: &Handler) -> Resul
             }
         }
     }
-    combine(errors)
 }
 
-/// The requirement of this attribute AND every `requires*` attribute stacked
-/// below it, which are removed from the function so only one guard is added.
-pub(crate) fn merge_stacked(
-    attribute: Attribute,
-    own: Args,
-    function: &mut Handler,
-) -> Result<Args, syn::Error> {
-    let mut errors = Vec::new();
-    let mut terms: Vec<Term> = own.term.clone().into_iter().collect();
-    // The policy of the first attribute that names roles or permissions; every
-    // other such attribute must use the same one, an omitted policy meaning
-    // the default `crate::policy`.
-    let mut policy: Option<Option<syn::Path>> =
-        own.term.as_ref().filter(|t| t.uses_policy()).map(|_| own.policy.clone());
-    let mut kept = Vec::new();
-    for attr in std::mem::take(&mut function.attrs) {
-        let Some(other) = Attribute::from_path(attr.path()) else {
-            kept.push(attr);
-            continue;
-        };
-        if let Some(conflict) = conflict(attribute, other, attr.path().span()) {
-            // Left in place: it expands on its own after this error, so the
-            // handler and its imports stay in use and nothing else is reported.
-            errors.push(conflict);
-            kept.push(attr);
+/// The attributes that name roles, permissions or scopes check against one
+/// policy: the first one's, an omitted policy meaning the default.
+fn check_policies(ctxt: &mut Ctxt, guarded: &Guarded) {
+    let mut policies = guarded.policies();
+    let Some((_, first)) = policies.next() else { return };
+    for (requirement, policy) in policies {
+        if same_policy(first, policy) {
             continue;
         }
-        let tokens = match &attr.meta {
-            syn::Meta::List(list) => list.tokens.clone(),
-            _ => TokenStream::new(),
-        };
-        match attr::parse(other, tokens) {
-            Ok(args) => {
-                let uses_policy = args.term.as_ref().is_some_and(Term::uses_policy);
-                terms.extend(args.term);
-                if !uses_policy {
-                    continue;
-                }
-                match &policy {
-                    None => policy = Some(args.policy),
-                    Some(first) if same_policy(first.as_ref(), args.policy.as_ref()) => {}
-                    Some(_) => errors.push(match args.policy {
-                        Some(path) => syn::Error::new_spanned(path, DIFFERENT_POLICIES),
-                        None => syn::Error::new(attr.path().span(), DIFFERENT_POLICIES),
-                    }),
-                }
-            }
-            Err(error) => errors.push(error),
-        }
+        let message = format!(
+            "stacked attributes must check against the same policy; without `policy = ...` an \
+             attribute uses `{DEFAULT_POLICY}`"
+        );
+        ctxt.push(match (policy, requirement.stacked) {
+            (Some(path), _) => syn::Error::new_spanned(path, message),
+            (None, Some(span)) => syn::Error::new(span, message),
+            (None, None) => syn::Error::new(Span::call_site(), message),
+        });
     }
-    function.attrs = kept;
-    combine(errors)?;
-    let term = match terms.len() {
-        0 => None,
-        1 => terms.pop(),
-        _ => Some(Term::All(terms)),
-    };
-    Ok(Args { term, policy: policy.flatten() })
 }
-
-const DIFFERENT_POLICIES: &str = "stacked attributes must check against the same policy; \
-    without `policy = ...` an attribute uses `crate::policy`";
 
 /// Whether two `policy = ...` arguments (`None`: the default) name the same policy.
 fn same_policy(a: Option<&syn::Path>, b: Option<&syn::Path>) -> bool {
     let name = |path: Option<&syn::Path>| {
-        path.map_or_else(|| "crate :: policy".to_owned(), |p| p.to_token_stream().to_string())
+        path.cloned().unwrap_or_else(default_policy).to_token_stream().to_string()
     };
     name(a) == name(b)
 }
 
 /// `#[authenticated]` with any other of our attributes is redundant.
-fn conflict(this: Attribute, other: Attribute, other_span: Span) -> Option<syn::Error> {
+fn conflict(this: Attribute, other: Attribute, other_span: Span) -> syn::Error {
     match (this, other) {
         (Attribute::Authenticated, Attribute::Authenticated) => {
-            Some(syn::Error::new(other_span, "duplicate `#[authenticated]`: remove one"))
+            syn::Error::new(other_span, "duplicate `#[authenticated]`: remove one")
         }
-        (Attribute::Authenticated, requires) => Some(syn::Error::new(
+        (Attribute::Authenticated, requires) => syn::Error::new(
             // `#[authenticated]` is the attribute being expanded: point at it.
             Span::call_site(),
             format!(
@@ -161,68 +129,41 @@ fn conflict(this: Attribute, other: Attribute, other_span: Span) -> Option<syn::
                  authenticated, active user",
                 requires.name()
             ),
-        )),
-        (requires, Attribute::Authenticated) => Some(syn::Error::new(
+        ),
+        (requires, _) => syn::Error::new(
             other_span,
             format!(
                 "remove `#[authenticated]`: `#[{}(...)]` already requires an authenticated, \
                  active user",
                 requires.name()
             ),
-        )),
-        _ => None,
+        ),
     }
 }
 
-/// A handler argument a check can use: its pattern, its type, the names it binds.
-pub(crate) struct Argument<'a> {
-    pub(crate) pattern: &'a Pat,
-    pub(crate) ty: &'a syn::Type,
-    names: Vec<&'a Ident>,
-}
-
-/// The handler arguments the requirement names, each once, in parameter
-/// order; an error for each name no argument binds.
-pub(crate) fn used_arguments<'a>(
-    function: &'a Handler,
-    term: &Term,
-) -> Result<Vec<Argument<'a>>, syn::Error> {
-    let arguments: Vec<Argument<'a>> = function
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|input| match input {
-            FnArg::Typed(typed) => {
-                let mut names = Vec::new();
-                bound_names(&typed.pat, &mut names);
-                Some(Argument { pattern: &typed.pat, ty: &typed.ty, names })
-            }
-            FnArg::Receiver(_) => None,
-        })
-        .collect();
-    let mut errors = Vec::new();
-    let mut used = vec![false; arguments.len()];
+/// Every name the requirement reads is bound by a handler argument, and
+/// none of those arguments reads the body.
+fn check_arguments(ctxt: &mut Ctxt, guarded: &Guarded, term: &Term) {
+    let arguments = &guarded.arguments;
     for name in term.arguments() {
-        match arguments.iter().position(|argument| argument.names.contains(&name)) {
-            Some(index) => used[index] = true,
-            None => {
-                let known: Vec<String> =
-                    arguments.iter().flat_map(|a| &a.names).map(|n| format!("`{n}`")).collect();
-                let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
-                errors.push(syn::Error::new(
-                    name.span(),
-                    format!(
-                        "the handler has no argument `{name}`: add one, like \
-                         `Path({name}): Path<String>`, or name one it has ({known})"
-                    ),
-                ));
-            }
+        if arguments.iter().any(|argument| argument.names.contains(name)) {
+            continue;
         }
+        let known: Vec<String> =
+            arguments.iter().flat_map(|a| &a.names).map(|n| format!("`{n}`")).collect();
+        let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+        ctxt.push(syn::Error::new(
+            name.span(),
+            format!(
+                "the handler has no argument `{name}`: add one, like \
+                 `Path({name}): Path<String>`, or name one it has ({known})"
+            ),
+        ));
     }
-    for (argument, _) in arguments.iter().zip(&used).filter(|(_, used)| **used) {
-        if let Some(extractor) = body_extractor(argument.ty) {
-            errors.push(syn::Error::new_spanned(
-                argument.ty,
+    for argument in guarded.used_arguments(term) {
+        if let Some(extractor) = body_extractor(&argument.ty) {
+            ctxt.push(syn::Error::new_spanned(
+                &argument.ty,
                 format!(
                     "`{extractor}` reads the request body, but access checks run before the body \
                      is read: check it in the handler body instead, or use an argument extracted \
@@ -231,12 +172,6 @@ pub(crate) fn used_arguments<'a>(
             ));
         }
     }
-    combine(errors)?;
-    Ok(arguments
-        .into_iter()
-        .zip(used)
-        .filter_map(|(argument, used)| used.then_some(argument))
-        .collect())
 }
 
 /// Axum's body extractors, by name. Anything else that is not a head
@@ -247,30 +182,4 @@ fn body_extractor(ty: &syn::Type) -> Option<String> {
     let syn::Type::Path(path) = ty else { return None };
     let last = path.path.segments.last()?;
     BODY.contains(&last.ident.to_string().as_str()).then(|| last.ident.to_string())
-}
-
-fn bound_names<'a>(pattern: &'a Pat, names: &mut Vec<&'a Ident>) {
-    match pattern {
-        Pat::Ident(ident) => {
-            names.push(&ident.ident);
-            if let Some((_, sub)) = &ident.subpat {
-                bound_names(sub, names);
-            }
-        }
-        Pat::TupleStruct(tuple) => tuple.elems.iter().for_each(|p| bound_names(p, names)),
-        Pat::Tuple(tuple) => tuple.elems.iter().for_each(|p| bound_names(p, names)),
-        Pat::Struct(record) => record.fields.iter().for_each(|f| bound_names(&f.pat, names)),
-        Pat::Reference(reference) => bound_names(&reference.pat, names),
-        Pat::Paren(paren) => bound_names(&paren.pat, names),
-        Pat::Type(typed) => bound_names(&typed.pat, names),
-        Pat::Slice(slice) => slice.elems.iter().for_each(|p| bound_names(p, names)),
-        _ => {}
-    }
-}
-
-fn combine(errors: Vec<syn::Error>) -> Result<(), syn::Error> {
-    let mut errors = errors.into_iter();
-    let Some(mut first) = errors.next() else { return Ok(()) };
-    first.extend(errors);
-    Err(first)
 }

@@ -5,7 +5,9 @@ use syn::LitStr;
 
 use super::{PolicyInput, Statement};
 use crate::attr::valid_name_suggestion;
+use crate::ctxt::Ctxt;
 use crate::names::unknown_name_error;
+use crate::symbol::Kind;
 
 /// Bit sets are `u128`.
 const MAX_NAMES: usize = 128;
@@ -25,7 +27,7 @@ pub(crate) struct CompiledRole {
 }
 
 pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
-    let mut errors = Errors::default();
+    let mut ctxt = Ctxt::default();
     let mut roles: Vec<&LitStr> = Vec::new();
     let mut aliases: Vec<(&LitStr, &LitStr)> = Vec::new();
     let mut permissions: Vec<String> = Vec::new();
@@ -34,13 +36,13 @@ pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
     for statement in &input.statements {
         match statement {
             Statement::Role { name, grants, .. } => {
-                errors.check_new(name, &mut all_names, "role");
+                check_new(&mut ctxt, name, &mut all_names);
                 roles.push(name);
                 for (index, permission) in grants.iter().enumerate() {
-                    errors.check_valid(permission, "permission");
+                    check_valid(&mut ctxt, permission, Kind::Permission);
                     if grants[..index].iter().any(|earlier| earlier.value() == permission.value()) {
-                        errors
-                            .push(permission, format!("`{}` is granted twice", permission.value()));
+                        let message = format!("`{}` is granted twice", permission.value());
+                        ctxt.push(error_at(permission, message));
                     }
                     if !permissions.contains(&permission.value()) {
                         permissions.push(permission.value());
@@ -48,16 +50,16 @@ pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
                 }
             }
             Statement::Alias { name, target } => {
-                errors.check_new(name, &mut all_names, "role");
+                check_new(&mut ctxt, name, &mut all_names);
                 aliases.push((name, target));
             }
             Statement::Permission { name } => {
-                errors.check_valid(name, "permission");
+                check_valid(&mut ctxt, name, Kind::Permission);
                 if declared_permissions.iter().any(|other| other.value() == name.value()) {
-                    errors.push(
+                    ctxt.push(error_at(
                         name,
                         format!("duplicate permission `{}`: it is already declared", name.value()),
-                    );
+                    ));
                 }
                 declared_permissions.push(name);
                 if !permissions.contains(&name.value()) {
@@ -68,18 +70,18 @@ pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
     }
     let role_names: Vec<String> = roles.iter().map(|r| r.value()).collect();
     if roles.is_empty() {
-        errors.errors.push(syn::Error::new(
+        ctxt.push(syn::Error::new(
             input.name.span(),
             "a policy needs at least one `role \"...\";`",
         ));
     }
     if roles.len() > MAX_NAMES || permissions.len() > MAX_NAMES {
         // Bit sets are u128: stop before computing any of them.
-        errors.errors.push(syn::Error::new(
+        ctxt.push(syn::Error::new(
             input.name.span(),
             format!("a policy holds at most {MAX_NAMES} roles and {MAX_NAMES} permissions"),
         ));
-        return Err(errors.finish().expect_err("an error was just pushed"));
+        return ctxt.check().map(|()| unreachable!("an error was just pushed"));
     }
     let mut parents: Vec<Vec<usize>> = Vec::new();
     let mut parent_literals: Vec<Vec<&LitStr>> = Vec::new();
@@ -90,7 +92,7 @@ pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
         for parent in inherits {
             match role_names.iter().position(|name| *name == parent.value()) {
                 Some(index) => indices.push(index),
-                None => errors.errors.push(unknown_name_error(parent, "role", &role_names)),
+                None => ctxt.push(unknown_name_error(parent, Kind::Role, &role_names)),
             }
         }
         parents.push(indices);
@@ -105,10 +107,10 @@ pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
     for (alias, target) in &aliases {
         match role_names.iter().position(|name| *name == target.value()) {
             Some(index) => alias_of[index].push(alias.value()),
-            None => errors.errors.push(unknown_name_error(target, "role", &role_names)),
+            None => ctxt.push(unknown_name_error(target, Kind::Role, &role_names)),
         }
     }
-    errors.finish()?;
+    ctxt.check()?;
     let effective = effective_roles(&parents).map_err(|cycle| {
         let (child, parent_slot) = cycle.closing_edge;
         let path: Vec<&str> = cycle.path.iter().map(|&i| role_names[i].as_str()).collect();
@@ -206,47 +208,34 @@ pub(crate) fn effective_permissions(effective: &[u128], grants: &[u128]) -> Vec<
         .collect()
 }
 
-#[derive(Default)]
-struct Errors {
-    errors: Vec<syn::Error>,
+fn error_at(literal: &LitStr, message: String) -> syn::Error {
+    syn::Error::new(literal.span(), message)
 }
 
-impl Errors {
-    fn push(&mut self, literal: &LitStr, message: String) {
-        self.errors.push(syn::Error::new(literal.span(), message));
+fn check_valid(ctxt: &mut Ctxt, literal: &LitStr, kind: Kind) {
+    let what = kind.word();
+    if let Some(suggestion) = valid_name_suggestion(&literal.value()) {
+        ctxt.push(error_at(
+            literal,
+            format!(
+                "a {what} name is 1 to 64 ASCII letters, digits, `_`, `-`, `.` or `:`; \
+                 write `\"{suggestion}\"` instead"
+            ),
+        ));
     }
+}
 
-    fn check_valid(&mut self, literal: &LitStr, what: &str) {
-        if let Some(suggestion) = valid_name_suggestion(&literal.value()) {
-            self.push(
-                literal,
-                format!(
-                    "a {what} name is 1 to 64 ASCII letters, digits, `_`, `-`, `.` or `:`; \
-                     write `\"{suggestion}\"` instead"
-                ),
-            );
-        }
+/// A new role or alias name: valid and not taken.
+fn check_new(ctxt: &mut Ctxt, literal: &LitStr, taken: &mut Vec<String>) {
+    check_valid(ctxt, literal, Kind::Role);
+    let name = literal.value();
+    if taken.contains(&name) {
+        ctxt.push(error_at(
+            literal,
+            format!("duplicate role `{name}`: it is already declared in this policy"),
+        ));
     }
-
-    /// A new role or alias name: valid and not taken.
-    fn check_new(&mut self, literal: &LitStr, taken: &mut Vec<String>, what: &str) {
-        self.check_valid(literal, what);
-        let name = literal.value();
-        if taken.contains(&name) {
-            self.push(
-                literal,
-                format!("duplicate role `{name}`: it is already declared in this policy"),
-            );
-        }
-        taken.push(name);
-    }
-
-    fn finish(self) -> syn::Result<()> {
-        let mut errors = self.errors.into_iter();
-        let Some(mut first) = errors.next() else { return Ok(()) };
-        first.extend(errors);
-        Err(first)
-    }
+    taken.push(name);
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use quote::{format_ident, quote};
 
 use super::PolicyInput;
 use super::compile::{Compiled, bit, compile};
+use crate::symbol::{Kind, PERMISSIONS, ROLES};
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let input: PolicyInput = match syn::parse2(input) {
@@ -95,24 +96,26 @@ fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
         .collect();
     let all_role_names: Vec<&String> =
         compiled.roles.iter().flat_map(|r| std::iter::once(&r.name).chain(&r.aliases)).collect();
-    let fallback = |kind: &str, names: &[&String]| {
-        let kind = format_ident!("{kind}");
+    let fallback = |kind: Kind, names: &[&String]| {
+        let kind = format_ident!("{}", kind.word());
         if valid {
             quote! { ($other:literal) => { ::rbac_core::__private::unknown_name!(#kind, $other, [#(#names),*]) }; }
         } else {
             quote! { ($other:literal) => { 0u128 }; }
         }
     };
-    let role_fallback = fallback("role", &all_role_names);
-    let permission_fallback = fallback("permission", &permissions.iter().collect::<Vec<_>>());
+    let role_fallback = fallback(Kind::Role, &all_role_names);
+    let permission_fallback = fallback(Kind::Permission, &permissions.iter().collect::<Vec<_>>());
     // Scopes are permission names; their own macro only changes the error's wording.
-    let scope_fallback = fallback("scope", &permissions.iter().collect::<Vec<_>>());
+    let scope_fallback = fallback(Kind::Scope, &permissions.iter().collect::<Vec<_>>());
 
     let lookups = Lookups::new(input, compiled);
-    let role_lookup = lookups.define("role", role_arms, &role_fallback);
+    let role_lookup = lookups.define(Kind::Role, role_arms, &role_fallback);
     let permission_lookup =
-        lookups.define("permission", permission_arms.iter().cloned(), &permission_fallback);
-    let scope_lookup = lookups.define("scope", permission_arms.into_iter(), &scope_fallback);
+        lookups.define(Kind::Permission, permission_arms.iter().cloned(), &permission_fallback);
+    let scope_lookup = lookups.define(Kind::Scope, permission_arms.into_iter(), &scope_fallback);
+    let (roles_module, permissions_module) =
+        (format_ident!("{ROLES}"), format_ident!("{PERMISSIONS}"));
 
     quote! {
         #(#attrs)*
@@ -165,12 +168,12 @@ fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
             };
 
             /// The roles as typed values.
-            pub mod roles {
+            pub mod #roles_module {
                 #(#role_constants)*
             }
 
             /// The permissions as typed values.
-            pub mod permissions {
+            pub mod #permissions_module {
                 #(#permission_constants)*
             }
 
@@ -216,11 +219,12 @@ impl Lookups {
 
     fn define(
         &self,
-        kind: &str,
+        kind: Kind,
         arms: impl Iterator<Item = TokenStream>,
         fallback: &TokenStream,
     ) -> TokenStream {
-        let public_name = format_ident!("{kind}");
+        let public_name = kind.lookup_macro(proc_macro2::Span::call_site());
+        let kind = kind.word();
         if self.exported {
             let unique = format_ident!("__rbac_{kind}_{}", self.suffix);
             quote! {
