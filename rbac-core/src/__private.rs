@@ -149,6 +149,29 @@ where
     }
 }
 
+/// The extractor `#[public]` puts first: it checks nothing and costs
+/// nothing, and marks the handler as deliberately open for the secured
+/// router and the route table.
+pub struct PublicRoute<M>(PhantomData<fn() -> M>);
+
+impl<S, M> FromRequestParts<S> for PublicRoute<M>
+where
+    M: Annotated + 'static,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PublicRoute(PhantomData))
+    }
+}
+
+impl<M> std::fmt::Debug for PublicRoute<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PublicRoute<{}>", std::any::type_name::<M>())
+    }
+}
+
 /// A check that reads handler arguments (`owner(...)`, `check(...)`): the
 /// macros implement it on an uninhabited marker, and [`CheckedGuard`] runs it.
 pub trait ArgumentCheck<S>: Annotated + 'static {

@@ -133,6 +133,8 @@ fn list_or_none(items: &[&str]) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Requires {
+    /// Nothing: anyone, with or without credentials (`#[public]`).
+    Public,
     /// An authenticated, active user; nothing more.
     Authenticated,
     /// A role, directly or through the hierarchy.
@@ -166,6 +168,7 @@ impl fmt::Display for Requires {
             f.write_str(")")
         };
         match self {
+            Self::Public => f.write_str("public"),
             Self::Authenticated => f.write_str("authenticated"),
             Self::Role(name) => write!(f, "role({name:?})"),
             Self::Permission(name) => write!(f, "permission({name:?})"),
