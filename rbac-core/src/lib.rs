@@ -71,6 +71,7 @@ pub mod password;
 mod policy;
 mod random;
 pub mod rejection;
+pub mod routing;
 mod scope;
 pub mod session;
 pub mod store;

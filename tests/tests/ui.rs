@@ -3,7 +3,7 @@
 //! macro they exercise: `ui/<group>/fail/*.rs` and `ui/<group>/pass/*.rs`.
 
 /// One directory per macro; `attributes` holds the cases that combine them.
-const GROUPS: [&str; 7] = [
+const GROUPS: [&str; 8] = [
     "attributes",
     "authenticated",
     "policy",
@@ -11,6 +11,7 @@ const GROUPS: [&str; 7] = [
     "requires_permission",
     "requires_role",
     "requires_scope",
+    "routing",
 ];
 
 #[test]

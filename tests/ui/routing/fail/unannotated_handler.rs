@@ -1,0 +1,9 @@
+use rbac_core::routing::{SecureRouter, get};
+
+async fn open() -> &'static str {
+    "anyone"
+}
+
+fn main() {
+    let _: SecureRouter = SecureRouter::new().route("/", get(open));
+}
