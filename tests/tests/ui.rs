@@ -3,10 +3,11 @@
 //! macro they exercise: `ui/<group>/fail/*.rs` and `ui/<group>/pass/*.rs`.
 
 /// One directory per macro; `attributes` holds the cases that combine them.
-const GROUPS: [&str; 7] = [
+const GROUPS: [&str; 8] = [
     "attributes",
     "authenticated",
     "policy",
+    "public",
     "requires",
     "requires_permission",
     "requires_role",
