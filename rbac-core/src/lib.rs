@@ -114,6 +114,42 @@ pub use user::{InvalidRole, Role, User, UserRecord};
 /// ```
 pub const AUDIT_TARGET: &str = "rbac::audit";
 
+/// Marks a handler as open to anyone, on purpose: it requires nothing, and
+/// says so in code ([`requirements_of!`] gives [`Requires::Public`]) rather
+/// than by a missing attribute.
+///
+/// A public handler does not authenticate at all: the extractor it gets
+/// checks nothing and never reads the `Authorization` header, so a request
+/// with no credentials, an expired token or a garbage one reaches it alike.
+/// To read the user when there is one, take `Option<CurrentUser>` as a
+/// parameter (which does refuse a bad token).
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use rbac_core::{Auth, Requires, public, requirements_of};
+///
+/// #[public]
+/// async fn health() -> &'static str {
+///     "ok"
+/// }
+///
+/// let _app: Router<Auth> = Router::new().route("/health", get(health));
+/// assert_eq!(requirements_of!(health).requires, Requires::Public);
+/// assert_eq!(requirements_of!(health).to_string(), "health: public");
+/// ```
+///
+/// A handler is public or guarded, not both:
+///
+/// ```compile_fail
+/// // error: remove `#[public]`: `#[authenticated]` on this handler requires
+/// // an authenticated user, so the handler is not public; ...
+/// #[rbac_core::public]
+/// #[rbac_core::authenticated]
+/// async fn health() {}
+/// # fn main() {}
+/// ```
+pub use rbac_macros::public;
+
 /// Requires a valid bearer token of an existing, active user.
 ///
 /// ```

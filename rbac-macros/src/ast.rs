@@ -17,6 +17,8 @@ use crate::symbol::OUR_CRATES;
 /// Which attribute is being expanded.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Attribute {
+    /// `#[public]`: no requirement at all, deliberately.
+    Public,
     Authenticated,
     RequiresRole,
     RequiresPermission,
@@ -27,6 +29,7 @@ pub(crate) enum Attribute {
 impl Attribute {
     pub(crate) fn name(self) -> &'static str {
         match self {
+            Self::Public => "public",
             Self::Authenticated => "authenticated",
             Self::RequiresRole => "requires_role",
             Self::RequiresPermission => "requires_permission",
@@ -37,9 +40,19 @@ impl Attribute {
 
     /// Whether `other`, stacked below this one, merges into one guard with
     /// it. `#[authenticated]` is implied by every other attribute, so next
-    /// to one of ours it is redundant, and reported as such.
+    /// to one of ours it is redundant, and reported as such. `#[public]`
+    /// contradicts every other attribute, so it merges with none.
     pub(crate) fn merges_with(self, other: Self) -> bool {
-        self != Self::Authenticated && other != Self::Authenticated
+        let alone = [Self::Authenticated, Self::Public];
+        !alone.contains(&self) && !alone.contains(&other)
+    }
+
+    /// How messages spell it: `#[public]`, `#[requires_role(...)]`.
+    pub(crate) fn spelled(self) -> String {
+        match self {
+            Self::Public | Self::Authenticated => format!("`#[{}]`", self.name()),
+            _ => format!("`#[{}(...)]`", self.name()),
+        }
     }
 
     /// Recognises our attributes by their own paths: the bare name, as
@@ -59,6 +72,7 @@ impl Attribute {
             return None;
         }
         [
+            Self::Public,
             Self::Authenticated,
             Self::RequiresRole,
             Self::RequiresPermission,
@@ -194,7 +208,8 @@ pub(crate) struct Guarded {
     /// those that did not parse are left out (their errors are collected).
     pub(crate) requirements: Vec<Requirement>,
     /// Our attributes stacked here that do not merge with this one (with
-    /// `#[authenticated]`): left on `function`, to expand on their own.
+    /// `#[authenticated]` or `#[public]`): left on `function`, to expand on
+    /// their own.
     pub(crate) unmerged: Vec<(Attribute, Span)>,
     /// Every typed argument of the handler, in order.
     pub(crate) arguments: Vec<Argument>,
@@ -361,6 +376,8 @@ mod tests {
     fn our_attributes_by_their_own_paths() {
         assert_eq!(recognised(syn::parse_quote!(requires_role)), Some("requires_role"));
         assert_eq!(recognised(syn::parse_quote!(requires)), Some("requires"));
+        assert_eq!(recognised(syn::parse_quote!(public)), Some("public"));
+        assert_eq!(recognised(syn::parse_quote!(rbac_core::public)), Some("public"));
         assert_eq!(recognised(syn::parse_quote!(rbac_core::authenticated)), Some("authenticated"));
         assert_eq!(
             recognised(syn::parse_quote!(::rbac_core::requires_scope)),
@@ -381,5 +398,6 @@ mod tests {
         assert_eq!(recognised(syn::parse_quote!(rbac_core::other::requires_role)), None);
         assert_eq!(recognised(syn::parse_quote!(rbac_core::handlers)), None);
         assert_eq!(recognised(syn::parse_quote!(requires_roles)), None);
+        assert_eq!(recognised(syn::parse_quote!(other::public)), None);
     }
 }

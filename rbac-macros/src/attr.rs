@@ -10,7 +10,7 @@ use crate::symbol::{Kind, PERMISSIONS, POLICY_ARGUMENT, ROLES, Word};
 
 /// One attribute's arguments.
 pub(crate) struct Args {
-    /// `None` for `#[authenticated]`.
+    /// `None` for `#[authenticated]` and `#[public]`.
     pub(crate) term: Option<Term>,
     /// `policy = path`, when given.
     pub(crate) policy: Option<syn::Path>,
@@ -27,8 +27,9 @@ enum Leaf {
 
 pub(crate) fn parse(attribute: Attribute, args: TokenStream) -> syn::Result<Args> {
     let leaf = match attribute {
-        Attribute::Authenticated => {
-            return Parser::parse2(parse_no_args, args).map(|()| Args { term: None, policy: None });
+        Attribute::Authenticated | Attribute::Public => {
+            let parse = |input: ParseStream<'_>| parse_no_args(input, attribute);
+            return Parser::parse2(parse, args).map(|()| Args { term: None, policy: None });
         }
         Attribute::RequiresRole => Leaf::Bare(Kind::Role),
         Attribute::RequiresPermission => Leaf::Bare(Kind::Permission),
@@ -38,25 +39,35 @@ pub(crate) fn parse(attribute: Attribute, args: TokenStream) -> syn::Result<Args
     Parser::parse2(|input: ParseStream<'_>| parse_requirement(input, attribute, leaf), args)
 }
 
-fn parse_no_args(input: ParseStream<'_>) -> syn::Result<()> {
+fn parse_no_args(input: ParseStream<'_>, attribute: Attribute) -> syn::Result<()> {
     if input.is_empty() {
         return Ok(());
     }
+    let name = attribute.name();
     if input.peek(LitStr) {
         let role: LitStr = input.parse()?;
-        return Err(syn::Error::new(
-            role.span(),
-            format!(
-                "`#[authenticated]` takes no arguments; to require a role, \
+        let message = match attribute {
+            Attribute::Public => format!(
+                "`#[public]` takes no arguments: a public handler requires nothing; to require \
+                 a role instead, replace it with `#[requires_role({})]`",
+                role.token()
+            ),
+            _ => format!(
+                "`#[{name}]` takes no arguments; to require a role, \
                  write `#[requires_role({})]` instead",
                 role.token()
             ),
-        ));
+        };
+        return Err(syn::Error::new(role.span(), message));
     }
     let unknown: proc_macro2::TokenTree = input.parse()?;
+    let hint = match attribute {
+        Attribute::Public => ": write `#[public]` alone",
+        _ => "",
+    };
     Err(syn::Error::new(
         unknown.span(),
-        format!("unknown argument `{unknown}`: `#[authenticated]` takes no arguments"),
+        format!("unknown argument `{unknown}`: `#[{name}]` takes no arguments{hint}"),
     ))
 }
 

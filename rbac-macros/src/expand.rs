@@ -70,6 +70,9 @@ fn hidden(name: &str) -> syn::Ident {
 }
 
 fn expand(guarded: &Guarded, marker: syn::Ident) -> (TokenStream, Handler) {
+    if guarded.attribute == Attribute::Public {
+        return public(&guarded.function, &marker);
+    }
     let function = &guarded.function;
     let vis = &function.vis;
     let handler = function.sig.ident.to_string();
@@ -144,6 +147,33 @@ fn expand(guarded: &Guarded, marker: syn::Ident) -> (TokenStream, Handler) {
     let mut function = function.clone();
     let guard: FnArg = syn::parse_quote_spanned! {Span::call_site()=> _: #guard_type };
     function.sig.inputs.insert(0, guard);
+    (support, function)
+}
+
+/// `#[public]`: the marker says so as data, and the extractor prepended
+/// checks nothing (it does not even read the `Authorization` header), but it
+/// names the marker, so the handler is known to be open on purpose.
+fn public(function: &Handler, marker: &syn::Ident) -> (TokenStream, Handler) {
+    let vis = &function.vis;
+    let handler = function.sig.ident.to_string();
+    let support = quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis enum #marker {}
+
+        impl ::rbac_core::__private::Annotated for #marker {
+            const REQUIREMENTS: ::rbac_core::HandlerRequirements = ::rbac_core::HandlerRequirements {
+                handler: #handler,
+                policy: ::core::option::Option::None,
+                requires: ::rbac_core::Requires::Public,
+            };
+        }
+    };
+    let mut function = function.clone();
+    let route: FnArg = syn::parse_quote_spanned! {Span::call_site()=>
+        _: ::rbac_core::__private::PublicRoute<#marker>
+    };
+    function.sig.inputs.insert(0, route);
     (support, function)
 }
 

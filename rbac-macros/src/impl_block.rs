@@ -87,7 +87,10 @@ pub(crate) fn handlers(args: TokenStream, item: TokenStream) -> TokenStream {
                 Err(error) => errors.push(error),
             },
             (_, Err(error)) => {
-                // Keep the attribute off the emitted fn: its error is reported.
+                // Keep our attributes off the emitted fn: their errors are
+                // reported, and one left on an associated fn would expand
+                // on its own there, into errors about the expansion.
+                method.attrs.retain(|a| Attribute::from_path(a.path()).is_none());
                 errors.push(error);
             }
         }

@@ -3,7 +3,8 @@
 //! and examples live.
 //!
 //! The attributes keep the handler as it is and prepend one extractor to its
-//! parameters, so the check runs before any other extractor. A hidden marker
+//! parameters, so the check runs before any other extractor (`#[public]`'s
+//! checks nothing: it marks the handler as open on purpose). A hidden marker
 //! type emitted next to the handler carries the requirement, as code and as
 //! data. `policy!` expands to a module with the compiled hierarchy and the
 //! lookups that check role and permission names at compile time.
@@ -21,6 +22,13 @@ mod valid;
 use proc_macro::TokenStream;
 
 use ast::Attribute;
+
+/// Marks a handler as open to anyone, deliberately: no check, no
+/// authentication. See `rbac_core::public`.
+#[proc_macro_attribute]
+pub fn public(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::guard(Attribute::Public, args.into(), item.into()).into()
+}
 
 /// Requires a valid bearer token of an existing, active user.
 /// See `rbac_core::authenticated`.

@@ -115,9 +115,26 @@ fn same_policy(a: Option<&syn::Path>, b: Option<&syn::Path>) -> bool {
     name(a) == name(b)
 }
 
-/// `#[authenticated]` with any other of our attributes is redundant.
+/// `#[authenticated]` with any other of our attributes is redundant;
+/// `#[public]` with any other contradicts it. Either way the error points at
+/// the attribute to remove: `this` is the one being expanded (the call site),
+/// `other` is stacked below it, at `other_span`.
 fn conflict(this: Attribute, other: Attribute, other_span: Span) -> syn::Error {
+    let public_with = |guard: Attribute| {
+        format!(
+            "remove `#[public]`: {} on this handler requires an authenticated user, so the \
+             handler is not public; to make it public, remove {} instead",
+            guard.spelled(),
+            guard.spelled()
+        )
+    };
     match (this, other) {
+        (Attribute::Public, Attribute::Public) => {
+            syn::Error::new(other_span, "duplicate `#[public]`: remove one")
+        }
+        // `#[public]` is the attribute being expanded: point at it.
+        (Attribute::Public, guard) => syn::Error::new(Span::call_site(), public_with(guard)),
+        (guard, Attribute::Public) => syn::Error::new(other_span, public_with(guard)),
         (Attribute::Authenticated, Attribute::Authenticated) => {
             syn::Error::new(other_span, "duplicate `#[authenticated]`: remove one")
         }

@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use rbac_core::{
     Auth, CurrentUser, JwtSecret, MemoryUserStore, PasswordHasher, StoreError, Tokens, User,
-    UserRecord, UserStore, authenticated, requires, requires_role,
+    UserRecord, UserStore, authenticated, public, requires, requires_role,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -130,6 +130,14 @@ impl Posts {
     }
 }
 
+/// Open to anyone. A public route does not authenticate at all: it never
+/// reads the `Authorization` header, so a garbage token is ignored rather
+/// than refused (unlike `Option<CurrentUser>`, which refuses a bad one).
+#[public]
+async fn status(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"status": state.greeting}))
+}
+
 async fn optional(user: Option<CurrentUser>) -> String {
     user.map_or_else(|| "anonymous".to_owned(), |user| user.username.clone())
 }
@@ -161,6 +169,7 @@ fn fixture() -> Fixture {
         .route("/twice", get(twice))
         .route("/review", get(review))
         .route("/optional", get(optional))
+        .route("/status", get(status))
         .route("/profiles/{name}", post(edit_profile))
         .route("/stats", get(Posts::stats))
         .route("/drafts/{name}", get(Posts::drafts_of))
@@ -302,6 +311,21 @@ async fn optional_user_is_none_without_credentials_but_never_for_bad_ones() {
 }
 
 #[tokio::test]
+async fn a_public_handler_answers_anyone_and_ignores_any_token() {
+    let fixture = fixture();
+    let anonymous = Request::get("/status").body(Body::empty()).expect("request");
+    let reply = send(&fixture.router, anonymous).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json, json!({"status": "hello"}));
+    let garbage = send(&fixture.router, get_as("/status", "forged.token.here")).await;
+    assert_eq!(garbage.status, StatusCode::OK, "a public route must not authenticate at all");
+    assert_eq!(garbage.json, json!({"status": "hello"}));
+    let valid = send(&fixture.router, get_as("/status", &token(&fixture, "val"))).await;
+    assert_eq!(valid.status, StatusCode::OK);
+    assert_eq!(fixture.lookups.load(Ordering::SeqCst), 0, "no user is ever loaded");
+}
+
+#[tokio::test]
 async fn ownership_checks_run_before_the_body_is_read() {
     let fixture = fixture();
     let read = Arc::new(AtomicBool::new(false));
@@ -362,6 +386,8 @@ fn handlers_expose_their_requirements() {
         r#"edit_profile: any(role("reviewer"), owner(name)) (policy crate::policy)"#
     );
     assert_eq!(requirements_of!(create).to_string(), "create: authenticated");
+    assert_eq!(requirements_of!(status).requires, Requires::Public);
+    assert_eq!(requirements_of!(status).to_string(), "status: public");
 }
 
 /// A user verified by one `Auth` is not reused by a guard configured with

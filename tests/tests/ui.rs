@@ -7,6 +7,7 @@ const GROUPS: [&str; 8] = [
     "attributes",
     "authenticated",
     "policy",
+    "public",
     "requires",
     "requires_permission",
     "requires_role",

@@ -1,0 +1,7 @@
+use rbac_core::{authenticated, public};
+
+#[authenticated]
+#[public]
+async fn health() {}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use rbac_core::public;
+
+#[public]
+#[public]
+async fn health() {}
+
+fn main() {}

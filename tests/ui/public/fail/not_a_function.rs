@@ -1,0 +1,6 @@
+use rbac_core::public;
+
+#[public]
+struct Health;
+
+fn main() {}

@@ -1,0 +1,7 @@
+use rbac_core::{authenticated, public};
+
+#[public]
+#[authenticated]
+async fn health() {}
+
+fn main() {}

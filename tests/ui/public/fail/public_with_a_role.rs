@@ -1,0 +1,6 @@
+use rbac_core::public;
+
+#[public("admin")]
+async fn health() {}
+
+fn main() {}

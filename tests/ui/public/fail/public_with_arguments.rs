@@ -1,0 +1,6 @@
+use rbac_core::public;
+
+#[public(strict)]
+async fn health() {}
+
+fn main() {}
