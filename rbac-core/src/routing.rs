@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use rbac_core::routing::{SecureRouter, get};
-//! use rbac_core::{Auth, CurrentUser, authenticated, requires_role};
+//! use rbac_core::{Auth, CurrentUser, authenticated, public, requires_role};
 //!
 //! rbac_core::policy! { mod policy { role "admin"; } }
 //!
@@ -30,10 +30,18 @@
 //!     "stats"
 //! }
 //!
+//! #[public]
+//! async fn health() -> &'static str {
+//!     "ok"
+//! }
+//!
 //! fn main() {
-//!     let app: SecureRouter<Auth> =
-//!         SecureRouter::new().route("/users/me", get(me)).route("/stats", get(stats));
-//!     assert_eq!(app.routes().len(), 2);
+//!     let app: SecureRouter<Auth> = SecureRouter::new()
+//!         .route("/users/me", get(me))
+//!         .route("/stats", get(stats))
+//!         .route("/health", get(health));
+//!     assert_eq!(app.routes().len(), 3);
+//!     print!("{}", app.routes());
 //!     let _router: axum::Router<Auth> = app.into_axum();
 //! }
 //! ```

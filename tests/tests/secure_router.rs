@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use rbac_core::routing::{Access, SecureRouter, get, post};
 use rbac_core::{
     Auth, CurrentUser, JwtSecret, MemoryUserStore, PasswordHasher, Requires, Role, Tokens, User,
-    UserRecord, authenticated, requires, requires_role,
+    UserRecord, authenticated, public, requires, requires_role,
 };
 use tests::{TEST_SECRET, get as get_request, send};
 
@@ -20,6 +20,11 @@ rbac_core::policy! {
 #[authenticated]
 async fn me(user: CurrentUser) -> String {
     user.username.clone()
+}
+
+#[public]
+async fn health() -> &'static str {
+    "ok"
 }
 
 #[requires_role("admin")]
@@ -38,7 +43,7 @@ fn app() -> (SecureRouter<Auth>, Tokens) {
     let router = SecureRouter::new()
         .route("/users/me", get(me).post(me))
         .nest("/api", api)
-        .merge(SecureRouter::new().route("/", post(stats)))
+        .merge(SecureRouter::new().route("/", post(stats)).route("/health", get(health)))
         .route_without_access_check("/raw", axum::routing::get(|| async { "raw" }));
     (router, tokens)
 }
@@ -70,6 +75,9 @@ async fn guarded_routes_answer_as_on_an_axum_router() {
     assert_eq!(send(&app, stats("ada")).await.status, StatusCode::OK);
     let profile = get_request("/api/users/val", Some(&token("val")));
     assert_eq!(send(&app, profile).await.status, StatusCode::OK);
+    // Open on purpose: no credentials needed, and a forged token is not read.
+    assert_eq!(send(&app, get_request("/health", None)).await.status, StatusCode::OK);
+    assert_eq!(send(&app, get_request("/health", Some("forged"))).await.status, StatusCode::OK);
     // The escape hatch is as open as it says.
     assert_eq!(send(&app, get_request("/raw", None)).await.status, StatusCode::OK);
 }
@@ -96,6 +104,7 @@ fn the_table_records_every_route_with_joined_paths() {
                 r#"any(role("admin"), owner(name))"#.to_owned()
             ),
             ("POST", "/", Some("stats"), r#"role("admin")"#.to_owned()),
+            ("GET", "/health", Some("health"), "public".to_owned()),
             ("*", "/raw", None, "unchecked (route_without_access_check)".to_owned()),
         ]
     );
@@ -116,5 +125,9 @@ fn the_table_records_every_route_with_joined_paths() {
     let json = table.to_json();
     assert_eq!(json[2]["path"], "/api/stats");
     assert_eq!(json[2]["requires"], r#"role("admin")"#);
-    assert_eq!(json[5]["handler"], serde_json::Value::Null);
+    assert_eq!(json[6]["handler"], serde_json::Value::Null);
+    assert_eq!(
+        table.get("GET", "/health").map(|r| r.access),
+        Some(Access::Requires(Requires::Public))
+    );
 }

@@ -3,7 +3,7 @@
 //! macro they exercise: `ui/<group>/fail/*.rs` and `ui/<group>/pass/*.rs`.
 
 /// One directory per macro; `attributes` holds the cases that combine them.
-const GROUPS: [&str; 8] = [
+const GROUPS: [&str; 9] = [
     "attributes",
     "authenticated",
     "policy",
