@@ -161,11 +161,23 @@ struct ErrorBody {
     detail: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_description: Option<&'static str>,
 }
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { detail: self.detail(), error: self.oauth_error() };
+        self.render(self.oauth_error())
+    }
+}
+
+impl AuthError {
+    /// The response, with `code` as the OAuth 2.0 `error` (RFC 6749 §5.2):
+    /// then `error_description` repeats `detail`, and the answer is never
+    /// cached.
+    pub(crate) fn render(self, code: Option<&'static str>) -> Response {
+        let detail = self.detail();
+        let body = ErrorBody { detail, error: code, error_description: code.map(|_| detail) };
         let mut response = (self.status(), axum::Json(body)).into_response();
         let headers = response.headers_mut();
         if let Some(challenge) = self.www_authenticate() {
@@ -177,8 +189,9 @@ impl IntoResponse for AuthError {
         if let Self::Throttled(seconds) = self {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if self.oauth_error().is_some() {
+        if code.is_some() {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         }
         response
     }

@@ -156,34 +156,13 @@ impl TokenEndpointError {
     }
 }
 
-#[derive(Serialize)]
-struct TokenErrorBody {
-    detail: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error_description: Option<&'static str>,
-}
-
 impl IntoResponse for TokenEndpointError {
     fn into_response(self) -> Response {
-        let strict_credentials =
-            self.style == TokenErrorStyle::Rfc6749 && self.error == AuthError::IncorrectCredentials;
-        let Some(code) = self.code() else {
-            // Throttling, overload, body size: no OAuth code; the plain answer.
-            return self.error.into_response();
-        };
-        let mut response = self.error.into_response();
-        let detail = self.error.detail();
-        let body = TokenErrorBody { detail, error: Some(code), error_description: Some(detail) };
-        *response.body_mut() = axum::Json(body).into_response().into_body();
-        if strict_credentials {
+        let mut response = self.error.render(self.code());
+        if self.style == TokenErrorStyle::Rfc6749 && self.error == AuthError::IncorrectCredentials {
             *response.status_mut() = StatusCode::BAD_REQUEST;
             response.headers_mut().remove(header::WWW_AUTHENTICATE);
         }
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         response
     }
 }

@@ -162,8 +162,8 @@ impl Auth {
     /// Logs out the session of this access token: the token itself, the
     /// other access tokens and the refresh tokens of its session.
     pub async fn logout(&self, access_token: &str) -> Result<(), AuthError> {
-        let claims = self.verify_access(access_token).await?;
         let sessions = &self.issuing()?.sessions;
+        let claims = self.verify_access(access_token).await?;
         match &claims.sid {
             // Revoking the session refuses this token too: no denial needed.
             Some(session) => {
