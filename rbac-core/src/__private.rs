@@ -168,7 +168,7 @@ where
 
 impl<M> std::fmt::Debug for PublicRoute<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PublicRoute<{}>", std::any::type_name::<M>())
+        f.debug_tuple("PublicRoute").field(&std::any::type_name::<M>()).finish()
     }
 }
 
