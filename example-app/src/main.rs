@@ -17,6 +17,10 @@ async fn main() -> ExitCode {
     let mut cli = Cli::parse();
     init_tracing(cli.log_format);
     if let Some(command) = cli.command.take() {
+        let command = match command {
+            users_cli::Command::Routes(args) => return example_app::routes_cli::run(&args),
+            users_cli::Command::Users(command) => command,
+        };
         return match Database::open(&cli.database_url, cli.store_options()).await {
             Ok(database) => users_cli::run(command, &database, &PasswordHasher::default()).await,
             Err(error) => {
