@@ -15,10 +15,15 @@ const GROUPS: [&str; 9] = [
     "routing",
 ];
 
+/// `UI_GROUP=routing cargo test -p tests --test ui` runs one group, while
+/// iterating on it; CI runs them all.
 #[test]
 fn ui() {
+    let only = std::env::var("UI_GROUP").ok();
     let cases = trybuild::TestCases::new();
-    for group in GROUPS {
+    for group in
+        GROUPS.into_iter().filter(|group| only.as_deref().is_none_or(|only| only == *group))
+    {
         cases.compile_fail(format!("ui/{group}/fail/*.rs"));
         cases.pass(format!("ui/{group}/pass/*.rs"));
     }
