@@ -26,10 +26,10 @@
 
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
 use axum::{Json, Router};
+use rbac_core::routing::{SecureRouter, delete, get};
 use rbac_core::{
-    Auth, CurrentUser, authenticated, requires_permission, requires_role, requires_scope,
+    Auth, CurrentUser, authenticated, public, requires_permission, requires_role, requires_scope,
 };
 use serde::Serialize;
 
@@ -46,13 +46,24 @@ rbac_core::policy! {
 
 /// The service's router over `auth` (a [`Auth::resource_server`]).
 pub fn app(auth: Auth) -> Router {
-    Router::new()
+    secure_routes(auth).into_axum()
+}
+
+/// [`app`] on the secured router, with its route table.
+pub fn secure_routes(auth: Auth) -> SecureRouter {
+    SecureRouter::new()
         .route("/whoami", get(whoami))
         .route("/reports", get(list_reports).post(create_report))
         .route("/reports/{id}", delete(delete_report))
         .route("/items", get(items))
-        .route("/health", get(|| async { "ok" }))
+        .route("/health", get(health))
         .with_state(auth)
+}
+
+/// Liveness probe; public.
+#[public]
+async fn health() -> &'static str {
+    "ok"
 }
 
 /// Who the token says the caller is.

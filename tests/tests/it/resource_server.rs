@@ -233,3 +233,11 @@ async fn fractional_numeric_dates_from_other_jose_libraries_are_accepted() {
     assert_eq!(reply.status, 200, "{:?}", reply.json);
     assert_eq!(reply.json["username"], "janedoe");
 }
+
+#[tokio::test]
+async fn every_guarded_route_of_the_resource_server_refuses_an_anonymous_request() {
+    let verifier = Tokens::verifier([test_key("ed25519-a.pem").verification_key()]);
+    let routes = example_resource::secure_routes(Auth::resource_server(verifier));
+    assert_eq!(routes.routes().len(), 6);
+    rbac_core::testing::assert_anonymous_denied(&routes).await;
+}
