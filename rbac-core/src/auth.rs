@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, OriginalUri};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
+use crate::browser::CookieTransport;
 use crate::error::AuthError;
 use crate::oauth2::TokenErrorStyle;
 use crate::password::PasswordHasher;
@@ -73,6 +74,7 @@ struct Inner {
     tokens: Tokens,
     responder: Option<RejectionResponder>,
     trusted_proxies: Arc<[IpAddr]>,
+    cookies: Option<CookieTransport>,
     mode: Mode,
 }
 
@@ -135,7 +137,13 @@ impl Auth {
     }
 
     fn with_mode(tokens: Tokens, mode: Mode) -> Self {
-        Self(Arc::new(Inner { tokens, responder: None, trusted_proxies: Arc::from([]), mode }))
+        Self(Arc::new(Inner {
+            tokens,
+            responder: None,
+            trusted_proxies: Arc::from([]),
+            cookies: None,
+            mode,
+        }))
     }
 
     /// A resource server: it verifies tokens another service issued (with
@@ -286,6 +294,21 @@ impl Auth {
     pub fn with_trusted_proxies(self, proxies: impl IntoIterator<Item = IpAddr>) -> Self {
         let proxies: Arc<[IpAddr]> = proxies.into_iter().map(|ip| ip.to_canonical()).collect();
         self.with_inner(|inner| inner.trusted_proxies = proxies)
+    }
+
+    /// Browsers may hold their session in cookies ([`crate::browser`]):
+    /// guards and extractors then read the bearer header first and the
+    /// access cookie next, and check cookie-authenticated requests against
+    /// CSRF. Route [`crate::browser::session_routes`] for the login,
+    /// refresh and logout endpoints that set the cookies.
+    #[must_use]
+    pub fn with_cookies(self, cookies: CookieTransport) -> Self {
+        self.with_inner(|inner| inner.cookies = Some(cookies))
+    }
+
+    /// The cookie settings, when browsers may use cookies.
+    pub(crate) fn cookies(&self) -> Option<&CookieTransport> {
+        self.0.cookies.as_ref()
     }
 
     /// The client's address: the socket peer (from axum's `ConnectInfo`), or,

@@ -24,6 +24,7 @@ use serde::Serialize;
 /// | `InactiveUser` | 400 | |
 /// | `Forbidden` | 403 | `Bearer error="insufficient_scope"` |
 /// | `InsufficientScope(s)` | 403 | `Bearer error="insufficient_scope", scope="s"` |
+/// | `CrossSiteRequest` | 403 | |
 /// | `UnsupportedGrantType`, `InvalidGrant`, `InvalidScope` | 400 | |
 /// | `InvalidRequest` | 400 | |
 /// | `PayloadTooLarge` | 413 | |
@@ -73,6 +74,10 @@ pub enum AuthError {
     Overloaded,
     /// Too many failed logins for this account or client; retry after this many seconds.
     Throttled(u64),
+    /// A cookie-authenticated request failed a CSRF check (cross-site
+    /// `Sec-Fetch-Site`, an `Origin` not allowed, or no valid CSRF token);
+    /// the message says which.
+    CrossSiteRequest(&'static str),
 }
 
 impl AuthError {
@@ -87,7 +92,9 @@ impl AuthError {
             | Self::InvalidGrant
             | Self::InvalidScope
             | Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Forbidden | Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::InsufficientScope(_) | Self::CrossSiteRequest(_) => {
+                StatusCode::FORBIDDEN
+            }
             Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable | Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
@@ -107,7 +114,7 @@ impl AuthError {
             }
             Self::InvalidGrant => "Invalid refresh token",
             Self::InvalidScope => "Invalid scope",
-            Self::InvalidRequest(hint) => hint,
+            Self::InvalidRequest(hint) | Self::CrossSiteRequest(hint) => hint,
             Self::PayloadTooLarge => "Request body too large",
             Self::Unavailable => "Service temporarily unavailable",
             Self::Overloaded => "Too many logins in progress; retry shortly",

@@ -9,6 +9,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use crate::auth::Auth;
+use crate::browser::Transport;
 use crate::error::AuthError;
 use crate::rejection::AuthRejection;
 use crate::token::Claims;
@@ -55,7 +56,7 @@ where
 }
 
 /// `Option<CurrentUser>`: `None` when the request carries no `Authorization`
-/// header at all; a present but bad credential is still rejected, so a
+/// header at all (nor, with cookies on, an access cookie); a present but bad credential is still rejected, so a
 /// forged token never silently degrades to anonymous.
 impl<S> OptionalFromRequestParts<S> for CurrentUser
 where
@@ -68,10 +69,10 @@ where
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, AuthRejection> {
-        if !parts.headers.contains_key(AUTHORIZATION) {
+        let auth = Auth::from_ref(state);
+        if !crate::browser::has_credential(&parts.headers, auth.cookies()) {
             return Ok(None);
         }
-        let auth = Auth::from_ref(state);
         match current_user(parts, &auth).await {
             Ok(user) => Ok(Some(CurrentUser(user))),
             Err(error) => Err(auth.reject(error, parts)),
@@ -123,8 +124,11 @@ pub(crate) async fn current_principal(
     {
         return Ok((Arc::clone(&cached.user), Arc::clone(&cached.claims)));
     }
-    let token = bearer_token(&parts.headers)?;
+    let (token, transport) = crate::browser::access_token(&parts.headers, auth.cookies())?;
     let (user, claims) = auth.authenticate_with_claims(token).await?;
+    if let (Transport::Cookie, Some(cookies)) = (transport, auth.cookies()) {
+        crate::browser::check_cookie_request(cookies, &parts.method, &parts.headers, &claims)?;
+    }
     let (user, claims) = (Arc::new(user), Arc::new(claims));
     let (cached_user, cached_claims) = (Arc::clone(&user), Arc::clone(&claims));
     parts.extensions.insert(Authenticated {

@@ -71,6 +71,7 @@ extern crate self as rbac_core;
 
 mod auth;
 mod boxed;
+pub mod browser;
 mod error;
 mod extract;
 pub mod oauth2;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::AuthError;
-use crate::extract::{ClientIp, bearer_token};
+use crate::extract::ClientIp;
 use crate::rejection::AuthRejection;
 use crate::routing::{SecureMethodRouter, get, post};
 use crate::token::IssuedToken;
@@ -254,7 +254,8 @@ pub async fn revoke_token(
 /// siblings and its refresh tokens). 204 on success.
 #[rbac_macros::authenticated]
 pub async fn logout(State(auth): State<Auth>, request: Parts) -> Result<StatusCode, AuthRejection> {
-    let token = bearer_token(&request.headers).map_err(|error| auth.reject(error, &request))?;
+    let (token, _) = crate::browser::access_token(&request.headers, auth.cookies())
+        .map_err(|error| auth.reject(error, &request))?;
     auth.logout(token).await.map_err(|error| auth.reject(error, &request))?;
     Ok(StatusCode::NO_CONTENT)
 }
