@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use rbac_core::browser::CookieTransport;
 use rbac_core::{JwtSecret, WeakSecret};
 
 /// `example-app`: flags, each with an environment variable.
@@ -126,6 +127,19 @@ pub struct Cli {
     #[arg(long, env = "USER_CACHE_TTL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub user_cache_ttl_ms: u64,
 
+    /// Origins (`https://app.example.com`) whose pages may use browser
+    /// sessions (cookies, `/session`); repeat or comma-separate. In
+    /// development the server's own `http://` address is allowed, over
+    /// plain HTTP; in production cookies are off unless this is set.
+    #[arg(long = "browser-origin", env = "BROWSER_ORIGINS", value_delimiter = ',')]
+    pub browser_origins: Vec<String>,
+
+    /// The 32-byte key that signs CSRF tokens, from a file only its owner
+    /// can read; instances behind one load balancer must share it. Random
+    /// per process when unset.
+    #[arg(long, env = "CSRF_KEY_FILE")]
+    pub csrf_key_file: Option<std::path::PathBuf>,
+
     /// Manage users instead of serving (`example-app users --help`).
     #[command(subcommand)]
     pub command: Option<crate::users_cli::Command>,
@@ -150,6 +164,33 @@ pub enum AppEnv {
 }
 
 impl Cli {
+    /// The browser-session settings, or `None` when browsers get none
+    /// (production without `--browser-origin`).
+    pub fn cookie_transport(&self) -> Result<Option<CookieTransport>, ConfigError> {
+        let development = self.mode() == AppEnv::Development;
+        let mut origins = self.browser_origins.clone();
+        if development {
+            let port = self.bind.port();
+            origins.extend([format!("http://{}", self.bind), format!("http://localhost:{port}")]);
+        }
+        if origins.is_empty() {
+            return Ok(None);
+        }
+        let mut cookies = CookieTransport::new(origins);
+        if development {
+            cookies = cookies.insecure_http_for_development();
+        }
+        if let Some(path) = &self.csrf_key_file {
+            let bytes = read_secret_file(path)?;
+            let key: [u8; 32] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| ConfigError::CsrfKeyLength(path.to_owned()))?;
+            cookies = cookies.with_csrf_key(key);
+        }
+        Ok(Some(cookies))
+    }
+
     /// Production if either `--production` or `APP_ENV=production` says so.
     pub fn mode(&self) -> AppEnv {
         if self.production { AppEnv::Production } else { self.app_env }
@@ -203,6 +244,8 @@ pub enum ConfigError {
     SecretFile(std::path::PathBuf, String),
     /// The secret file is readable by every user on the machine.
     WorldReadable(std::path::PathBuf),
+    /// `CSRF_KEY_FILE` does not hold exactly 32 bytes.
+    CsrfKeyLength(std::path::PathBuf),
 }
 
 impl fmt::Display for ConfigError {
@@ -217,12 +260,17 @@ impl fmt::Display for ConfigError {
             ),
             Self::BadKey(source, error) => write!(f, "{source}: {error}"),
             Self::SecretFile(path, error) => {
-                write!(f, "cannot read JWT_SECRET_FILE {}: {error}", path.display())
+                write!(f, "cannot read the secret file {}: {error}", path.display())
             }
             Self::WorldReadable(path) => write!(
                 f,
-                "JWT_SECRET_FILE {} is readable by every user; run `chmod 600 {}` (or 640 for a group)",
+                "the secret file {} is readable by every user; run `chmod 600 {}` (or 640 for a group)",
                 path.display(),
+                path.display()
+            ),
+            Self::CsrfKeyLength(path) => write!(
+                f,
+                "CSRF_KEY_FILE {} must hold exactly 32 bytes (`head -c 32 /dev/urandom > FILE`)",
                 path.display()
             ),
         }

@@ -10,11 +10,13 @@ mod admin;
 pub mod baseline;
 pub mod config;
 pub mod db;
+mod feed;
 pub mod posts;
 mod refusals;
 mod routes;
 pub mod routes_cli;
 pub mod server;
+mod ui;
 pub mod users_cli;
 pub mod validate;
 

@@ -92,6 +92,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         None => auth,
     };
+    let auth = match cli.cookie_transport()? {
+        Some(cookies) => auth.with_cookies(cookies),
+        None => auth,
+    };
     let hasher = auth.password_hasher().ok_or("this app issues tokens, so it has a hasher")?;
     if mode == AppEnv::Production {
         let demo = demo_passwords_in_use(&users, hasher).await?;

@@ -11,6 +11,7 @@ use rbac_core::routing::{SecureRouter, delete, get};
 use rbac_core::{CurrentUser, User, requires, requires_permission, requires_role};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tokio::sync::broadcast;
 
 use crate::AppState;
 
@@ -27,9 +28,17 @@ pub struct Post {
     pub author: String,
 }
 
-/// The posts, in memory, shared by clones.
-#[derive(Clone, Debug, Default)]
-pub struct Posts(Arc<RwLock<Shelf>>);
+/// The posts, in memory, shared by clones; new posts are also announced to
+/// [`Posts::subscribe`]rs (the live feed).
+#[derive(Clone, Debug)]
+pub struct Posts(Arc<RwLock<Shelf>>, broadcast::Sender<Post>);
+
+impl Default for Posts {
+    fn default() -> Self {
+        // A slow feed reader misses posts beyond this many, not memory.
+        Self(Arc::default(), broadcast::channel(64).0)
+    }
+}
 
 #[derive(Debug, Default)]
 struct Shelf {
@@ -49,7 +58,14 @@ impl Posts {
         shelf.next_id += 1;
         let post = Post { id: shelf.next_id, title, body, author };
         shelf.posts.insert(post.id, post.clone());
+        // Nobody listening is fine.
+        let _ = self.1.send(post.clone());
         post
+    }
+
+    /// New posts, as they are created.
+    pub fn subscribe(&self) -> broadcast::Receiver<Post> {
+        self.1.subscribe()
     }
 
     /// The author of post `id`, if it exists.
@@ -68,6 +84,7 @@ pub(crate) fn router() -> SecureRouter<AppState> {
     SecureRouter::new()
         .route("/posts", get(list_posts).post(create_post))
         .route("/posts/{id}", delete(delete_post))
+        .route("/posts/feed", get(crate::feed::feed))
 }
 
 /// Every post; viewers and up.

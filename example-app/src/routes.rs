@@ -29,6 +29,8 @@ pub(crate) fn router() -> SecureRouter<AppState> {
         .route("/users/me/items", get(read_own_items))
         .route("/users/{username}", get(read_user).patch(update_profile))
         .route("/health", get(health))
+        .merge(rbac_core::browser::session_routes())
+        .merge(crate::ui::router())
         .merge(crate::admin::router())
         .merge(crate::posts::router())
 }

@@ -10,6 +10,7 @@
 
 mod access_matrix;
 mod admin_users;
+mod browser_sessions;
 mod deleted_users;
 mod denylist_growth;
 mod example_app;
