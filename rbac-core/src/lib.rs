@@ -67,6 +67,8 @@ mod boxed;
 mod error;
 mod extract;
 pub mod oauth2;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod password;
 mod policy;
 mod random;
