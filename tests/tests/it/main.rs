@@ -18,6 +18,7 @@ mod hostile;
 mod key_config;
 mod limits;
 mod oauth_clients;
+mod openapi;
 mod redaction;
 mod redis_throttle;
 mod refresh_retry;
