@@ -63,6 +63,7 @@ use utoipa::openapi::{Components, Info, OpenApi, OpenApiBuilder, Paths, Required
 use crate::policy::{AccessPolicy, PolicyDescription, Requires};
 use crate::routing::{Access, RouteEntry, RouteTable};
 
+pub mod endpoints;
 mod requirement;
 mod responses;
 #[cfg(test)]
@@ -188,7 +189,7 @@ impl OpenApiSecurity {
         }
         let components = api.components.get_or_insert_with(Components::new);
         components.security_schemes.insert(self.scheme.clone(), self.security_scheme().into());
-        components.schemas.insert(ERROR_SCHEMA.to_owned(), error_schema().into());
+        components.schemas.insert(ERROR_SCHEMA.to_owned(), error_schema());
         Ok(())
     }
 

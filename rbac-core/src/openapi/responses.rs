@@ -2,7 +2,7 @@
 //! error shape, with the details and challenges [`AuthError`] sends.
 
 use utoipa::openapi::response::{Response, ResponseBuilder, Responses};
-use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{Object, Schema, Type};
 use utoipa::openapi::{Content, Header, Ref, RefOr};
 
 use crate::error::AuthError;
@@ -10,20 +10,11 @@ use crate::error::AuthError;
 /// The name of the error body's schema in `components.schemas`.
 pub const ERROR_SCHEMA: &str = "ErrorDetail";
 
-/// FastAPI's error body, `{"detail": "..."}`, which every refusal of a guard
-/// sends ([`AuthError`]).
-pub fn error_schema() -> Schema {
-    ObjectBuilder::new()
-        .description(Some("An error, in FastAPI's shape."))
-        .property(
-            "detail",
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .description(Some("What went wrong, in a fixed message.")),
-        )
-        .required("detail")
-        .build()
-        .into()
+/// FastAPI's error body, `{"detail": "..."}` (plus `error` and
+/// `error_description` at `/token`), derived from the type every
+/// [`AuthError`] response serializes.
+pub fn error_schema() -> RefOr<Schema> {
+    <crate::error::ErrorBody as utoipa::PartialSchema>::schema()
 }
 
 /// Adds 401, 403 (when `can_forbid`) and 400 `Inactive user`. 401 and 403

@@ -155,3 +155,23 @@ fn refusals_follow_the_rule() {
     );
     assert!(guarded["403"]["headers"]["WWW-Authenticate"].is_object());
 }
+
+#[test]
+fn the_error_schema_is_the_body_auth_errors_send() {
+    let schema = serde_json::to_value(error_schema()).expect("serializes");
+    assert_eq!(schema["required"], json!(["detail"]));
+    let properties = schema["properties"].as_object().expect("properties");
+    assert_eq!(properties.keys().collect::<Vec<_>>(), ["detail", "error", "error_description"]);
+}
+
+#[test]
+fn the_token_operation_takes_the_token_form() {
+    let operation = serde_json::to_value(endpoints::token()).expect("serializes");
+    let form = &operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"];
+    for field in ["grant_type", "username", "password", "refresh_token", "scope"] {
+        assert!(form["properties"][field].is_object(), "{field} missing: {form}");
+    }
+    assert_eq!(form["properties"]["password"]["format"], "password");
+    let body = &operation["responses"]["200"]["content"]["application/json"]["schema"];
+    assert_eq!(body["required"], json!(["access_token", "token_type", "expires_in"]));
+}
