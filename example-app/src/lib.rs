@@ -10,6 +10,7 @@ mod admin;
 pub mod baseline;
 pub mod config;
 pub mod db;
+pub mod docs;
 pub mod posts;
 mod refusals;
 mod routes;
