@@ -65,7 +65,7 @@ pub(crate) fn router() -> SecureRouter<AppState> {
 
 /// The handlers' own documentation: paths, bodies and app responses.
 /// Security is not written here: [`spec`] adds it from the route table.
-#[derive(utoipa::OpenApi)]
+#[derive(Debug, utoipa::OpenApi)]
 #[openapi(
     info(
         title = "example-app",
@@ -179,7 +179,6 @@ static SWAGGER_CONFIG: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> = LazyL
             .persist_authorization(false)
             // No badge fetched from an outside validator: the page stays offline.
             .validator_url("none")
-            .try_it_out_enabled(true)
             .display_request_duration(true),
     )
 });

@@ -80,9 +80,32 @@ async fn open_browser(driver: &Driver, profile: &std::path::Path) -> Client {
         .expect("a Chromium session")
 }
 
+/// Where the screenshots go: under the target directory, kept after the run.
+fn artifact(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
+/// Waits for `css`; on timeout, saves the page (screenshot and HTML) and fails.
+async fn element(browser: &Client, css: &str) -> fantoccini::elements::Element {
+    match browser.wait().at_most(STEP).for_element(Locator::Css(css)).await {
+        Ok(element) => element,
+        Err(error) => {
+            if let Ok(png) = browser.screenshot().await {
+                let _ = std::fs::write(artifact("docs-failure.png"), png);
+            }
+            if let Ok(html) = browser.source().await {
+                let _ = std::fs::write(artifact("docs-failure.html"), html);
+            }
+            panic!(
+                "no `{css}` ({error}); the page is in {}",
+                artifact("docs-failure.png").display()
+            );
+        }
+    }
+}
+
 async fn click(browser: &Client, css: &str) {
-    let element = browser.wait().at_most(STEP).for_element(Locator::Css(css)).await;
-    element.unwrap_or_else(|error| panic!("no `{css}`: {error}")).click().await.expect("click");
+    element(browser, css).await.click().await.expect("click");
 }
 
 /// Expands `GET path`, presses "Try it out" and "Execute"; the status and
@@ -93,10 +116,9 @@ async fn try_it_out(browser: &Client, path: &str) -> (String, String) {
     click(browser, &format!("{block} .try-out__btn")).await;
     click(browser, &format!("{block} .execute")).await;
     let status_css = format!("{block} .live-responses-table .response .response-col_status");
-    let status = browser.wait().at_most(STEP).for_element(Locator::Css(&status_css)).await;
-    let status = status.expect("a live response").text().await.expect("status text");
+    let status = element(browser, &status_css).await.text().await.expect("status text");
     let body_css = format!("{block} .live-responses-table .response-col_description pre");
-    let body = browser.find(Locator::Css(&body_css)).await.expect("a response body");
+    let body = element(browser, &body_css).await;
     (status.trim().to_owned(), body.text().await.expect("body text"))
 }
 
@@ -111,18 +133,13 @@ async fn authorize_runs_the_password_flow_and_try_it_out_sends_the_token() {
 
     browser.goto(&format!("http://{}/docs", server.address)).await.expect("open /docs");
     click(&browser, ".auth-wrapper .btn.authorize").await;
-    let username = browser.wait().at_most(STEP).for_element(Locator::Id("oauth_username")).await;
-    username.expect("the password-flow form").send_keys("johndoe").await.expect("type");
-    let password = browser.find(Locator::Id("oauth_password")).await.expect("password field");
-    password.send_keys("secret").await.expect("type");
+    element(&browser, "#oauth_username").await.send_keys("johndoe").await.expect("type");
+    element(&browser, "#oauth_password").await.send_keys("secret").await.expect("type");
     click(&browser, ".auth-btn-wrapper .btn.modal-btn.auth.authorize").await;
     // Swagger UI swaps Authorize for Logout once /token answered 200.
-    let logout = browser
-        .wait()
-        .at_most(STEP)
-        .for_element(Locator::Css(".auth-btn-wrapper .btn.modal-btn.auth:not(.authorize)"))
-        .await;
-    assert_eq!(logout.expect("authorized").text().await.expect("text").trim(), "Logout");
+    let logout = ".auth-btn-wrapper button[aria-label='Remove authorization']";
+    let logout = element(&browser, logout).await.text().await.expect("text");
+    assert_eq!(logout.trim(), "Logout");
     click(&browser, ".btn-done").await;
 
     let (status, body) = try_it_out(&browser, "/users/me").await;
@@ -134,9 +151,8 @@ async fn authorize_runs_the_password_flow_and_try_it_out_sends_the_token() {
     assert!(body.contains("Not enough permissions"), "{body}");
 
     let screenshot = browser.screenshot().await.expect("screenshot");
-    let artifact = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("docs-authorized.png");
-    std::fs::write(&artifact, screenshot).expect("save the screenshot");
-    eprintln!("screenshot: {}", artifact.display());
+    std::fs::write(artifact("docs-authorized.png"), screenshot).expect("save the screenshot");
+    eprintln!("screenshot: {}", artifact("docs-authorized.png").display());
 
     browser.close().await.expect("close the browser");
     drop(driver);
