@@ -3,11 +3,11 @@
 //! other scopes cannot manage users); bodies are validated whole before
 //! anything is written, so a refused request changes nothing.
 
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
+use rbac_core::routing::{SecureRouter, get, patch, post};
 use rbac_core::store::UserUpdate;
 use rbac_core::{
     AUDIT_TARGET, Auth, AuthError, CurrentUser, User, UserDirectory, UserRecord, UserStore,
@@ -21,8 +21,8 @@ use crate::refusals::{Refusal, unavailable, user_not_found};
 use crate::validate;
 
 /// The admin API's routes.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
+pub(crate) fn router() -> SecureRouter<AppState> {
+    SecureRouter::new()
         .route("/admin/users", get(list_users).post(create_user))
         .route("/admin/users/{username}", patch(update_account).delete(delete_user))
         .route("/admin/users/{username}/revoke-tokens", post(revoke_user_tokens))

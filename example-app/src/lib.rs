@@ -14,6 +14,7 @@ pub mod docs;
 pub mod posts;
 mod refusals;
 mod routes;
+pub mod routes_cli;
 pub mod server;
 pub mod users_cli;
 pub mod validate;
@@ -21,9 +22,10 @@ pub mod validate;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::http::StatusCode;
+use rbac_core::routing::SecureRouter;
 use rbac_core::{
-    Auth, MemoryUserStore, PasswordError, PasswordHasher, Role, User, UserDirectory, UserRecord,
-    UserStore, WritableUserStore,
+    AccessPolicy, Auth, MemoryUserStore, PasswordError, PasswordHasher, Role, User, UserDirectory,
+    UserRecord, UserStore, WritableUserStore,
 };
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
@@ -93,25 +95,8 @@ impl FromRef<AppState> for UserDirectory {
     }
 }
 
-/// The service's routes:
-///
-/// | route | access |
-/// |---|---|
-/// | `POST /token` | public (OAuth2 password and refresh grants) |
-/// | `POST /token/revoke` | public (RFC 7009; the token is the credential) |
-/// | `POST /token/introspect` | permission and scope `tokens:introspect` (RFC 7662) |
-/// | `GET /.well-known/jwks.json` | public (empty with HS256) |
-/// | `POST /logout` | a valid access token |
-/// | `POST /admin/users/{username}/revoke-tokens` | role `admin` and scope `users:manage` |
-/// | `POST /admin/users`, `PATCH`, `DELETE /admin/users/{username}` | role `admin` and scope `users:manage` |
-/// | `GET /users/me` | any active user |
-/// | `GET /users/me/items` | scope `items:read` in the token |
-/// | `GET /admin/users` | role `admin` and scope `users:manage` |
-/// | `GET`, `PATCH /users/{username}` | that user, or role `admin` |
-/// | `GET /posts` | role `viewer` (or any role inheriting it) |
-/// | `POST /posts` | permission `posts:write` |
-/// | `DELETE /posts/{id}` | role `admin`, or the post's author |
-/// | `GET /health` | public |
+/// The service: every route of [`secure_routes`] with the request limits.
+/// Who may call what: `example-app routes`, or [`access_matrix`].
 ///
 /// ```no_run
 /// # async fn run() {
@@ -131,7 +116,37 @@ pub fn app(state: AppState) -> Router {
 /// The routes of [`app`] without its request limits, to merge more routes
 /// in before applying them.
 pub fn routes(state: AppState) -> Router {
-    routes::router().with_state(state)
+    secure_routes(state).into_axum()
+}
+
+/// [`routes`] with or without `/openapi.json` and the Swagger UI at
+/// `/docs` (`--api-docs`, [`docs::ApiDocs`]).
+pub fn routes_with_docs(state: AppState, docs: bool) -> Router {
+    router(docs).with_state(state).into_axum()
+}
+
+/// The API's routes, and the docs routes if `docs`.
+fn router(docs: bool) -> SecureRouter<AppState> {
+    let api = routes::router();
+    if docs { api.merge(docs::router()) } else { api }
+}
+
+/// The routes of [`app`] on the secured router, with their table
+/// ([`SecureRouter::routes`]): for the test helpers of
+/// [`rbac_core::testing`], which walk it.
+pub fn secure_routes(state: AppState) -> SecureRouter {
+    router(true).with_state(state)
+}
+
+/// Every route of [`app`] and what it requires; no state needed.
+pub fn route_table() -> rbac_core::routing::RouteTable {
+    router(true).routes().clone()
+}
+
+/// [`route_table`] against each role of [`policy`], plus an anonymous
+/// caller: what `example-app routes` prints.
+pub fn access_matrix() -> rbac_core::routing::AccessMatrix {
+    route_table().access_matrix(<policy::Policy as AccessPolicy>::describe())
 }
 
 /// Whole-request deadline (408), and a separate one for a trickling body.

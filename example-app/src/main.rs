@@ -17,6 +17,10 @@ async fn main() -> ExitCode {
     let mut cli = Cli::parse();
     init_tracing(cli.log_format);
     if let Some(command) = cli.command.take() {
+        let command = match command {
+            users_cli::Command::Routes(args) => return example_app::routes_cli::run(&args),
+            users_cli::Command::Users(command) => command,
+        };
         return match Database::open(&cli.database_url, cli.store_options()).await {
             Ok(database) => users_cli::run(command, &database, &PasswordHasher::default()).await,
             Err(error) => {
@@ -109,7 +113,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     let listener = tokio::net::TcpListener::bind(cli.bind).await?;
     tracing::info!(address = %listener.local_addr()?, ?mode, "listening");
-    let routes = example_app::routes(AppState::with_directory(auth.clone(), users.clone()));
+    let state = AppState::with_directory(auth.clone(), users.clone());
+    let routes = example_app::routes_with_docs(state, cli.api_docs.enabled(mode));
     // Bench-only routes, one of them unauthenticated: never in production.
     // Merged before the limits, so they pay exactly what the real routes pay.
     #[cfg(feature = "baseline")]

@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::{Json, Router, routing::get};
+use rbac_core::routing::{SecureRouter, delete, get};
 use rbac_core::{CurrentUser, User, requires, requires_permission, requires_role};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -63,10 +64,10 @@ impl Posts {
     }
 }
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
+pub(crate) fn router() -> SecureRouter<AppState> {
+    SecureRouter::new()
         .route("/posts", get(list_posts).post(create_post))
-        .route("/posts/{id}", axum::routing::delete(delete_post))
+        .route("/posts/{id}", delete(delete_post))
 }
 
 #[utoipa::path(get, path = "/posts", tag = "posts", responses((status = 200, description = "Every post.", body = [Post])))]

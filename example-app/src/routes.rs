@@ -1,13 +1,13 @@
 //! The handlers. Each is an ordinary axum handler; the attributes add the checks.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use rbac_core::routing::{SecureRouter, get, post};
 use rbac_core::store::UserUpdate;
 use rbac_core::{
     Auth, AuthError, CurrentUser, User, UserDirectory, UserStore, UserWriteError,
-    WritableUserStore, authenticated, oauth2, requires, requires_scope,
+    WritableUserStore, authenticated, oauth2, public, requires, requires_scope,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -15,17 +15,16 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::refusals::{unavailable, user_not_found};
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
+pub(crate) fn router() -> SecureRouter<AppState> {
+    SecureRouter::new()
         .route("/token", oauth2::token_route())
         .route("/token/revoke", oauth2::revoke_route())
         .route(
             "/token/introspect",
-            axum::routing::post(introspect)
-                .layer(axum::extract::DefaultBodyLimit::max(oauth2::TOKEN_BODY_LIMIT)),
+            post(introspect).layer(axum::extract::DefaultBodyLimit::max(oauth2::TOKEN_BODY_LIMIT)),
         )
-        .route("/.well-known/jwks.json", get(oauth2::jwks))
-        .route("/logout", axum::routing::post(oauth2::logout))
+        .route("/.well-known/jwks.json", oauth2::jwks_route())
+        .route("/logout", oauth2::logout_route())
         .route("/users/me", get(read_users_me))
         .route("/users/me/items", get(read_own_items))
         .route("/users/{username}", get(read_user).patch(update_profile))
@@ -148,6 +147,7 @@ async fn update_profile(
 
 #[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "Up.")))]
 /// Liveness probe; public.
+#[public]
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }

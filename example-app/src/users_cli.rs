@@ -27,6 +27,8 @@ pub enum Command {
     /// Manage users in the database named by `DATABASE_URL`.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Print every route and who may call it (the access matrix).
+    Routes(crate::routes_cli::RoutesArgs),
 }
 
 /// `example-app users ...`.
@@ -129,8 +131,7 @@ fn write_failed(error: UserWriteError) -> Failure {
 
 /// Runs `command` and maps the outcome to an exit status, printing errors
 /// to standard error.
-pub async fn run(command: Command, database: &Database, hasher: &PasswordHasher) -> ExitCode {
-    let Command::Users(command) = command;
+pub async fn run(command: UsersCommand, database: &Database, hasher: &PasswordHasher) -> ExitCode {
     match run_users(command, database, hasher).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

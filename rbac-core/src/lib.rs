@@ -3,7 +3,8 @@
 //! Declare the policy once, then protect handlers with one attribute each:
 //!
 //! ```no_run
-//! use axum::{Json, Router, routing::get};
+//! use axum::Json;
+//! use rbac_core::routing::{SecureRouter, get};
 //! use rbac_core::{Auth, CurrentUser, JwtSecret, MemoryUserStore, Tokens, User, requires_role};
 //!
 //! rbac_core::policy! {
@@ -29,11 +30,13 @@
 //!
 //! # async fn serve() {
 //! let auth = Auth::new(Tokens::hs256(JwtSecret::generate()), MemoryUserStore::new());
-//! let app = Router::new()
+//! // A handler without an access rule would not compile here.
+//! let app = SecureRouter::new()
 //!     .route("/token", rbac_core::oauth2::token_route())
 //!     .route("/drafts", get(drafts))
 //!     .route("/users/me", get(me))
-//!     .with_state(auth);
+//!     .with_state(auth)
+//!     .into_axum();
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await.unwrap();
 //! axum::serve(listener, app).await.unwrap();
 //! # }
@@ -62,6 +65,10 @@
 //! fn not_async() {}
 //! ```
 
+// The attribute macros name `::rbac_core::...`; this lets the crate use
+// them on its own handlers (the OAuth2 endpoints).
+extern crate self as rbac_core;
+
 mod auth;
 mod boxed;
 mod error;
@@ -77,6 +84,8 @@ pub mod routing;
 mod scope;
 pub mod session;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod throttle;
 pub mod token;
 mod user;

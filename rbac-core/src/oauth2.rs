@@ -11,13 +11,13 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, post};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::AuthError;
 use crate::extract::{ClientIp, bearer_token};
 use crate::rejection::AuthRejection;
+use crate::routing::{SecureMethodRouter, get, post};
 use crate::token::IssuedToken;
 use axum::http::request::Parts;
 
@@ -181,6 +181,7 @@ impl IntoResponse for TokenEndpointError {
 /// responder when [`Auth::with_responder_at_token_endpoint`] says so.
 ///
 /// Prefer [`token_route`], which also caps the body size.
+#[rbac_macros::public]
 pub async fn issue_token(
     State(auth): State<Auth>,
     ClientIp(client_ip): ClientIp,
@@ -248,6 +249,8 @@ impl fmt::Debug for RevocationRequest {
 
 /// `POST /token/revoke` (RFC 7009): revokes an access or refresh token.
 /// Answers 200 whether or not the token was known, as the RFC requires.
+/// Public: the token in the body is the credential.
+#[rbac_macros::public]
 pub async fn revoke_token(
     State(auth): State<Auth>,
     form: Result<Form<RevocationRequest>, FormRejection>,
@@ -259,6 +262,7 @@ pub async fn revoke_token(
 
 /// `POST /logout`: revokes the caller's session (this access token, its
 /// siblings and its refresh tokens). 204 on success.
+#[rbac_macros::authenticated]
 pub async fn logout(State(auth): State<Auth>, request: Parts) -> Result<StatusCode, AuthRejection> {
     let token = bearer_token(&request.headers).map_err(|error| auth.reject(error, &request))?;
     auth.logout(token).await.map_err(|error| auth.reject(error, &request))?;
@@ -272,15 +276,19 @@ fn form_error(rejection: FormRejection) -> AuthError {
     }
 }
 
-/// `POST` [`issue_token`] with the body capped at [`TOKEN_BODY_LIMIT`].
+/// `POST` [`issue_token`] with the body capped at [`TOKEN_BODY_LIMIT`],
+/// for a [`SecureRouter`](crate::routing::SecureRouter); the route table
+/// lists it as public. On a plain axum `Router`, add `.into_axum()`.
 ///
 /// ```
-/// use axum::Router;
+/// use rbac_core::routing::SecureRouter;
 /// use rbac_core::{Auth, oauth2};
 ///
-/// let app: Router<Auth> = Router::new().route("/token", oauth2::token_route());
+/// let app: SecureRouter<Auth> = SecureRouter::new().route("/token", oauth2::token_route());
+/// let plain: axum::Router<Auth> =
+///     axum::Router::new().route("/token", oauth2::token_route().into_axum());
 /// ```
-pub fn token_route<S>() -> MethodRouter<S>
+pub fn token_route<S>() -> SecureMethodRouter<S>
 where
     Auth: FromRef<S>,
     S: Clone + Send + Sync + 'static,
@@ -289,7 +297,7 @@ where
 }
 
 /// `POST` [`revoke_token`] with the body capped at [`TOKEN_BODY_LIMIT`].
-pub fn revoke_route<S>() -> MethodRouter<S>
+pub fn revoke_route<S>() -> SecureMethodRouter<S>
 where
     Auth: FromRef<S>,
     S: Clone + Send + Sync + 'static,
@@ -297,8 +305,27 @@ where
     post(revoke_token).layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT))
 }
 
+/// `GET` [`jwks`], public.
+pub fn jwks_route<S>() -> SecureMethodRouter<S>
+where
+    Auth: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    get(jwks)
+}
+
+/// `POST` [`logout`], for any authenticated user.
+pub fn logout_route<S>() -> SecureMethodRouter<S>
+where
+    Auth: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    post(logout)
+}
+
 /// `GET /.well-known/jwks.json`: the public verification keys (RFC 7517), so
 /// other services can verify tokens without any secret. Empty with HS256.
+#[rbac_macros::public]
 pub async fn jwks(State(auth): State<Auth>) -> impl IntoResponse {
     let cache = HeaderValue::from_static("public, max-age=300");
     ([(header::CACHE_CONTROL, cache)], axum::Json(auth.tokens().jwks()))

@@ -64,14 +64,16 @@ use std::fmt;
 use axum::extract::Request;
 use axum::handler::Handler;
 use axum::response::IntoResponse;
-use axum::routing::{MethodFilter, MethodRouter};
-use tower::Service;
+use axum::routing::{MethodFilter, MethodRouter, Route};
+use tower::{Layer, Service};
 
 use crate::__private::{Annotated, CheckedGuard, Guard, PublicRoute};
 use crate::policy::HandlerRequirements;
 
+mod matrix;
 mod table;
 
+pub use matrix::{ANONYMOUS, AccessMatrix, Conditions, MatrixRow, Verdict};
 pub use table::{Access, RouteEntry, RouteTable};
 
 /// The extractor tuple of a handler whose first parameter is an rbac guard:
@@ -210,6 +212,25 @@ impl<S: Clone + Send + Sync + 'static> SecureMethodRouter<S> {
         Self { inner: MethodRouter::new(), handlers: Vec::new() }
     }
 
+    /// Applies a layer to every handler of this method router, as axum's
+    /// `MethodRouter::layer` (a body limit, say). It wraps what the handlers
+    /// answer; it cannot add a handler.
+    pub fn layer<L>(self, layer: L) -> Self
+    where
+        L: Layer<Route> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request, Error = Infallible> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        Self { inner: self.inner.layer(layer), handlers: self.handlers }
+    }
+
+    /// axum's own method router, for a plain `axum::Router` when you opt
+    /// out of the secured one. Nothing chained on it afterwards is checked.
+    pub fn into_axum(self) -> MethodRouter<S> {
+        self.inner
+    }
+
     fn on<H, T>(mut self, method: &'static str, filter: MethodFilter, handler: H) -> Self
     where
         H: Handler<T, S>,
@@ -227,7 +248,7 @@ impl<S: Clone + Send + Sync + 'static> SecureMethodRouter<S> {
 /// layers and serve it.
 #[must_use]
 pub struct SecureRouter<S = ()> {
-    inner: axum::Router<S>,
+    pub(crate) inner: axum::Router<S>,
     routes: RouteTable,
 }
 

@@ -114,8 +114,11 @@ fn the_scheme_offers_the_policy_permissions_as_scopes() {
         .keys()
         .map(String::as_str)
         .collect();
-    let permissions: BTreeSet<&str> =
-        <example_app::policy::Policy as AccessPolicy>::describe().permissions.iter().copied().collect();
+    let permissions: BTreeSet<&str> = <example_app::policy::Policy as AccessPolicy>::describe()
+        .permissions
+        .iter()
+        .copied()
+        .collect();
     assert_eq!(scopes, permissions);
 }
 
@@ -126,7 +129,8 @@ fn bodies_come_from_the_handlers_types() {
     for name in ["User", "Post", "NewPost", "NewUser", "UserPatch", "ProfilePatch", "Item"] {
         assert!(schemas[name].is_object(), "schema {name} missing");
     }
-    let create = &spec["paths"]["/admin/users"]["post"]["requestBody"]["content"]["application/json"];
+    let create =
+        &spec["paths"]["/admin/users"]["post"]["requestBody"]["content"]["application/json"];
     assert_eq!(create["schema"]["$ref"], "#/components/schemas/NewUser");
     // The user schema is the serialized `User`: no password hash in it.
     let user = schemas["User"]["properties"].as_object().expect("User properties");
@@ -138,7 +142,8 @@ fn bodies_come_from_the_handlers_types() {
 #[ignore = "needs python3 with openapi-spec-validator; .ci/run installs it and runs it"]
 fn the_spec_validates_with_openapi_spec_validator() {
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("example-app-openapi.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(&spec()).expect("json")).expect("write the spec");
+    std::fs::write(&path, serde_json::to_vec_pretty(&spec()).expect("json"))
+        .expect("write the spec");
     let output = std::process::Command::new("python3")
         .args(["-m", "openapi_spec_validator", "--schema", "3.1"])
         .arg(&path)

@@ -24,6 +24,7 @@ mod redaction;
 mod redis_throttle;
 mod refresh_retry;
 mod resource_server;
+mod route_surface;
 mod scopes;
 mod sessions;
 mod store_conformance;

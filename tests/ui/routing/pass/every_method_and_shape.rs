@@ -43,10 +43,14 @@ fn main() {
         .route("/three", delete(admin))
         .route("/four", head(admin))
         .route("/five", options(admin))
+        .route("/limited", post(admin).layer(axum::extract::DefaultBodyLimit::max(64)))
+        .route("/token", rbac_core::oauth2::token_route())
         .nest("/api", api)
         .merge(SecureRouter::new().route("/merged", get(me)))
         .route_without_access_check("/raw", axum::routing::get(|| async { "raw" }))
         .fallback(admin);
     assert_eq!(app.routes().get("PUT", "/api/posts/{id}").and_then(|r| r.handler), Some("edit"));
     let _: axum::Router<Auth> = app.into();
+    // Opting out: a plain axum router takes the secured method router too.
+    let _: axum::Router<Auth> = axum::Router::new().route("/me", get(me).into_axum());
 }
