@@ -37,6 +37,10 @@ POST    /admin/users/{username}/revoke-tokens  revoke_user_tokens  all(role("adm
 GET     /posts                                 list_posts          role("viewer") (policy crate::policy)
 POST    /posts                                 create_post         permission("posts:write") (policy crate::policy)
 DELETE  /posts/{id}                            delete_post         any(role("admin"), check(is_author(id, posts))) (policy crate::policy)
+GET     /openapi.json                          openapi_json        public
+GET     /docs                                  docs_redirect       public
+GET     /docs/                                 docs_index          public
+GET     /docs/{file}                           docs_asset          public
 "#;
     assert_eq!(example_app::route_table().to_string(), expected);
 }
@@ -131,6 +135,10 @@ async fn example_app_grants_exactly_this_access_matrix() {
         GET    /posts                                deny      allow  allow  allow
         POST   /posts                                deny      deny   allow  allow
         DELETE /posts/{id}                           deny      deny   deny   allow
+        GET    /openapi.json                         allow     allow  allow  allow
+        GET    /docs                                 allow     allow  allow  allow
+        GET    /docs/                                allow     allow  allow  allow
+        GET    /docs/{file}                          allow     allow  allow  allow
         ",
     )
     .await;
