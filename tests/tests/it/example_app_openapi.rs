@@ -157,3 +157,28 @@ fn the_spec_validates_with_openapi_spec_validator() {
     assert!(output.status.success(), "{}: {report}", path.display());
     assert!(report.contains("OK"), "{report}");
 }
+
+#[tokio::test]
+async fn api_docs_off_serves_neither_the_spec_nor_the_page_and_auto_follows_the_mode() {
+    use example_app::config::AppEnv;
+    use example_app::docs::ApiDocs;
+    use tower::ServiceExt as _;
+
+    assert!(ApiDocs::Auto.enabled(AppEnv::Development));
+    assert!(!ApiDocs::Auto.enabled(AppEnv::Production));
+    assert!(ApiDocs::On.enabled(AppEnv::Production));
+    assert!(!ApiDocs::Off.enabled(AppEnv::Development));
+
+    let users = rbac_core::MemoryUserStore::new();
+    let tokens = rbac_core::Tokens::hs256(rbac_core::JwtSecret::generate());
+    let state = example_app::AppState::new(rbac_core::Auth::new(tokens, users.clone()), users);
+    for (docs, expected) in [(true, 200), (false, 404)] {
+        let router = example_app::routes_with_docs(state.clone(), docs);
+        for path in ["/openapi.json", "/docs/", "/docs/swagger-ui.css"] {
+            let request =
+                axum::http::Request::get(path).body(axum::body::Body::empty()).expect("request");
+            let response = router.clone().oneshot(request).await.expect("a response");
+            assert_eq!(response.status(), expected, "{path} with docs {docs}");
+        }
+    }
+}
