@@ -29,7 +29,7 @@ pub(crate) fn router() -> SecureRouter<AppState> {
 }
 
 /// `POST /admin/users`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUser {
     username: String,
@@ -44,7 +44,7 @@ pub(crate) struct NewUser {
 
 /// `PATCH /admin/users/{username}`: absent fields stay; `null` clears
 /// `email` or `full_name`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(
     clippy::option_option,
@@ -106,6 +106,17 @@ async fn hash(auth: &Auth, password: String) -> Result<rbac_core::PasswordHash, 
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/users",
+    tag = "admin",
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "Created.", body = User),
+        (status = 409, description = "The name is taken."),
+        (status = 422, description = "An invalid field."),
+    )
+)]
 /// Creates a user: 201 with the user, 409 if the name is taken, 422 for an
 /// invalid field.
 #[requires(all(role("admin"), scope("users:manage")))]
@@ -137,6 +148,18 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/admin/users/{username}",
+    tag = "admin",
+    params(("username" = String, Path, description = "The user's login name.")),
+    request_body = UserPatch,
+    responses(
+        (status = 200, description = "The changed user.", body = User),
+        (status = 404, description = "No such user."),
+        (status = 422, description = "An invalid field."),
+    )
+)]
 /// Changes a user: 200 with the result, 404 if unknown, 422 for an invalid
 /// field. A new password also revokes every token the user holds.
 #[requires(all(role("admin"), scope("users:manage")))]
@@ -178,6 +201,13 @@ async fn update_account(
     Ok(Json(user))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/users/{username}",
+    tag = "admin",
+    params(("username" = String, Path, description = "The user's login name.")),
+    responses((status = 204, description = "Deleted."), (status = 404, description = "No such user."))
+)]
 /// Deletes a user: 204, or 404 if unknown. Their tokens are revoked with
 /// the delete (one transaction in the SQL stores; right after it in memory),
 /// so a user later created with the same name inherits none of them.
@@ -195,6 +225,7 @@ async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/admin/users", tag = "admin", responses((status = 200, description = "Every user.", body = [User])))]
 /// Every user; admins whose token carries `users:manage`. Never includes
 /// password hashes: `User` has none.
 #[requires(all(role("admin"), scope("users:manage")))]
@@ -202,6 +233,13 @@ async fn list_users(State(users): State<UserDirectory>) -> Result<Json<Vec<User>
     users.list_users().await.map(Json).map_err(|_| AuthError::Unavailable)
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/users/{username}/revoke-tokens",
+    tag = "admin",
+    params(("username" = String, Path, description = "The user's login name.")),
+    responses((status = 204, description = "Every token revoked."), (status = 404, description = "No such user."))
+)]
 /// "Log out everywhere" for a user: every token they hold stops working.
 /// Admins whose token carries `users:manage`.
 #[requires(all(role("admin"), scope("users:manage")))]

@@ -107,6 +107,12 @@ pub struct Cli {
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Serve `/openapi.json` and the Swagger UI at `/docs`: `auto` (the
+    /// default) serves them in development and not in production; `on` or
+    /// `off` decide either way.
+    #[arg(long, env = "API_DOCS", value_enum, default_value_t = crate::docs::ApiDocs::Auto)]
+    pub api_docs: crate::docs::ApiDocs,
+
     /// Deployment environment; `production` is the same as `--production`.
     #[arg(long = "app-env", env = "APP_ENV", value_enum, default_value_t = AppEnv::Development)]
     pub app_env: AppEnv,

@@ -10,6 +10,7 @@ mod admin;
 pub mod baseline;
 pub mod config;
 pub mod db;
+pub mod docs;
 mod feed;
 pub mod posts;
 mod refusals;
@@ -120,16 +121,28 @@ pub fn routes(state: AppState) -> Router {
     secure_routes(state).into_axum()
 }
 
+/// [`routes`] with or without `/openapi.json` and the Swagger UI at
+/// `/docs` (`--api-docs`, [`docs::ApiDocs`]).
+pub fn routes_with_docs(state: AppState, docs: bool) -> Router {
+    router(docs).with_state(state).into_axum()
+}
+
+/// The API's routes, and the docs routes if `docs`.
+fn router(docs: bool) -> SecureRouter<AppState> {
+    let api = routes::router();
+    if docs { api.merge(docs::router()) } else { api }
+}
+
 /// The routes of [`app`] on the secured router, with their table
 /// ([`SecureRouter::routes`]): for the test helpers of
 /// [`rbac_core::testing`], which walk it.
 pub fn secure_routes(state: AppState) -> SecureRouter {
-    routes::router().with_state(state)
+    router(true).with_state(state)
 }
 
 /// Every route of [`app`] and what it requires; no state needed.
 pub fn route_table() -> rbac_core::routing::RouteTable {
-    routes::router().routes().clone()
+    router(true).routes().clone()
 }
 
 /// [`route_table`] against each role of [`policy`], plus an anonymous

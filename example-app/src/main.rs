@@ -117,7 +117,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     let listener = tokio::net::TcpListener::bind(cli.bind).await?;
     tracing::info!(address = %listener.local_addr()?, ?mode, "listening");
-    let routes = example_app::routes(AppState::with_directory(auth.clone(), users.clone()));
+    let state = AppState::with_directory(auth.clone(), users.clone());
+    let routes = example_app::routes_with_docs(state, cli.api_docs.enabled(mode));
     // Bench-only routes, one of them unauthenticated: never in production.
     // Merged before the limits, so they pay exactly what the real routes pay.
     #[cfg(feature = "baseline")]

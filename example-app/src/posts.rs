@@ -16,7 +16,7 @@ use tokio::sync::broadcast;
 use crate::AppState;
 
 /// A blog post.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Post {
     /// Assigned on creation.
     pub id: u64,
@@ -87,6 +87,7 @@ pub(crate) fn router() -> SecureRouter<AppState> {
         .route("/posts/feed", get(crate::feed::feed))
 }
 
+#[utoipa::path(get, path = "/posts", tag = "posts", responses((status = 200, description = "Every post.", body = [Post])))]
 /// Every post; viewers and up.
 #[requires_role("viewer")]
 async fn list_posts(State(posts): State<Posts>) -> Json<Vec<Post>> {
@@ -94,7 +95,7 @@ async fn list_posts(State(posts): State<Posts>) -> Json<Vec<Post>> {
 }
 
 /// A new post.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewPost {
     title: String,
@@ -104,6 +105,13 @@ struct NewPost {
 
 type Invalid = (StatusCode, Json<Value>);
 
+#[utoipa::path(
+    post,
+    path = "/posts",
+    tag = "posts",
+    request_body = NewPost,
+    responses((status = 201, description = "Created.", body = Post), (status = 422, description = "An invalid title or body."))
+)]
 /// Creates a post; anyone granted `posts:write` (editors, and admins by inheritance).
 #[requires_permission("posts:write")]
 async fn create_post(
@@ -126,6 +134,13 @@ async fn is_author(user: &User, id: &u64, posts: &Posts) -> bool {
     posts.author(*id).is_some_and(|author| author == user.username)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/posts/{id}",
+    tag = "posts",
+    params(("id" = u64, Path, description = "The post's id.")),
+    responses((status = 204, description = "Deleted."), (status = 404, description = "No such post."))
+)]
 /// Deletes a post; admins, or the post's author.
 #[requires(any(role("admin"), check(is_author(id, posts))))]
 async fn delete_post(Path(id): Path<u64>, State(posts): State<Posts>) -> StatusCode {

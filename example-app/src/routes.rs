@@ -35,6 +35,7 @@ pub(crate) fn router() -> SecureRouter<AppState> {
         .merge(crate::posts::router())
 }
 
+#[utoipa::path(get, path = "/users/me", tag = "users", responses((status = 200, description = "The current user.", body = User)))]
 /// The current user, as FastAPI's `read_users_me`.
 #[authenticated]
 async fn read_users_me(CurrentUser(user): CurrentUser) -> Json<User> {
@@ -42,7 +43,7 @@ async fn read_users_me(CurrentUser(user): CurrentUser) -> Json<User> {
 }
 
 /// An item owned by a user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Item {
     /// The item's id.
     pub item_id: &'static str,
@@ -50,6 +51,7 @@ pub struct Item {
     pub owner: String,
 }
 
+#[utoipa::path(get, path = "/users/me/items", tag = "users", responses((status = 200, description = "The current user's items.", body = [Item])))]
 /// The current user's items; the token must carry scope `items:read`, as
 /// FastAPI's `Security(get_current_active_user, scopes=["items"])`.
 #[requires_scope("items:read")]
@@ -66,6 +68,16 @@ async fn introspect(
     oauth2::introspect(&auth, form).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/users/{username}",
+    tag = "users",
+    params(("username" = String, Path, description = "The user's login name.")),
+    responses(
+        (status = 200, description = "The profile.", body = User),
+        (status = 404, description = "No such user."),
+    )
+)]
 /// A user's profile: their own, or anyone's for an admin.
 #[requires(any(role("admin"), owner(username)))]
 async fn read_user(
@@ -84,13 +96,25 @@ async fn read_user(
 
 /// The profile fields a user may change. Roles and `disabled` are not among
 /// them: sending them is a 422, not a silent no-op.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ProfilePatch {
     email: Option<String>,
     full_name: Option<String>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/users/{username}",
+    tag = "users",
+    params(("username" = String, Path, description = "The user's login name.")),
+    request_body = ProfilePatch,
+    responses(
+        (status = 200, description = "The updated profile.", body = User),
+        (status = 404, description = "No such user."),
+        (status = 422, description = "An invalid field."),
+    )
+)]
 /// Updates a profile: their own, or anyone's for an admin. The check runs
 /// before the body is read.
 #[requires(any(role("admin"), owner(username)))]
@@ -123,6 +147,7 @@ async fn update_profile(
     }
 }
 
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "Up.")))]
 /// Liveness probe; public.
 #[public]
 async fn health() -> Json<serde_json::Value> {

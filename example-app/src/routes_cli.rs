@@ -26,12 +26,16 @@ pub enum RoutesFormat {
     Json,
 }
 
+/// How callers present their token: both schemes reach every guard.
+const CREDENTIALS: &str = "Credentials: `Authorization: Bearer <token>`, or a browser session's \
+                           cookie (POST /session), CSRF-checked on state-changing requests.";
+
 /// What `example-app routes --format <format>` prints.
 pub fn render(format: RoutesFormat) -> String {
     let table = crate::route_table();
     let matrix = crate::access_matrix();
     match format {
-        RoutesFormat::Table => format!("{matrix}\n{table}"),
+        RoutesFormat::Table => format!("{matrix}\n{table}\n{CREDENTIALS}\n"),
         RoutesFormat::Json => {
             let routes: Vec<Value> = table
                 .to_json()
@@ -45,7 +49,11 @@ pub fn render(format: RoutesFormat) -> String {
                     route
                 })
                 .collect();
-            let document = json!({ "callers": matrix.columns(), "routes": routes });
+            let document = json!({
+                "callers": matrix.columns(),
+                "credentials": ["bearer", "cookie"],
+                "routes": routes,
+            });
             format!("{document:#}\n")
         }
     }

@@ -163,11 +163,16 @@ impl fmt::Display for AuthError {
 
 impl std::error::Error for AuthError {}
 
+/// An error, in FastAPI's shape: `detail`, plus the OAuth 2.0 fields at `/token`.
 #[derive(Serialize)]
-struct ErrorBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct ErrorBody {
+    /// What went wrong, as a fixed message.
     detail: &'static str,
+    /// The OAuth 2.0 error code (RFC 6749 §5.2), on `/token` errors only.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'static str>,
+    /// `detail` again, for OAuth 2.0 clients, on `/token` errors only.
     #[serde(skip_serializing_if = "Option::is_none")]
     error_description: Option<&'static str>,
 }

@@ -75,6 +75,8 @@ pub mod browser;
 mod error;
 mod extract;
 pub mod oauth2;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod password;
 mod policy;
 mod random;

@@ -31,12 +31,14 @@ pub const TOKEN_BODY_LIMIT: usize = 4 * 1024;
 /// The `/token` form: a password grant, as FastAPI's
 /// `OAuth2PasswordRequestForm`, or a refresh grant.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRequest {
     /// The login name (password grant).
     #[serde(default)]
     pub username: Option<String>,
     /// The password (password grant); redacted in `Debug`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = Password))]
     pub password: Option<String>,
     /// `password` (the default) or `refresh_token`.
     #[serde(default)]
@@ -68,13 +70,20 @@ impl fmt::Debug for TokenRequest {
 #[derive(Debug)]
 pub struct TokenResponse(pub IssuedToken);
 
+/// The token response body (RFC 6749 §5.1).
 #[derive(Serialize)]
-struct TokenBody<'a> {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct TokenBody<'a> {
+    /// The JWT to send as `Authorization: Bearer <access_token>`.
     access_token: &'a str,
+    /// Always `bearer`.
     token_type: &'static str,
+    /// Seconds until the access token expires.
     expires_in: u64,
+    /// Single use: trade it at the token endpoint with `grant_type=refresh_token`.
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<&'a str>,
+    /// The scopes granted, space-separated.
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'a str>,
 }
@@ -220,6 +229,7 @@ async fn grant(
 
 /// The RFC 7009 revocation form.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevocationRequest {
     /// An access or refresh token; redacted in `Debug`.
     pub token: String,

@@ -90,6 +90,7 @@ impl std::error::Error for InvalidRole {}
 /// It has no password hash field, so serializing a `User` can never leak one;
 /// the hash lives only in [`UserRecord`], which does not implement `Serialize`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// The unique login name; it is the token's `sub` claim.
     pub username: String,
@@ -100,6 +101,7 @@ pub struct User {
     /// A disabled user can hold a valid token but is refused on every guarded route.
     pub disabled: bool,
     /// The roles granted to this user.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub roles: Vec<Role>,
 }
 

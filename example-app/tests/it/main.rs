@@ -4,6 +4,7 @@
 
 mod common;
 mod demo_users;
+mod docs_browser;
 mod durability;
 mod scale_out;
 mod users_cli;

@@ -15,6 +15,7 @@ use crate::error::AuthError;
 
 /// The RFC 7662 introspection form.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntrospectionRequest {
     /// The token to describe: an access token or a refresh token.
     pub token: String,

@@ -29,6 +29,15 @@ GET     /users/me/items                        read_own_items      scope("items:
 GET     /users/{username}                      read_user           any(role("admin"), owner(username)) (policy crate::policy)
 PATCH   /users/{username}                      update_profile      any(role("admin"), owner(username)) (policy crate::policy)
 GET     /health                                health              public
+POST    /session                               log_in              public
+DELETE  /session                               log_out             authenticated
+POST    /session/refresh                       refresh             public
+GET     /ui                                    login_page          public
+GET     /ui/me                                 me_page             public
+GET     /ui/editor                             editor_page         public
+GET     /ui/feed                               feed_page           public
+GET     /ui/app.js                             script              public
+GET     /ui/app.css                            stylesheet          public
 GET     /admin/users                           list_users          all(role("admin"), scope("users:manage")) (policy crate::policy)
 POST    /admin/users                           create_user         all(role("admin"), scope("users:manage")) (policy crate::policy)
 PATCH   /admin/users/{username}                update_account      all(role("admin"), scope("users:manage")) (policy crate::policy)
@@ -37,6 +46,11 @@ POST    /admin/users/{username}/revoke-tokens  revoke_user_tokens  all(role("adm
 GET     /posts                                 list_posts          role("viewer") (policy crate::policy)
 POST    /posts                                 create_post         permission("posts:write") (policy crate::policy)
 DELETE  /posts/{id}                            delete_post         any(role("admin"), check(is_author(id, posts))) (policy crate::policy)
+GET     /posts/feed                            feed                role("viewer") (policy crate::policy)
+GET     /openapi.json                          openapi_json        public
+GET     /docs                                  docs_redirect       public
+GET     /docs/                                 docs_index          public
+GET     /docs/{file}                           docs_asset          public
 "#;
     assert_eq!(example_app::route_table().to_string(), expected);
 }
@@ -123,6 +137,15 @@ async fn example_app_grants_exactly_this_access_matrix() {
         GET    /users/{username}                     deny      deny   deny   allow
         PATCH  /users/{username}                     deny      deny   deny   allow
         GET    /health                               allow     allow  allow  allow
+        POST   /session                              allow     allow  allow  allow
+        DELETE /session                              deny      allow  allow  allow
+        POST   /session/refresh                      allow     allow  allow  allow
+        GET    /ui                                   allow     allow  allow  allow
+        GET    /ui/me                                allow     allow  allow  allow
+        GET    /ui/editor                            allow     allow  allow  allow
+        GET    /ui/feed                              allow     allow  allow  allow
+        GET    /ui/app.js                            allow     allow  allow  allow
+        GET    /ui/app.css                           allow     allow  allow  allow
         GET    /admin/users                          deny      deny   deny   allow
         POST   /admin/users                          deny      deny   deny   allow
         PATCH  /admin/users/{username}               deny      deny   deny   allow
@@ -131,6 +154,11 @@ async fn example_app_grants_exactly_this_access_matrix() {
         GET    /posts                                deny      allow  allow  allow
         POST   /posts                                deny      deny   allow  allow
         DELETE /posts/{id}                           deny      deny   deny   allow
+        GET    /posts/feed                           deny      allow  allow  allow
+        GET    /openapi.json                         allow     allow  allow  allow
+        GET    /docs                                 allow     allow  allow  allow
+        GET    /docs/                                allow     allow  allow  allow
+        GET    /docs/{file}                          allow     allow  allow  allow
         ",
     )
     .await;
@@ -148,7 +176,7 @@ async fn the_matrix_assertion_reports_a_wrong_cell_and_an_unlisted_route() {
         ",
     )
     .await
-    .expect_err("viewers may read /users/me, and 17 routes are missing")
+    .expect_err("viewers may read /users/me, and the other routes are missing")
     .0;
     assert_eq!(violations[0].request, "GET /users/me");
     assert_eq!(violations[0].caller, "viewer");
