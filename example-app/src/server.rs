@@ -8,7 +8,6 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 
@@ -46,7 +45,12 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_buf_size(limits.max_header_bytes.max(8 * 1024));
-    let graceful = GracefulShutdown::new();
+    // Shutdown by hand: hyper-util's `GracefulShutdown` cannot watch a
+    // connection that allows upgrades, and the live feed is a WebSocket.
+    // Every connection task holds a clone of `alive`; once they have all
+    // ended, `drained` yields `None`.
+    let (stop, stopping) = tokio::sync::watch::channel(());
+    let (alive, mut drained) = tokio::sync::mpsc::channel::<()>(1);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -67,15 +71,28 @@ pub async fn serve(
             request.extensions_mut().insert(ConnectInfo(peer));
             router.clone().oneshot(request.map(axum::body::Body::new))
         });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let connection = http.serve_connection(TokioIo::new(stream), service).with_upgrades();
+        let (mut stopping, alive) = (stopping.clone(), alive.clone());
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
+            let _alive = alive;
+            tokio::pin!(connection);
+            let outcome = tokio::select! {
+                outcome = connection.as_mut() => outcome,
+                _ = stopping.changed() => {
+                    // Finish the request in flight, then close.
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = outcome {
                 tracing::debug!(%error, %peer, "connection ended with an error");
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(limits.drain_timeout, graceful.shutdown()).await.is_err() {
+    let _ = stop.send(());
+    drop(alive);
+    if tokio::time::timeout(limits.drain_timeout, drained.recv()).await.is_err() {
         tracing::warn!("drain timed out; closing remaining connections");
     }
     Ok(())

@@ -22,7 +22,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const STEP: Duration = Duration::from_secs(30);
 
 /// chromedriver on a loopback port, killed when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     address: SocketAddr,
 }
@@ -34,7 +34,7 @@ impl Drop for Driver {
     }
 }
 
-fn start_driver() -> Driver {
+pub(crate) fn start_driver() -> Driver {
     for needed in [CHROMIUM, CHROMEDRIVER] {
         assert!(
             std::path::Path::new(needed).exists(),
@@ -59,7 +59,7 @@ fn start_driver() -> Driver {
     driver
 }
 
-async fn open_browser(driver: &Driver, profile: &std::path::Path) -> Client {
+pub(crate) async fn open_browser(driver: &Driver, profile: &std::path::Path) -> Client {
     let args = [
         "--headless=new".to_owned(),
         "--no-sandbox".to_owned(),
@@ -81,12 +81,12 @@ async fn open_browser(driver: &Driver, profile: &std::path::Path) -> Client {
 }
 
 /// Where the screenshots go: under the target directory, kept after the run.
-fn artifact(name: &str) -> std::path::PathBuf {
+pub(crate) fn artifact(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
 
 /// Waits for `css`; on timeout, saves the page (screenshot and HTML) and fails.
-async fn element(browser: &Client, css: &str) -> fantoccini::elements::Element {
+pub(crate) async fn element(browser: &Client, css: &str) -> fantoccini::elements::Element {
     match browser.wait().at_most(STEP).for_element(Locator::Css(css)).await {
         Ok(element) => element,
         Err(error) => {
@@ -104,7 +104,7 @@ async fn element(browser: &Client, css: &str) -> fantoccini::elements::Element {
     }
 }
 
-async fn click(browser: &Client, css: &str) {
+pub(crate) async fn click(browser: &Client, css: &str) {
     element(browser, css).await.click().await.expect("click");
 }
 

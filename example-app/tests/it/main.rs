@@ -7,4 +7,5 @@ mod demo_users;
 mod docs_browser;
 mod durability;
 mod scale_out;
+mod ui_browser;
 mod users_cli;
