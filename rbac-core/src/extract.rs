@@ -125,6 +125,16 @@ pub(crate) async fn current_principal(
     }
     let token = bearer_token(&parts.headers)?;
     let (user, claims) = auth.authenticate_with_claims(token).await?;
+    Ok(remember(parts, auth, user, claims))
+}
+
+/// Keeps the principal in the request, so later extractors need not verify again.
+pub(crate) fn remember(
+    parts: &mut Parts,
+    auth: &Auth,
+    user: User,
+    claims: Claims,
+) -> (Arc<User>, Arc<Claims>) {
     let (user, claims) = (Arc::new(user), Arc::new(claims));
     let (cached_user, cached_claims) = (Arc::clone(&user), Arc::clone(&claims));
     parts.extensions.insert(Authenticated {
@@ -132,7 +142,7 @@ pub(crate) async fn current_principal(
         user: cached_user,
         claims: cached_claims,
     });
-    Ok((user, claims))
+    (user, claims)
 }
 
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive,

@@ -62,6 +62,18 @@ pub(crate) fn decode_json<T: DeserializeOwned>(segment: &str) -> Result<T, Token
     serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)
 }
 
+/// Decodes and parses a payload segment into claims, with the same checks
+/// as [`decode_json`].
+pub(crate) fn decode_claims(segment: &str) -> Result<super::Claims, TokenError> {
+    decode_json(segment)
+}
+
+/// Fails if `json` is not JSON or repeats an object key: the
+/// duplicate-key check alone, for the step benchmark.
+pub(crate) fn check_unique_keys(json: &[u8]) -> Result<(), TokenError> {
+    serde_json::from_slice::<UniqueKeys>(json).map(drop).map_err(|_| TokenError::Malformed)
+}
+
 /// Deserializes any JSON value and fails if an object repeats a key.
 ///
 /// Parsers disagree on which duplicate wins; refusing them removes the
