@@ -124,7 +124,7 @@ pub(crate) async fn current_principal(
         return Ok((Arc::clone(&cached.user), Arc::clone(&cached.claims)));
     }
     let token = bearer_token(&parts.headers)?;
-    let (user, claims) = auth.authenticate_with_claims(token).await?;
+    let (user, claims) = auth.authenticate_shared(token).await?;
     Ok(remember(parts, auth, user, claims))
 }
 
@@ -132,10 +132,10 @@ pub(crate) async fn current_principal(
 pub(crate) fn remember(
     parts: &mut Parts,
     auth: &Auth,
-    user: User,
+    user: Arc<User>,
     claims: Claims,
 ) -> (Arc<User>, Arc<Claims>) {
-    let (user, claims) = (Arc::new(user), Arc::new(claims));
+    let claims = Arc::new(claims);
     let (cached_user, cached_claims) = (Arc::clone(&user), Arc::clone(&claims));
     parts.extensions.insert(Authenticated {
         auth: auth.id(),

@@ -62,7 +62,7 @@ pub async fn is_revoked(auth: &Auth, claims: &Claims) -> Result<bool, AuthError>
 }
 
 /// The user store lookup, with the active check.
-pub async fn load_user(auth: &Auth, username: &str) -> Result<User, AuthError> {
+pub async fn load_user(auth: &Auth, username: &str) -> Result<Arc<User>, AuthError> {
     auth.load_user(username).await
 }
 
@@ -76,7 +76,7 @@ pub fn narrow_scopes(auth: &Auth, user: &User, claims: &Claims) -> Option<String
 pub fn remember(
     parts: &mut Parts,
     auth: &Auth,
-    user: User,
+    user: Arc<User>,
     claims: Claims,
 ) -> (Arc<User>, Arc<Claims>) {
     crate::extract::remember(parts, auth, user, claims)

@@ -1,6 +1,8 @@
 //! Authenticating a request: verifying the bearer token (fetching remote
 //! keys when needed), checking revocation, and loading the user.
 
+use std::sync::Arc;
+
 use super::{AUDIT, Auth, session_store_failed};
 use crate::error::AuthError;
 use crate::token::{Claims, TokenError};
@@ -20,10 +22,20 @@ impl Auth {
         &self,
         bearer_token: &str,
     ) -> Result<(User, Claims), AuthError> {
+        let (user, claims) = self.authenticate_shared(bearer_token).await?;
+        Ok((Arc::unwrap_or_clone(user), claims))
+    }
+
+    /// [`Auth::authenticate_with_claims`] with the user as the store shares
+    /// it: what the extractors call.
+    pub(crate) async fn authenticate_shared(
+        &self,
+        bearer_token: &str,
+    ) -> Result<(Arc<User>, Claims), AuthError> {
         let mut claims = self.verify_bearer(bearer_token).await?;
         if self.issuer().is_none() {
             let user = user_from_claims(&claims)?;
-            return Ok((user, claims));
+            return Ok((Arc::new(user), claims));
         }
         let user = self.load_user(&claims.sub).await?;
         if let Some(narrowed) = self.narrowed_scope(&user, &claims) {
@@ -33,11 +45,11 @@ impl Auth {
     }
 
     /// The active user `username` names, from the issuer's store.
-    pub(crate) async fn load_user(&self, username: &str) -> Result<User, AuthError> {
+    pub(crate) async fn load_user(&self, username: &str) -> Result<Arc<User>, AuthError> {
         let Some(issuer) = self.issuer() else {
             return Err(AuthError::InvalidToken);
         };
-        let user = issuer.store.find_user(username).await.map_err(|error| {
+        let user = issuer.store.find_user_shared(username).await.map_err(|error| {
             tracing::error!(%error, "user store failed during authentication");
             AuthError::Unavailable
         })?;

@@ -15,7 +15,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac as _};
 use jsonwebtoken::Header;
+use sha2::Sha256;
 use jsonwebtoken::jwk::JwkSet;
 
 /// Tokens longer than this many bytes are refused before any decoding.
@@ -343,7 +347,8 @@ fn select_key<'k>(
     keys: &'k [VerificationKey],
     header: &str,
 ) -> Result<&'k VerificationKey, TokenError> {
-    let header: strict::JoseHeader = strict::decode_json(header)?;
+    let mut buffer = [0; strict::MAX_HEADER_BYTES];
+    let header = strict::decode_header(header, &mut buffer)?;
     let key = match header.kid.as_deref() {
         Some(kid) => keys.iter().find(|key| key.kid == kid),
         None if keys.len() == 1 => keys.first(),
@@ -360,6 +365,9 @@ fn select_key<'k>(
 }
 
 fn verify_signature(key: &VerificationKey, parts: &strict::Compact<'_>) -> Result<(), TokenError> {
+    if let Some(hmac) = &key.hmac {
+        return verify_hmac(hmac.clone(), parts);
+    }
     let signature_ok = jsonwebtoken::crypto::verify(
         parts.signature,
         parts.signing_input.as_bytes(),
@@ -368,6 +376,27 @@ fn verify_signature(key: &VerificationKey, parts: &strict::Compact<'_>) -> Resul
     )
     .map_err(|_| TokenError::Malformed)?;
     if signature_ok { Ok(()) } else { Err(TokenError::BadSignature) }
+}
+
+/// HS256 with the keyed state: as jsonwebtoken checks it (base64url
+/// signature, compared in constant time), without the per-call key setup
+/// and allocations.
+fn verify_hmac(mut hmac: Hmac<Sha256>, parts: &strict::Compact<'_>) -> Result<(), TokenError> {
+    // An HS256 signature is 32 bytes (43 characters); anything longer is
+    // decoded to the heap, to fail the comparison as it always did.
+    let mut buffer = [0; 48];
+    let heap;
+    let signature = if parts.signature.len() <= 64 {
+        let length = URL_SAFE_NO_PAD
+            .decode_slice(parts.signature, &mut buffer)
+            .map_err(|_| TokenError::Malformed)?;
+        &buffer[..length]
+    } else {
+        heap = URL_SAFE_NO_PAD.decode(parts.signature).map_err(|_| TokenError::Malformed)?;
+        &heap[..]
+    };
+    hmac.update(parts.signing_input.as_bytes());
+    hmac.verify_slice(signature).map_err(|_| TokenError::BadSignature)
 }
 
 pub(crate) fn unix_now() -> u64 {
