@@ -101,7 +101,12 @@ fn guard_path(c: &mut Criterion) {
     let payload_segment = token.split('.').nth(1).expect("payload");
     let json = steps::payload_json(&token);
     let john = user();
-    println!("token: {} bytes, payload {}", token.len(), String::from_utf8_lossy(&json));
+    assert_eq!(
+        token.len(),
+        345,
+        "the login token of the load script: {}",
+        String::from_utf8_lossy(&json)
+    );
 
     let mut group = c.benchmark_group("guard_path");
     group.bench_function("1_header_parse", |b| {

@@ -260,7 +260,8 @@ impl MemoryUserStore {
 
 impl UserStore for MemoryUserStore {
     async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError> {
-        Ok(self.read(|users| users.get(&self.key(username)).map(|stored| User::clone(&stored.user))))
+        Ok(self
+            .read(|users| users.get(&self.key(username)).map(|stored| User::clone(&stored.user))))
     }
 
     async fn find_user_shared(&self, username: &str) -> Result<Option<Arc<User>>, StoreError> {

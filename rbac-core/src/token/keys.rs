@@ -5,10 +5,10 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit as _};
 use jsonwebtoken::jwk::ThumbprintHash;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use hmac::{Hmac, KeyInit as _};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 

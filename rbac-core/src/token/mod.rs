@@ -19,8 +19,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac as _};
 use jsonwebtoken::Header;
-use sha2::Sha256;
 use jsonwebtoken::jwk::JwkSet;
+use sha2::Sha256;
 
 /// Tokens longer than this many bytes are refused before any decoding.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;

@@ -95,7 +95,8 @@ pub(crate) fn decode_header<'b>(
     buffer: &'b mut [u8; MAX_HEADER_BYTES],
 ) -> Result<JoseHeader<'b>, TokenError> {
     // `split` capped the segment, so it fits; a longer one would be refused here.
-    let length = URL_SAFE_NO_PAD.decode_slice(segment, buffer).map_err(|_| TokenError::Malformed)?;
+    let length =
+        URL_SAFE_NO_PAD.decode_slice(segment, buffer).map_err(|_| TokenError::Malformed)?;
     serde_json::from_slice(&buffer[..length]).map_err(|_| TokenError::Malformed)
 }
 
@@ -238,10 +239,10 @@ mod tests {
 
     #[test]
     fn crit_is_detected_even_when_null() {
-        let header: JoseHeader =
+        let header: JoseHeader<'_> =
             serde_json::from_str(r#"{"alg":"HS256","crit":null}"#).expect("parses");
         assert!(header.crit);
-        let header: JoseHeader = serde_json::from_str(r#"{"alg":"HS256"}"#).expect("parses");
+        let header: JoseHeader<'_> = serde_json::from_str(r#"{"alg":"HS256"}"#).expect("parses");
         assert!(!header.crit);
     }
 }
