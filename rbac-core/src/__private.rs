@@ -18,6 +18,8 @@ use crate::user::User;
 pub use axum;
 pub use rbac_macros::unknown_name;
 
+pub mod steps;
+
 /// The bit of a typed role constant; a function, so that anything but a
 /// [`RoleId`](crate::RoleId) is a type error at the user's path.
 pub const fn role_bit(role: crate::RoleId) -> u128 {

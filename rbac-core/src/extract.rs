@@ -125,18 +125,28 @@ pub(crate) async fn current_principal(
         return Ok((Arc::clone(&cached.user), Arc::clone(&cached.claims)));
     }
     let (token, transport) = crate::browser::access_token(&parts.headers, auth.cookies())?;
-    let (user, claims) = auth.authenticate_with_claims(token).await?;
+    let (user, claims) = auth.authenticate_shared(token).await?;
     if let (Transport::Cookie, Some(cookies)) = (transport, auth.cookies()) {
         crate::browser::check_cookie_request(cookies, &parts.method, &parts.headers, &claims)?;
     }
-    let (user, claims) = (Arc::new(user), Arc::new(claims));
+    Ok(remember(parts, auth, user, claims))
+}
+
+/// Keeps the principal in the request, so later extractors need not verify again.
+pub(crate) fn remember(
+    parts: &mut Parts,
+    auth: &Auth,
+    user: Arc<User>,
+    claims: Claims,
+) -> (Arc<User>, Arc<Claims>) {
+    let claims = Arc::new(claims);
     let (cached_user, cached_claims) = (Arc::clone(&user), Arc::clone(&claims));
     parts.extensions.insert(Authenticated {
         auth: auth.id(),
         user: cached_user,
         claims: cached_claims,
     });
-    Ok((user, claims))
+    (user, claims)
 }
 
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive,

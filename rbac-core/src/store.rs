@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::boxed::BoxFuture;
 use crate::user::{Role, User, UserRecord};
@@ -78,6 +78,17 @@ pub trait UserStore: Send + Sync + 'static {
     /// Every user, ordered by username.
     fn list_users(&self) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
 
+    /// [`UserStore::find_user`], shared: what every guarded request calls.
+    /// Override it when the store keeps users behind an `Arc` (as
+    /// [`MemoryUserStore`] and the SQL stores' caches do), so a request
+    /// costs a reference count instead of a copy of the user.
+    fn find_user_shared(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<Arc<User>>, StoreError>> + Send {
+        async move { Ok(self.find_user(username).await?.map(Arc::new)) }
+    }
+
     /// The account `username` names here: two names with the same key are
     /// one user. The login throttle counts failures per key, so a store
     /// that matches names loosely (ignoring case, say) must override this,
@@ -100,6 +111,10 @@ pub(crate) trait DynUserStore: Send + Sync {
         username: &'a str,
     ) -> BoxFuture<'a, Result<Option<UserRecord>, StoreError>>;
     fn list_users(&self) -> BoxFuture<'_, Result<Vec<User>, StoreError>>;
+    fn find_user_shared<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Arc<User>>, StoreError>>;
     fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str>;
 }
 
@@ -118,6 +133,12 @@ impl<T: UserStore> DynUserStore for T {
     }
     fn list_users(&self) -> BoxFuture<'_, Result<Vec<User>, StoreError>> {
         Box::pin(UserStore::list_users(self))
+    }
+    fn find_user_shared<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Arc<User>>, StoreError>> {
+        Box::pin(UserStore::find_user_shared(self, username))
     }
     fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str> {
         UserStore::account_key(self, username)
@@ -141,8 +162,21 @@ impl<T: UserStore> DynUserStore for T {
 /// ```
 #[derive(Clone, Default, Debug)]
 pub struct MemoryUserStore {
-    users: std::sync::Arc<RwLock<HashMap<String, UserRecord>>>,
+    users: Arc<RwLock<HashMap<String, StoredUser>>>,
     case_insensitive: bool,
+}
+
+/// A [`UserRecord`] whose user is shared with the requests reading it.
+#[derive(Debug)]
+struct StoredUser {
+    user: Arc<User>,
+    password_hash: crate::password::PasswordHash,
+}
+
+impl StoredUser {
+    fn record(&self) -> UserRecord {
+        UserRecord { user: User::clone(&self.user), password_hash: self.password_hash.clone() }
+    }
 }
 
 /// [`MemoryUserStore::insert`] found the username taken.
@@ -186,7 +220,8 @@ impl MemoryUserStore {
         if users.contains_key(&key) {
             return Err(DuplicateUser(record.user.username));
         }
-        users.insert(key, record);
+        let UserRecord { user, password_hash } = record;
+        users.insert(key, StoredUser { user: Arc::new(user), password_hash });
         Ok(())
     }
 
@@ -213,25 +248,34 @@ impl MemoryUserStore {
     /// The username is the key: changing it here is not supported.
     pub fn update(&self, username: &str, change: impl FnOnce(&mut User)) -> bool {
         let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
-        users.get_mut(&self.key(username)).map(|record| change(&mut record.user)).is_some()
+        // Copy-on-write: requests holding the old user keep it unchanged.
+        let stored = users.get_mut(&self.key(username));
+        stored.map(|stored| change(Arc::make_mut(&mut stored.user))).is_some()
     }
 
-    fn read<T>(&self, f: impl FnOnce(&HashMap<String, UserRecord>) -> T) -> T {
+    fn read<T>(&self, f: impl FnOnce(&HashMap<String, StoredUser>) -> T) -> T {
         f(&self.users.read().unwrap_or_else(PoisonError::into_inner))
     }
 }
 
 impl UserStore for MemoryUserStore {
     async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError> {
-        Ok(self.read(|users| users.get(&self.key(username)).map(|record| record.user.clone())))
+        Ok(self
+            .read(|users| users.get(&self.key(username)).map(|stored| User::clone(&stored.user))))
+    }
+
+    async fn find_user_shared(&self, username: &str) -> Result<Option<Arc<User>>, StoreError> {
+        let key = account_key(username, self.case_insensitive);
+        Ok(self.read(|users| users.get(key.as_ref()).map(|stored| Arc::clone(&stored.user))))
     }
 
     async fn find_credentials(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
-        Ok(self.read(|users| users.get(&self.key(username)).cloned()))
+        Ok(self.read(|users| users.get(&self.key(username)).map(StoredUser::record)))
     }
 
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        let mut all = self.read(|users| users.values().map(|r| r.user.clone()).collect::<Vec<_>>());
+        let mut all =
+            self.read(|users| users.values().map(|s| User::clone(&s.user)).collect::<Vec<_>>());
         all.sort_by(|a, b| a.username.cmp(&b.username));
         Ok(all)
     }
@@ -255,11 +299,11 @@ impl WritableUserStore for MemoryUserStore {
         let record = users
             .get_mut(&self.key(username))
             .ok_or_else(|| UserWriteError::UnknownUser(username.to_owned()))?;
-        update.apply_to(&mut record.user);
+        update.apply_to(Arc::make_mut(&mut record.user));
         if let Some(hash) = update.password_hash {
             record.password_hash = hash;
         }
-        Ok(record.user.clone())
+        Ok(User::clone(&record.user))
     }
 
     async fn delete_user(&self, username: &str) -> Result<(), UserWriteError> {

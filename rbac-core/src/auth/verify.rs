@@ -1,6 +1,8 @@
 //! Authenticating a request: verifying the bearer token (fetching remote
 //! keys when needed), checking revocation, and loading the user.
 
+use std::sync::Arc;
+
 use super::{AUDIT, Auth, session_store_failed};
 use crate::error::AuthError;
 use crate::token::{Claims, TokenError};
@@ -20,30 +22,55 @@ impl Auth {
         &self,
         bearer_token: &str,
     ) -> Result<(User, Claims), AuthError> {
+        let (user, claims) = self.authenticate_shared(bearer_token).await?;
+        Ok((Arc::unwrap_or_clone(user), claims))
+    }
+
+    /// [`Auth::authenticate_with_claims`] with the user as the store shares
+    /// it: what the extractors call.
+    pub(crate) async fn authenticate_shared(
+        &self,
+        bearer_token: &str,
+    ) -> Result<(Arc<User>, Claims), AuthError> {
         let mut claims = self.verify_bearer(bearer_token).await?;
-        let Some(issuer) = self.issuer() else {
+        if self.issuer().is_none() {
             let user = user_from_claims(&claims)?;
-            return Ok((user, claims));
+            return Ok((Arc::new(user), claims));
+        }
+        let user = self.load_user(&claims.sub).await?;
+        if let Some(narrowed) = self.narrowed_scope(&user, &claims) {
+            claims.scope = Some(narrowed);
+        }
+        Ok((user, claims))
+    }
+
+    /// The active user `username` names, from the issuer's store.
+    pub(crate) async fn load_user(&self, username: &str) -> Result<Arc<User>, AuthError> {
+        let Some(issuer) = self.issuer() else {
+            return Err(AuthError::InvalidToken);
         };
-        let user = issuer.store.find_user(&claims.sub).await.map_err(|error| {
+        let user = issuer.store.find_user_shared(username).await.map_err(|error| {
             tracing::error!(%error, "user store failed during authentication");
             AuthError::Unavailable
         })?;
         let user = user.ok_or_else(|| {
-            tracing::info!(target: AUDIT, username = claims.sub, "token for unknown user");
+            tracing::info!(target: AUDIT, username, "token for unknown user");
             AuthError::InvalidToken
         })?;
         if user.disabled {
             tracing::info!(target: AUDIT, username = user.username, "inactive user refused");
             return Err(AuthError::InactiveUser);
         }
-        // Scopes count only while the user's current roles allow them.
-        if let (Some(policy), Some(scope)) = (&issuer.scopes, &claims.scope)
-            && let Some(narrowed) = policy.still_allowed(&user, scope)
-        {
-            claims.scope = Some(narrowed);
-        }
-        Ok((user, claims))
+        Ok(user)
+    }
+
+    /// The token's `scope` narrowed to what the user's current roles still
+    /// allow; `None` when all of it is, or when no scopes are granted here.
+    pub(crate) fn narrowed_scope(&self, user: &User, claims: &Claims) -> Option<String> {
+        let (Some(policy), Some(scope)) = (&self.issuer()?.scopes, &claims.scope) else {
+            return None;
+        };
+        policy.still_allowed(user, scope)
     }
 
     /// Verifies a bearer token; with remote keys, refetches them (rate
@@ -88,16 +115,19 @@ impl Auth {
             tracing::debug!(target: AUDIT, %error, "token rejected");
             AuthError::InvalidToken
         })?;
-        let Some(issuer) = self.issuer() else {
-            // Sessions live at the issuer; a resource server cannot see them.
-            return Ok(claims);
-        };
-        let sid = claims.sid.as_deref();
-        let revoked = issuer.sessions.is_revoked(&claims.sub, &claims.jti, sid, claims.generation);
-        if revoked.await.map_err(session_store_failed)? {
+        if self.is_revoked(&claims).await? {
             tracing::info!(target: AUDIT, username = claims.sub, jti = claims.jti, "revoked token refused");
             return Err(AuthError::InvalidToken);
         }
         Ok(claims)
+    }
+
+    /// Whether the session store says these claims were revoked; never on
+    /// a resource server, whose tokens' sessions live at the issuer.
+    pub(crate) async fn is_revoked(&self, claims: &Claims) -> Result<bool, AuthError> {
+        let Some(issuer) = self.issuer() else { return Ok(false) };
+        let sid = claims.sid.as_deref();
+        let revoked = issuer.sessions.is_revoked(&claims.sub, &claims.jti, sid, claims.generation);
+        revoked.await.map_err(session_store_failed)
     }
 }

@@ -45,7 +45,7 @@ use crate::user::{User, UserRecord};
 pub struct Store {
     pool: DbPool,
     case_insensitive: bool,
-    users: Arc<TtlCache<Option<User>>>,
+    users: Arc<TtlCache<Option<Arc<User>>>>,
     revocations: Arc<TtlCache<Verdict>>,
     new_sessions: Arc<AtomicU32>,
     /// The absolute session lifetime, in seconds.
@@ -164,6 +164,10 @@ impl Store {
 
 impl UserStore for Store {
     async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.find_user_shared(username).await?.map(Arc::unwrap_or_clone))
+    }
+
+    async fn find_user_shared(&self, username: &str) -> Result<Option<Arc<User>>, StoreError> {
         if !storable(username) {
             return Ok(None);
         }
@@ -172,7 +176,7 @@ impl UserStore for Store {
             return Ok(user);
         }
         let ticket = self.users.ticket();
-        let user = self.read_user(&key).await?;
+        let user = self.read_user(&key).await?.map(Arc::new);
         self.users.fill(&key, ticket, user.clone());
         Ok(user)
     }

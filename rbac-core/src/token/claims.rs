@@ -2,7 +2,12 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::strict::{Key, UniqueKeys};
 
 /// The claims of an access token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,21 +154,106 @@ mod numeric_date {
         deserializer.deserialize_any(Seconds(Round::Down))
     }
 
+    /// A start time (`iat`, `nbf`), for a hand-written visitor.
+    pub(super) struct Start(pub(super) u64);
+
+    impl<'de> Deserialize<'de> for Start {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            start(deserializer).map(Start)
+        }
+    }
+
     pub(super) fn start<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
         deserializer.deserialize_any(Seconds(Round::Up))
+    }
+
+    /// An expiry, for a hand-written visitor.
+    pub(super) struct Expiry(pub(super) u64);
+
+    impl<'de> Deserialize<'de> for Expiry {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            expiry(deserializer).map(Expiry)
+        }
     }
 
     /// `null` stays "absent", as it was for a plain `Option<u64>`.
     pub(super) fn optional_start<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<u64>, D::Error> {
-        struct Start(u64);
-        impl<'de> Deserialize<'de> for Start {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                start(deserializer).map(Start)
+        Ok(Option::<Start>::deserialize(deserializer)?.map(|Start(seconds)| seconds))
+    }
+}
+
+/// Claims parsed in one pass with the duplicate-key check: the payload is
+/// read once, and every string that needs no unescaping is copied straight
+/// from the decoded bytes.
+pub(crate) struct StrictClaims(pub(crate) Claims);
+
+impl<'de> Deserialize<'de> for StrictClaims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ClaimsVisitor)
+    }
+}
+
+struct ClaimsVisitor;
+
+/// The claims we read, by bit in the `seen` mask.
+const FIELDS: [&str; 11] =
+    ["sub", "exp", "iat", "nbf", "jti", "sid", "generation", "iss", "aud", "scope", "roles"];
+
+impl<'de> Visitor<'de> for ClaimsVisitor {
+    type Value = StrictClaims;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JWT claims set without duplicate keys")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StrictClaims, A::Error> {
+        let mut seen = 0u16;
+        let mut others: Vec<Cow<'de, str>> = Vec::new();
+        let (mut sub, mut exp, mut iat, mut nbf, mut jti) = (None, None, None, None, None);
+        let (mut sid, mut generation, mut iss, mut aud, mut scope) = (None, 0, None, None, None);
+        let mut roles = Vec::new();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let Some(field) = FIELDS.iter().position(|name| *name == key) else {
+                if others.contains(&key) {
+                    return Err(de::Error::custom("duplicate key"));
+                }
+                map.next_value::<UniqueKeys>()?;
+                others.push(key);
+                continue;
+            };
+            if seen & (1 << field) != 0 {
+                return Err(de::Error::custom("duplicate key"));
+            }
+            seen |= 1 << field;
+            match field {
+                0 => sub = Some(map.next_value::<String>()?),
+                1 => exp = Some(map.next_value::<numeric_date::Expiry>()?.0),
+                2 => iat = Some(map.next_value::<numeric_date::Start>()?.0),
+                3 => nbf = map.next_value::<Option<numeric_date::Start>>()?.map(|start| start.0),
+                4 => jti = Some(map.next_value::<String>()?),
+                5 => sid = map.next_value::<Option<String>>()?,
+                6 => generation = map.next_value::<u64>()?,
+                7 => iss = map.next_value::<Option<String>>()?,
+                8 => aud = map.next_value::<Option<Audience>>()?,
+                9 => scope = map.next_value::<Option<String>>()?,
+                _ => roles = map.next_value::<Vec<String>>()?,
             }
         }
-        Ok(Option::<Start>::deserialize(deserializer)?.map(|Start(seconds)| seconds))
+        Ok(StrictClaims(Claims {
+            sub: sub.ok_or_else(|| de::Error::missing_field("sub"))?,
+            exp: exp.ok_or_else(|| de::Error::missing_field("exp"))?,
+            iat: iat.ok_or_else(|| de::Error::missing_field("iat"))?,
+            nbf,
+            jti: jti.ok_or_else(|| de::Error::missing_field("jti"))?,
+            sid,
+            generation,
+            iss,
+            aud,
+            scope,
+            roles,
+        }))
     }
 }
 
@@ -248,3 +338,61 @@ impl fmt::Display for TokenError {
 }
 
 impl std::error::Error for TokenError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strict(json: &str) -> Option<Claims> {
+        serde_json::from_str::<StrictClaims>(json).ok().map(|StrictClaims(claims)| claims)
+    }
+
+    #[test]
+    fn the_one_pass_parse_reads_what_the_derived_one_does() {
+        for json in [
+            r#"{"sub":"a","exp":2,"iat":1,"jti":"j"}"#,
+            r#"{"sub":"a","exp":2.9,"iat":0.1,"nbf":null,"jti":"j","sid":null,"scope":null}"#,
+            r#"{"sub":"a\u0062","exp":2,"iat":1,"nbf":1.5,"jti":"j","sid":"s","generation":3,
+                "iss":"i","aud":["x","y"],"scope":"p q","roles":["r"],"extra":{"k":[1,{"v":2}]}}"#,
+            r#"{"sub":"a","exp":2,"iat":1,"jti":"j","aud":"x"}"#,
+        ] {
+            let derived: Claims = serde_json::from_str(json).expect("valid claims");
+            assert_eq!(strict(json), Some(derived), "{json}");
+        }
+    }
+
+    #[test]
+    fn the_one_pass_parse_refuses_what_the_derived_one_does() {
+        for json in [
+            r#"{"exp":2,"iat":1,"jti":"j"}"#,
+            r#"{"sub":"a","iat":1,"jti":"j"}"#,
+            r#"{"sub":"a","exp":"2","iat":1,"jti":"j"}"#,
+            r#"{"sub":"a","exp":-2,"iat":1,"jti":"j"}"#,
+            r#"{"sub":"a","exp":2,"iat":1,"jti":"j","roles":null}"#,
+            r#"{"sub":"a","exp":2,"iat":1,"jti":"j","generation":null}"#,
+            r#"{"sub":null,"exp":2,"iat":1,"jti":"j"}"#,
+        ] {
+            assert!(serde_json::from_str::<Claims>(json).is_err(), "{json}");
+            assert_eq!(strict(json), None, "{json}");
+        }
+    }
+
+    #[test]
+    fn the_one_pass_parse_refuses_duplicate_keys_at_any_depth() {
+        for json in [
+            r#"{"sub":"a","sub":"b","exp":2,"iat":1,"jti":"j"}"#,
+            r#"{"sub":"a","s\u0075b":"b","exp":2,"iat":1,"jti":"j"}"#,
+            r#"{"sub":"a","exp":2,"iat":1,"jti":"j","x":1,"x":1}"#,
+            r#"{"sub":"a","exp":2,"iat":1,"jti":"j","x":{"k":1,"k":2}}"#,
+            r#"{"sub":"a","exp":2,"iat":1,"jti":"j","x":[{"k":1,"\u006b":2}]}"#,
+        ] {
+            assert_eq!(strict(json), None, "{json}");
+        }
+    }
+
+    #[test]
+    fn claims_are_an_object() {
+        // RFC 7519 §7.2: the claims set is a JSON object, never an array.
+        assert_eq!(strict(r#"["a",2,1,null,"j"]"#), None);
+    }
+}

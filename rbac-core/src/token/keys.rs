@@ -5,6 +5,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit as _};
 use jsonwebtoken::jwk::ThumbprintHash;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
@@ -202,8 +203,14 @@ impl SigningKey {
         hasher.update(b"rbac-core hs256 kid\0");
         hasher.update(&*secret.0);
         let kid = format!("hs256-{}", &URL_SAFE_NO_PAD.encode(hasher.finalize())[..16]);
-        let verification =
-            VerificationKey { kid, algorithm: SigningAlgorithm::HS256, decoding, public: None };
+        let hmac = Hmac::new_from_slice(&secret.0).expect("HMAC takes keys of any length");
+        let verification = VerificationKey {
+            kid,
+            algorithm: SigningAlgorithm::HS256,
+            decoding,
+            hmac: Some(hmac),
+            public: None,
+        };
         Self { encoding, verification }
     }
 
@@ -298,6 +305,9 @@ pub struct VerificationKey {
     pub(super) kid: String,
     pub(super) algorithm: SigningAlgorithm,
     pub(super) decoding: DecodingKey,
+    /// For HS256: the HMAC state keyed once, so a verification hashes only
+    /// the token (jsonwebtoken derives it from the secret on every call).
+    pub(super) hmac: Option<Hmac<Sha256>>,
     /// The public JWK, for the JWKS; `None` for HMAC keys.
     pub(super) public: Option<Jwk>,
 }
@@ -378,7 +388,8 @@ impl VerificationKey {
         public.common.key_algorithm = Some(algorithm.jose().into());
         public.common.public_key_use = Some(PublicKeyUse::Signature);
         public.common.key_operations = None;
-        let mut key = Self { kid: String::new(), algorithm, decoding, public: Some(public) };
+        let mut key =
+            Self { kid: String::new(), algorithm, decoding, hmac: None, public: Some(public) };
         key = key.with_kid(kid);
         Ok(key)
     }

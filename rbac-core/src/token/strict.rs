@@ -8,7 +8,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::de::{self, DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::{MAX_TOKEN_BYTES, TokenError};
@@ -39,34 +39,90 @@ pub(crate) fn split(token: &str) -> Result<Compact<'_>, TokenError> {
 
 /// The JOSE header fields we act on. Everything else (`jku`, `x5u`, `jwk`,
 /// ...) is ignored: keys come from configuration, never from the token,
-/// which can only pick one of them by `kid`.
-#[derive(Deserialize)]
-pub(crate) struct JoseHeader {
-    pub(crate) alg: String,
-    #[serde(default)]
-    pub(crate) kid: Option<String>,
+/// which can only pick one of them by `kid`. Read in one pass with the
+/// duplicate-key check, borrowing from the decoded bytes.
+pub(crate) struct JoseHeader<'a> {
+    pub(crate) alg: Cow<'a, str>,
+    pub(crate) kid: Option<Cow<'a, str>>,
     /// Present at all means "you must understand these extensions"; we understand none.
-    #[serde(default, deserialize_with = "present")]
     pub(crate) crit: bool,
 }
 
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    IgnoredAny::deserialize(deserializer).map(|_| true)
+impl<'de> Deserialize<'de> for JoseHeader<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(HeaderVisitor)
+    }
 }
 
-/// Decodes one base64url segment (no padding, canonical trailing bits) and
-/// parses it as JSON that must not repeat a key at any depth.
-pub(crate) fn decode_json<T: DeserializeOwned>(segment: &str) -> Result<T, TokenError> {
+struct HeaderVisitor;
+
+impl<'de> Visitor<'de> for HeaderVisitor {
+    type Value = JoseHeader<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JOSE header without duplicate keys")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JoseHeader<'de>, A::Error> {
+        let mut seen: Vec<Cow<'de, str>> = Vec::new();
+        let (mut alg, mut kid, mut crit) = (None, None, false);
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if seen.contains(&key) {
+                return Err(de::Error::custom("duplicate key"));
+            }
+            match &*key {
+                "alg" => alg = Some(map.next_value::<Text<'de>>()?.0),
+                "kid" => kid = map.next_value::<Option<Text<'de>>>()?.map(|kid| kid.0),
+                "crit" => {
+                    map.next_value::<UniqueKeys>()?;
+                    crit = true;
+                }
+                _ => {
+                    map.next_value::<UniqueKeys>()?;
+                }
+            }
+            seen.push(key);
+        }
+        let alg = alg.ok_or_else(|| de::Error::missing_field("alg"))?;
+        Ok(JoseHeader { alg, kid, crit })
+    }
+}
+
+/// Decodes the header segment into `buffer` and parses it in one pass,
+/// duplicate keys refused at any depth.
+pub(crate) fn decode_header<'b>(
+    segment: &str,
+    buffer: &'b mut [u8; MAX_HEADER_BYTES],
+) -> Result<JoseHeader<'b>, TokenError> {
+    // `split` capped the segment, so it fits; a longer one would be refused here.
+    let length =
+        URL_SAFE_NO_PAD.decode_slice(segment, buffer).map_err(|_| TokenError::Malformed)?;
+    serde_json::from_slice(&buffer[..length]).map_err(|_| TokenError::Malformed)
+}
+
+/// The decoded size of the largest header segment `split` lets through.
+pub(crate) const MAX_HEADER_BYTES: usize = MAX_HEADER_SEGMENT_BYTES / 4 * 3;
+
+/// Decodes and parses a payload segment into claims, in one pass that also
+/// refuses duplicate keys at any depth.
+pub(crate) fn decode_claims(segment: &str) -> Result<super::Claims, TokenError> {
     let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| TokenError::Malformed)?;
-    serde_json::from_slice::<UniqueKeys>(&bytes).map_err(|_| TokenError::Malformed)?;
-    serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)
+    let super::claims::StrictClaims(claims) =
+        serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)?;
+    Ok(claims)
+}
+
+/// Fails if `json` is not JSON or repeats an object key: the
+/// duplicate-key check alone, for the step benchmark.
+pub(crate) fn check_unique_keys(json: &[u8]) -> Result<(), TokenError> {
+    serde_json::from_slice::<UniqueKeys>(json).map(drop).map_err(|_| TokenError::Malformed)
 }
 
 /// Deserializes any JSON value and fails if an object repeats a key.
 ///
 /// Parsers disagree on which duplicate wins; refusing them removes the
 /// ambiguity (RFC 8725 §3.6, RFC 7515 §5.2 step 4).
-struct UniqueKeys;
+pub(super) struct UniqueKeys;
 
 impl<'de> Deserialize<'de> for UniqueKeys {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -123,7 +179,7 @@ impl<'de> Visitor<'de> for UniqueKeysVisitor {
 }
 
 /// An object key, borrowed from the input unless it contained escapes.
-struct Key<'de>(Cow<'de, str>);
+pub(super) struct Key<'de>(pub(super) Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -141,6 +197,15 @@ impl<'de> Deserialize<'de> for Key<'de> {
             }
         }
         deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// A string value, borrowed from the input unless it contained escapes.
+struct Text<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Key::deserialize(deserializer).map(|Key(text)| Text(text))
     }
 }
 
@@ -174,10 +239,10 @@ mod tests {
 
     #[test]
     fn crit_is_detected_even_when_null() {
-        let header: JoseHeader =
+        let header: JoseHeader<'_> =
             serde_json::from_str(r#"{"alg":"HS256","crit":null}"#).expect("parses");
         assert!(header.crit);
-        let header: JoseHeader = serde_json::from_str(r#"{"alg":"HS256"}"#).expect("parses");
+        let header: JoseHeader<'_> = serde_json::from_str(r#"{"alg":"HS256"}"#).expect("parses");
         assert!(!header.crit);
     }
 }
