@@ -263,3 +263,25 @@ async fn the_feed_refuses_a_foreign_origin_and_closes_when_the_session_is_revoke
         other => panic!("expected a 1008 close, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_non_browser_client_opens_the_feed_with_a_bearer_header() {
+    let app = app();
+    let token = tests::login(&app.router, "johndoe", "secret").await;
+    let address = serve_on_loopback(app.router.clone()).await;
+    let mut request = format!("ws://{address}/posts/feed").into_client_request().expect("request");
+    let bearer = format!("Bearer {token}").parse().expect("header");
+    request.headers_mut().insert(header::AUTHORIZATION, bearer);
+    let stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+    let upgraded = tokio_tungstenite::client_async(request, stream).await;
+    assert!(upgraded.is_ok(), "a bearer upgrade needs no Origin: {:?}", upgraded.err());
+
+    let anonymous = format!("ws://{address}/posts/feed").into_client_request().expect("request");
+    let stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+    match tokio_tungstenite::client_async(anonymous, stream).await {
+        Err(tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+        other => panic!("an anonymous upgrade must be refused, got {:?}", other.map(|_| ())),
+    }
+}
