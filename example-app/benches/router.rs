@@ -56,5 +56,42 @@ fn guard_overhead(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, guard_overhead);
+/// What the request limits cost on `/health`: none, the one timer
+/// `with_request_limits` sets, and the two (whole request + body) it used
+/// to set.
+fn request_limits(c: &mut Criterion) {
+    use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+
+    let users = MemoryUserStore::new();
+    let tokens = Tokens::hs256(JwtSecret::new(SECRET.to_vec()).expect("secret"));
+    let routes = example_app::routes(AppState::new(Auth::new(tokens, users.clone()), users));
+    let timeout = example_app::REQUEST_TIMEOUT;
+    let variants = [
+        ("no_limits", routes.clone()),
+        ("one_timer", example_app::with_request_limits(routes.clone())),
+        (
+            "two_timers",
+            routes.layer((
+                TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout),
+                RequestBodyTimeoutLayer::new(timeout),
+            )),
+        ),
+    ];
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let mut group = c.benchmark_group("health_limits");
+    for (name, router) in &variants {
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                let request = Request::get("/health").body(Body::empty()).expect("request");
+                let response =
+                    runtime.block_on(router.clone().oneshot(request)).expect("infallible");
+                assert_eq!(response.status(), StatusCode::OK);
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, guard_overhead, request_limits);
 criterion_main!(benches);

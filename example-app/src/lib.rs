@@ -29,7 +29,7 @@ use rbac_core::{
     AccessPolicy, Auth, MemoryUserStore, PasswordError, PasswordHasher, Role, User, UserDirectory,
     UserRecord, UserStore, WritableUserStore,
 };
-use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use tower_http::timeout::TimeoutLayer;
 
 pub use posts::{Post, Posts};
 pub use routes::Item;
@@ -151,12 +151,12 @@ pub fn access_matrix() -> rbac_core::routing::AccessMatrix {
     route_table().access_matrix(<policy::Policy as AccessPolicy>::describe())
 }
 
-/// Whole-request deadline (408), and a separate one for a trickling body.
+/// Whole-request deadline (408). It covers reading the body too, since
+/// handlers read it inside the request's future, so a trickling body is cut
+/// off by the same single timer (a second, per-body timer cost a timer per
+/// request and bounded nothing more).
 pub fn with_request_limits(router: Router) -> Router {
-    router.layer((
-        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT),
-        RequestBodyTimeoutLayer::new(REQUEST_TIMEOUT),
-    ))
+    router.layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
 }
 
 /// The longest a request may take, body included.
