@@ -135,8 +135,11 @@ async fn authorize_runs_the_password_flow_and_try_it_out_sends_the_token() {
     click(&browser, ".auth-wrapper .btn.authorize").await;
     element(&browser, "#oauth_username").await.send_keys("johndoe").await.expect("type");
     element(&browser, "#oauth_password").await.send_keys("secret").await.expect("type");
-    click(&browser, ".auth-btn-wrapper .btn.modal-btn.auth.authorize").await;
-    // Swagger UI swaps Authorize for Logout once /token answered 200.
+    // The OAuth2 scheme's own buttons: the modal lists the cookie scheme too.
+    let oauth2 = ".auth-container:has(#oauth_username)";
+    click(&browser, &format!("{oauth2} .auth-btn-wrapper .btn.modal-btn.auth.authorize")).await;
+    // Swagger UI swaps Authorize for Logout once /token answered 200 (only
+    // this scheme gets authorized, so the one Logout button is its own).
     let logout = ".auth-btn-wrapper button[aria-label='Remove authorization']";
     let logout = element(&browser, logout).await.text().await.expect("text");
     assert_eq!(logout.trim(), "Logout");
