@@ -75,6 +75,8 @@ mod two_instances {
         http(b, "PATCH", "/admin/users/johndoe", Some(&admin), Some(enable)).expect("patch");
         let second = login(a, "johndoe", "secret");
         assert_eq!(me(b, &second), 200, "B has the new token's revocation answer cached");
+        // /logout is #[authenticated]: A must see johndoe enabled again first.
+        assert!(time_until(BOUND, || me(a, &second) == 200).is_some(), "enable seen on A");
         let (status, _) = http(a, "POST", "/logout", Some(&second), None).expect("logout");
         assert_eq!(status, 204);
         let took = time_until(BOUND, || me(b, &second) == 401);
