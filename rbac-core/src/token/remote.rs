@@ -15,7 +15,7 @@ use jsonwebtoken::jwk::JwkSet;
 use super::VerificationKey;
 
 /// A JWKS document larger than this is refused (a few keys take ~2 KiB).
-const MAX_JWKS_BYTES: usize = 64 * 1024;
+pub(super) const MAX_JWKS_BYTES: usize = 64 * 1024;
 
 /// The longest any fetch may take, custom fetchers included.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -23,7 +23,7 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 /// The shortest refetch interval accepted, whatever is configured.
 const MIN_REFETCH_FLOOR: Duration = Duration::from_secs(1);
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Fetch =
     dyn Fn() -> Pin<Box<dyn Future<Output = Result<Bytes, BoxError>> + Send>> + Send + Sync;
 
@@ -90,7 +90,7 @@ impl fmt::Debug for RemoteJwks {
 
 /// Why the JWKS could not be fetched or used. The last good keys stay in use.
 #[derive(Debug)]
-pub struct JwksError(String);
+pub struct JwksError(pub(super) String);
 
 impl fmt::Display for JwksError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -257,13 +257,13 @@ fn parse_jwks(bytes: &[u8]) -> Result<Vec<VerificationKey>, JwksError> {
 }
 
 /// `localhost`, or an IPv4/IPv6 loopback literal (brackets allowed).
-fn is_loopback(host: &str) -> bool {
+pub(super) fn is_loopback(host: &str) -> bool {
     let literal = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || literal.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-async fn http_get(
+pub(super) async fn http_get(
     uri: hyper::Uri,
     authority: hyper::http::uri::Authority,
 ) -> Result<Bytes, BoxError> {

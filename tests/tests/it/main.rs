@@ -13,6 +13,7 @@ mod admin_users;
 mod deleted_users;
 mod denylist_growth;
 mod example_app;
+mod external_idp;
 mod fuzz_router;
 mod hostile;
 mod key_config;

@@ -1,0 +1,531 @@
+//! Several trusted issuers in one verifier: the token's `iss` picks the
+//! issuer before any key is looked up, and each issuer has its own keys,
+//! audience, algorithms, token type and claim mapping.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny};
+use serde_json::{Map, Value};
+
+use super::mapping::ClaimMapping;
+use super::{
+    Audience, Claims, KeyRing, RemoteJwks, SigningAlgorithm, TokenError, Tokens, VerificationKey,
+    strict, unix_now,
+};
+use crate::policy::AccessPolicy;
+
+/// What an issuer's access tokens look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccessTokenProfile {
+    /// RFC 9068 JWT access tokens: header `typ` `at+jwt`, and the claims
+    /// `iss`, `exp`, `aud`, `sub`, `client_id`, `iat` and `jti` all present.
+    /// An ID token (`typ` `JWT`) can never pass. The default.
+    #[default]
+    Rfc9068,
+    /// Plain JWTs (Keycloak, Auth0, Entra ID, Okta): `typ` `JWT`, `at+jwt`
+    /// or absent.
+    /// ID tokens look alike, so name the issuer's client ids with
+    /// [`TrustedIssuer::refusing_id_tokens_of`].
+    Jwt,
+}
+
+/// One issuer a resource server trusts.
+///
+/// - [`TrustedIssuer::own`]: your own issuer's tokens (such as
+///   `example-app`'s), verified exactly as [`Tokens::verify`] does, with
+///   their `roles` and `scope` claims as they are.
+/// - [`TrustedIssuer::external`]: an OpenID provider's, with its claims
+///   translated by a [`ClaimMapping`]. Its tokens must carry the
+///   [audience](TrustedIssuer::with_audience) configured for it.
+///
+/// ```no_run
+/// use rbac_core::{AccessTokenProfile, ClaimMapping, RemoteJwks, SigningAlgorithm, TrustedIssuer};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let issuer = "https://sso.acme.example/realms/acme";
+/// let keycloak = TrustedIssuer::external(issuer, RemoteJwks::discover(issuer).await?)
+///     .with_audience("reports-api")
+///     .with_algorithms([SigningAlgorithm::RS256])
+///     .with_profile(AccessTokenProfile::Jwt)
+///     .refusing_id_tokens_of(["reports-web"])
+///     .with_mapping(ClaimMapping::keycloak("reports-api").client_role("writer", "editor"));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct TrustedIssuer {
+    kind: Kind,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Own(Tokens),
+    External(Box<External>),
+}
+
+#[derive(Clone)]
+struct External {
+    /// Keys, issuer, audience, leeway and lifetime bound.
+    tokens: Tokens,
+    /// Empty: whatever each key is pinned to.
+    algorithms: Vec<SigningAlgorithm>,
+    profile: AccessTokenProfile,
+    client_ids: Vec<String>,
+    mapping: ClaimMapping,
+}
+
+impl fmt::Debug for TrustedIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Own(tokens) => f.debug_tuple("TrustedIssuer::own").field(tokens).finish(),
+            Kind::External(external) => f
+                .debug_struct("TrustedIssuer::external")
+                .field("tokens", &external.tokens)
+                .field("algorithms", &external.algorithms)
+                .field("profile", &external.profile)
+                .field("client_ids", &external.client_ids)
+                .field("mapping", &external.mapping)
+                .finish(),
+        }
+    }
+}
+
+impl TrustedIssuer {
+    /// Your own issuer: `tokens` (a [`Tokens::remote`] or [`Tokens::verifier`]
+    /// with [`Tokens::with_issuer`]) verifies its tokens unchanged.
+    pub fn own(tokens: Tokens) -> Self {
+        Self { kind: Kind::Own(tokens) }
+    }
+
+    /// An OpenID provider whose `iss` is exactly `issuer`, with keys from
+    /// `jwks` (see [`RemoteJwks::discover`]). Defaults: RFC 9068 tokens, no
+    /// roles or scopes mapped, and no audience, which refuses every token
+    /// that names one: set [`with_audience`](Self::with_audience).
+    pub fn external(issuer: impl Into<String>, jwks: RemoteJwks) -> Self {
+        Self::external_with(Tokens::remote(jwks).with_issuer(issuer))
+    }
+
+    /// [`TrustedIssuer::external`] with fixed keys, for an issuer that
+    /// publishes no JWKS (or for tests).
+    pub fn external_with_keys(
+        issuer: impl Into<String>,
+        keys: impl IntoIterator<Item = VerificationKey>,
+    ) -> Self {
+        Self::external_with(Tokens::verifier(keys).with_issuer(issuer))
+    }
+
+    fn external_with(tokens: Tokens) -> Self {
+        let external = External {
+            tokens,
+            algorithms: Vec::new(),
+            profile: AccessTokenProfile::default(),
+            client_ids: Vec::new(),
+            mapping: ClaimMapping::new(),
+        };
+        Self { kind: Kind::External(Box::new(external)) }
+    }
+
+    fn external_mut(&mut self, change: impl FnOnce(&mut External)) {
+        if let Kind::External(external) = &mut self.kind {
+            change(external);
+        }
+    }
+
+    /// The `aud` this service's tokens carry at this issuer (an API
+    /// identifier, a Keycloak client, an Entra application id URI).
+    #[must_use]
+    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
+        let audience = audience.into();
+        self.external_mut(|external| {
+            external.tokens = external.tokens.clone().with_audience(audience);
+        });
+        self
+    }
+
+    /// Accepts only these algorithms, whatever else the issuer publishes keys for.
+    #[must_use]
+    pub fn with_algorithms(
+        mut self,
+        algorithms: impl IntoIterator<Item = SigningAlgorithm>,
+    ) -> Self {
+        let algorithms = algorithms.into_iter().collect();
+        self.external_mut(|external| external.algorithms = algorithms);
+        self
+    }
+
+    /// What this issuer's access tokens look like; RFC 9068 by default.
+    #[must_use]
+    pub fn with_profile(mut self, profile: AccessTokenProfile) -> Self {
+        self.external_mut(|external| external.profile = profile);
+        self
+    }
+
+    /// Refuses tokens addressed to these clients (`aud` naming one): ID
+    /// tokens, which a client must never send as an access token. A token
+    /// with a `nonce` is refused whatever its audience.
+    #[must_use]
+    pub fn refusing_id_tokens_of<I: Into<String>>(
+        mut self,
+        client_ids: impl IntoIterator<Item = I>,
+    ) -> Self {
+        let client_ids = client_ids.into_iter().map(Into::into).collect();
+        self.external_mut(|external| external.client_ids = client_ids);
+        self
+    }
+
+    /// How this issuer's claims become the policy's roles and scopes.
+    #[must_use]
+    pub fn with_mapping(mut self, mapping: ClaimMapping) -> Self {
+        self.external_mut(|external| external.mapping = mapping);
+        self
+    }
+
+    /// Sets the clock leeway; see [`Tokens::with_leeway`].
+    #[must_use]
+    pub fn with_leeway(mut self, leeway: std::time::Duration) -> Self {
+        self.external_mut(|external| external.tokens = external.tokens.clone().with_leeway(leeway));
+        self
+    }
+
+    /// Sets the longest accepted lifetime; see [`Tokens::with_max_lifetime`].
+    #[must_use]
+    pub fn with_max_lifetime(mut self, max_lifetime: std::time::Duration) -> Self {
+        self.external_mut(|external| {
+            external.tokens = external.tokens.clone().with_max_lifetime(max_lifetime);
+        });
+        self
+    }
+
+    fn tokens(&self) -> &Tokens {
+        match &self.kind {
+            Kind::Own(tokens) => tokens,
+            Kind::External(external) => &external.tokens,
+        }
+    }
+
+    /// The `iss` this issuer's tokens carry.
+    pub fn issuer(&self) -> Option<&str> {
+        self.tokens().issuer.as_deref()
+    }
+
+    /// Verifies a token already known to claim this issuer.
+    fn verify_at(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
+        match &self.kind {
+            Kind::Own(tokens) => tokens.verify_at(token, now),
+            Kind::External(external) => external.verify_at(token, now),
+        }
+    }
+}
+
+/// Why a [`TrustedIssuers`] could not be built. Its message names the
+/// issuer and what is wrong, for the start-up log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerConfigError(String);
+
+impl fmt::Display for IssuerConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for IssuerConfigError {}
+
+/// The issuers a resource server trusts, checked against its policy; use
+/// it with [`Auth::resource_server_trusting`](crate::Auth::resource_server_trusting).
+///
+/// A token's `iss` selects exactly one issuer (an exact string match)
+/// before any key is looked up, so a key of one issuer never verifies a
+/// token claiming another, whatever its `kid`. A token naming no trusted
+/// issuer is refused.
+///
+/// ```
+/// use rbac_core::{ClaimMapping, Tokens, TrustedIssuer, TrustedIssuers, VerificationKey};
+///
+/// rbac_core::policy! {
+///     pub mod policy {
+///         role "viewer" grants "items:read";
+///         role "editor": "viewer";
+///     }
+/// }
+///
+/// # fn keys() -> Vec<VerificationKey> { Vec::new() }
+/// let own = TrustedIssuer::own(Tokens::verifier(keys()).with_issuer("https://app.acme.example"));
+/// let idp = TrustedIssuer::external_with_keys("https://idp.acme.example", keys())
+///     .with_audience("reports-api")
+///     .with_mapping(ClaimMapping::groups("groups").group("/acme/editors", policy::roles::EDITOR));
+/// assert!(TrustedIssuers::for_policy::<policy::Policy>([own.clone(), idp]).is_ok());
+///
+/// // A mapping to a role the policy does not have is refused at start-up.
+/// let typo = TrustedIssuer::external_with_keys("https://idp.acme.example", keys())
+///     .with_mapping(ClaimMapping::groups("groups").group("/acme/editors", "editr"));
+/// let error = TrustedIssuers::for_policy::<policy::Policy>([own, typo]).unwrap_err();
+/// assert!(error.to_string().contains("`editr` is not a role of the policy"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct TrustedIssuers {
+    issuers: Arc<[TrustedIssuer]>,
+}
+
+impl TrustedIssuers {
+    /// Checks `issuers` against the policy `P`: each names a distinct
+    /// issuer, and every mapping target is a role (or, for scopes, a
+    /// permission) that `P` declares.
+    pub fn for_policy<P: AccessPolicy>(
+        issuers: impl IntoIterator<Item = TrustedIssuer>,
+    ) -> Result<Self, IssuerConfigError> {
+        let issuers: Arc<[TrustedIssuer]> = issuers.into_iter().collect();
+        let policy = P::describe();
+        if issuers.is_empty() {
+            return Err(IssuerConfigError("no trusted issuer configured".to_owned()));
+        }
+        for (index, trusted) in issuers.iter().enumerate() {
+            let Some(issuer) = trusted.issuer() else {
+                return Err(IssuerConfigError(
+                    "an own issuer's Tokens needs with_issuer(..): tokens are told apart by `iss`"
+                        .to_owned(),
+                ));
+            };
+            if issuers[..index].iter().any(|earlier| earlier.issuer() == Some(issuer)) {
+                return Err(IssuerConfigError(format!("issuer {issuer} is configured twice")));
+            }
+            if let Kind::External(external) = &trusted.kind
+                && let Some(unknown) = external.mapping.unknown_target(policy)
+            {
+                let policy = policy.name;
+                return Err(IssuerConfigError(format!(
+                    "claim mapping of issuer {issuer}: {unknown} {policy}"
+                )));
+            }
+        }
+        Ok(Self { issuers })
+    }
+
+    /// The issuer `token` claims, before anything else is checked.
+    fn select(&self, token: &str) -> Result<&TrustedIssuer, TokenError> {
+        #[derive(Deserialize)]
+        struct IssuerOnly {
+            #[serde(default)]
+            iss: Option<String>,
+        }
+        let parts = strict::split(token)?;
+        // Only `iss` is read from the unverified payload; duplicate keys are
+        // refused, so the issuer chosen is the one the signature covers.
+        let IssuerOnly { iss } = strict::decode_json(parts.payload)?;
+        let iss = iss.ok_or(TokenError::WrongIssuer)?;
+        self.issuers
+            .iter()
+            .find(|trusted| trusted.issuer() == Some(iss.as_str()))
+            .ok_or(TokenError::WrongIssuer)
+    }
+
+    /// Verifies with the keys held now, fetching nothing.
+    pub fn verify_cached_at(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
+        self.select(token)?.verify_at(token, now)
+    }
+
+    /// Verifies a token: picks its issuer, refetches that issuer's JWKS
+    /// when stale or when the `kid` is unknown (rate limited, as
+    /// [`RemoteJwks`] describes), then checks it.
+    pub async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let trusted = self.select(token)?;
+        let Some(remote) = trusted.tokens().remote_jwks() else {
+            return trusted.verify_at(token, unix_now());
+        };
+        if remote.is_stale() {
+            remote.refetch_rate_limited().await;
+        }
+        match trusted.verify_at(token, unix_now()) {
+            Err(TokenError::UnknownKey) if remote.refetch_rate_limited().await => {
+                trusted.verify_at(token, unix_now())
+            }
+            verified => verified,
+        }
+    }
+}
+
+/// The header fields an external token is judged by.
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+/// RFC 9068 §2.2: claims every JWT access token carries.
+const RFC9068_CLAIMS: [&str; 7] = ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"];
+
+impl External {
+    fn verify_at(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
+        let parts = strict::split(token)?;
+        let header: Header = strict::decode_json(parts.header)?;
+        if header.crit {
+            return Err(TokenError::UnsupportedCriticalHeader);
+        }
+        if !self.typ_allowed(header.typ.as_deref()) {
+            return Err(TokenError::WrongTokenType);
+        }
+        self.check_signature(&header, &parts)?;
+        let claims: Map<String, Value> = strict::decode_json(parts.payload)?;
+        let checked = self.check_claims(&claims, now)?;
+        let (roles, scope) = self.mapping.apply(&claims);
+        let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+        Ok(Claims {
+            sub: text("sub").unwrap_or_default(),
+            exp: checked.exp,
+            iat: checked.iat,
+            nbf: checked.nbf,
+            jti: text("jti").unwrap_or_default(),
+            sid: None,
+            generation: 0,
+            iss: text("iss"),
+            aud: checked.aud,
+            scope,
+            roles,
+        })
+    }
+
+    fn typ_allowed(&self, typ: Option<&str>) -> bool {
+        // Media types compare case-insensitively, `application/` optional (RFC 7515 §4.1.9).
+        let typ = typ.map(|typ| {
+            let typ = typ.to_ascii_lowercase();
+            typ.strip_prefix("application/").map(str::to_owned).unwrap_or(typ)
+        });
+        match self.profile {
+            AccessTokenProfile::Rfc9068 => typ.as_deref() == Some("at+jwt"),
+            AccessTokenProfile::Jwt => typ.is_none_or(|typ| typ == "jwt" || typ == "at+jwt"),
+        }
+    }
+
+    fn check_signature(
+        &self,
+        header: &Header,
+        parts: &strict::Compact<'_>,
+    ) -> Result<(), TokenError> {
+        let fetched;
+        let keys: &[VerificationKey] = match &self.tokens.keys {
+            KeyRing::Fixed(keys) => keys,
+            KeyRing::Remote(remote) => {
+                fetched = remote.keys();
+                &fetched
+            }
+        };
+        let key = match header.kid.as_deref() {
+            Some(kid) => keys.iter().find(|key| key.kid == kid),
+            None if keys.len() == 1 => keys.first(),
+            None => None,
+        }
+        .ok_or(TokenError::UnknownKey)?;
+        let allowed = self.algorithms.is_empty() || self.algorithms.contains(&key.algorithm);
+        if header.alg != key.algorithm.as_str() || !allowed {
+            return Err(TokenError::AlgorithmNotAllowed);
+        }
+        let signature_ok = jsonwebtoken::crypto::verify(
+            parts.signature,
+            parts.signing_input.as_bytes(),
+            &key.decoding,
+            key.algorithm.jose(),
+        )
+        .map_err(|_| TokenError::Malformed)?;
+        if signature_ok { Ok(()) } else { Err(TokenError::BadSignature) }
+    }
+
+    fn check_claims(&self, claims: &Map<String, Value>, now: u64) -> Result<Checked, TokenError> {
+        if self.profile == AccessTokenProfile::Rfc9068
+            && RFC9068_CLAIMS.iter().any(|name| claims.get(*name).is_none_or(Value::is_null))
+        {
+            return Err(TokenError::Malformed);
+        }
+        let exp = numeric_date(claims, "exp", Round::Down)?.ok_or(TokenError::Malformed)?;
+        let iat = numeric_date(claims, "iat", Round::Up)?.ok_or(TokenError::Malformed)?;
+        let nbf = numeric_date(claims, "nbf", Round::Up)?;
+        let leeway = self.tokens.leeway.as_secs();
+        if exp.saturating_add(leeway) < now {
+            return Err(TokenError::Expired);
+        }
+        if nbf.unwrap_or(0).max(iat) > now.saturating_add(leeway) {
+            return Err(TokenError::NotYetValid);
+        }
+        let max_lifetime = self.tokens.max_lifetime.max(self.tokens.lifetime).as_secs();
+        if exp.saturating_sub(iat) > max_lifetime {
+            return Err(TokenError::LifetimeTooLong);
+        }
+        if claims.get("sub").and_then(Value::as_str).is_none_or(str::is_empty) {
+            return Err(TokenError::Malformed);
+        }
+        if claims.get("iss").and_then(Value::as_str) != self.tokens.issuer.as_deref() {
+            return Err(TokenError::WrongIssuer);
+        }
+        let aud = match claims.get("aud") {
+            None | Some(Value::Null) => None,
+            Some(aud) => Some(Audience::deserialize(aud).map_err(|_| TokenError::Malformed)?),
+        };
+        let audience_ok = match (&self.tokens.audience, &aud) {
+            (Some(expected), Some(aud)) => aud.contains(expected),
+            (Some(_), None) => false,
+            (None, aud) => aud.is_none(),
+        };
+        if !audience_ok {
+            return Err(TokenError::WrongAudience);
+        }
+        // An ID token is proof of a login for a client, not a grant to call
+        // this API (OIDC Core §2; RFC 9068 §4 asks resource servers to
+        // refuse them).
+        let for_a_client = aud
+            .as_ref()
+            .is_some_and(|aud| self.client_ids.iter().any(|client| aud.contains(client)));
+        if claims.contains_key("nonce") || for_a_client {
+            return Err(TokenError::WrongTokenType);
+        }
+        Ok(Checked { exp, iat, nbf, aud })
+    }
+}
+
+/// The registered claims, as checked.
+struct Checked {
+    exp: u64,
+    iat: u64,
+    nbf: Option<u64>,
+    aud: Option<Audience>,
+}
+
+#[derive(Clone, Copy)]
+enum Round {
+    Down,
+    Up,
+}
+
+/// A NumericDate claim in whole seconds, rounded so that validity never
+/// grows; `None` when absent. Negative, non-numeric or out of range:
+/// malformed.
+fn numeric_date(
+    claims: &Map<String, Value>,
+    name: &str,
+    round: Round,
+) -> Result<Option<u64>, TokenError> {
+    let Some(value) = claims.get(name) else { return Ok(None) };
+    if let Some(seconds) = value.as_u64() {
+        return Ok(Some(seconds));
+    }
+    let seconds = value.as_f64().ok_or(TokenError::Malformed)?;
+    let rounded = match round {
+        Round::Down => seconds.floor(),
+        Round::Up => seconds.ceil(),
+    };
+    if !(0.0..18_446_744_073_709_551_616.0).contains(&rounded) {
+        return Err(TokenError::Malformed);
+    }
+    // A whole number within u64's range (checked above): exact.
+    Ok(Some(rounded as u64))
+}
+
+#[cfg(test)]
+mod tests;
