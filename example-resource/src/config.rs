@@ -51,6 +51,7 @@ pub struct Config {
     )]
     pub jwt_max_lifetime_seconds: u64,
 
+    /// The external OpenID provider, if any.
     #[command(flatten)]
     pub oidc: OidcConfig,
 }

@@ -248,11 +248,11 @@ async fn discovery_over_tls_trusts_only_the_configured_roots() {
 async fn a_mapping_to_a_role_the_policy_lacks_stops_the_service_at_start_up() {
     let app = example_app().await;
     // Nothing listens on the discard port; the mapping is checked before any fetch matters.
-    let flags = with(
+    let typo = with(
         flags(app, "http://127.0.0.1:9"),
         &["--oidc-loopback-http", "--oidc-role", "/acme/owners=owner"],
     );
-    let config = Config::try_parse_from(flags).expect("flags");
+    let config = Config::try_parse_from(typo).expect("flags");
     let error = example_resource::auth_from(&config).await.expect_err("unknown role").to_string();
     assert!(error.contains("`owner` is not a role of the policy"), "{error}");
     let no_issuer: Vec<String> = flags_without_jwt_issuer(app)
