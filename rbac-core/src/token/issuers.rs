@@ -60,7 +60,7 @@ pub struct TrustedIssuer {
 
 #[derive(Clone)]
 enum Kind {
-    Own(Tokens),
+    Own(Box<Tokens>),
     External(Box<External>),
 }
 
@@ -95,7 +95,7 @@ impl TrustedIssuer {
     /// Your own issuer: `tokens` (a [`Tokens::remote`] or [`Tokens::verifier`]
     /// with [`Tokens::with_issuer`]) verifies its tokens unchanged.
     pub fn own(tokens: Tokens) -> Self {
-        Self { kind: Kind::Own(tokens) }
+        Self { kind: Kind::Own(Box::new(tokens)) }
     }
 
     /// An OpenID provider whose `iss` is exactly `issuer`, with keys from
