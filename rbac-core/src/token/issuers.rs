@@ -2,8 +2,12 @@
 //! issuer before any key is looked up, and each issuer has its own keys,
 //! audience, algorithms, token type and claim mapping.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny};
@@ -45,7 +49,7 @@ pub enum AccessTokenProfile {
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let issuer = "https://sso.acme.example/realms/acme";
-/// let keycloak = TrustedIssuer::external(issuer, RemoteJwks::discover(issuer).await?)
+/// let keycloak = TrustedIssuer::external(issuer, RemoteJwks::discover(issuer)?)
 ///     .with_audience("reports-api")
 ///     .with_algorithms([SigningAlgorithm::RS256])
 ///     .with_profile(AccessTokenProfile::Jwt)
@@ -304,18 +308,22 @@ impl TrustedIssuers {
     /// The issuer `token` claims, before anything else is checked.
     fn select(&self, token: &str) -> Result<&TrustedIssuer, TokenError> {
         #[derive(Deserialize)]
-        struct IssuerOnly {
-            #[serde(default)]
-            iss: Option<String>,
+        struct IssuerOnly<'a> {
+            #[serde(default, borrow)]
+            iss: Option<Cow<'a, str>>,
         }
         let parts = strict::split(token)?;
-        // Only `iss` is read from the unverified payload; duplicate keys are
-        // refused, so the issuer chosen is the one the signature covers.
-        let IssuerOnly { iss } = strict::decode_json(parts.payload)?;
+        // Only `iss` is read from the unverified payload, and a repeated
+        // `iss` (in any spelling) is refused here, so the issuer chosen is
+        // the one the signature covers. The issuer's own verification then
+        // refuses duplicate keys anywhere in the payload.
+        let payload = URL_SAFE_NO_PAD.decode(parts.payload).map_err(|_| TokenError::Malformed)?;
+        let IssuerOnly { iss } =
+            serde_json::from_slice(&payload).map_err(|_| TokenError::Malformed)?;
         let iss = iss.ok_or(TokenError::WrongIssuer)?;
         self.issuers
             .iter()
-            .find(|trusted| trusted.issuer() == Some(iss.as_str()))
+            .find(|trusted| trusted.issuer() == Some(&*iss))
             .ok_or(TokenError::WrongIssuer)
     }
 

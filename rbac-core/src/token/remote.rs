@@ -48,8 +48,9 @@ type Fetch =
 /// The built-in fetcher speaks plain HTTP/1.1 and therefore only to an
 /// issuer on the same host (`localhost` or a loopback address): a JWKS read
 /// over an unauthenticated network would let anyone on the path supply the
-/// keys. Anywhere else, fetch over TLS with the HTTP client you already use
-/// and hand the bytes over with [`RemoteJwks::from_fetcher`].
+/// keys. Anywhere else, fetch over TLS: with the `oidc` feature,
+/// `RemoteJwks::https` or `RemoteJwks::discover`; or with the HTTP client
+/// you already use, handing the bytes over with [`RemoteJwks::from_fetcher`].
 ///
 /// ```no_run
 /// use rbac_core::{RemoteJwks, Tokens};

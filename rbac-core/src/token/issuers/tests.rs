@@ -1,6 +1,8 @@
 //! Several issuers: selection by `iss`, keys never crossing issuers, token
 //! types, audiences, algorithms, mapping and the start-up checks.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
@@ -133,18 +135,20 @@ fn the_issuer_is_chosen_by_iss_and_keys_never_cross_issuers() {
             Err(TokenError::WrongIssuer)
         );
     }
-    let payload =
-        format!(r#"{{"iss":"{OWN}","sub":"x","iat":{NOW},"exp":{},"iss":"{IDP}"}}"#, NOW + 60);
-    let duplicated = format!(
-        "{}.{}.sig",
-        URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","typ":"at+jwt","kid":"idp-1"}"#),
-        URL_SAFE_NO_PAD.encode(payload)
-    );
-    assert_eq!(issuers().verify_cached_at(&duplicated, NOW), Err(TokenError::Malformed));
+    // A second `iss`, plainly or escaped, never lets the payload choose.
+    for second in ["iss", "i\\u0073s"] {
+        let payload = format!(
+            r#"{{"iss":"{OWN}","sub":"x","iat":{NOW},"exp":{},"{second}":"{IDP}"}}"#,
+            NOW + 60
+        );
+        let duplicated = format!(
+            "{}.{}.sig",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","typ":"at+jwt","kid":"idp-1"}"#),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
+        assert_eq!(issuers().verify_cached_at(&duplicated, NOW), Err(TokenError::Malformed));
+    }
 }
-
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 #[test]
 fn token_types_follow_the_issuer_profile() {
