@@ -203,10 +203,10 @@ async fn a_key_rotation_at_the_provider_is_picked_up() {
 #[ignore = "needs node and `npm ci` in tests/oidc-provider; .ci/run installs them and runs it"]
 async fn with_the_provider_down_cached_keys_work_until_their_bound_then_fail_closed() {
     let (app, idp) = (example_app().await, provider(&["es256-b.pem"]).await);
-    // Keys refreshed after 2 s; kept at most 4 s without a successful fetch.
+    // Keys refreshed after 3 s; kept at most 6 s without a successful fetch.
     let flags = with(
         flags(app, &idp.issuer),
-        &["--oidc-loopback-http", "--oidc-jwks-max-age-seconds", "2"],
+        &["--oidc-loopback-http", "--oidc-jwks-max-age-seconds", "3"],
     );
     let config = Config::try_parse_from(flags).expect("flags");
     let auth = example_resource::auth_from(&config).await.expect("configuration");
@@ -216,13 +216,13 @@ async fn with_the_provider_down_cached_keys_work_until_their_bound_then_fail_clo
     idp.stop().await;
 
     assert_eq!(status(resource, "GET", "/whoami", &token).await, 200, "cached");
-    tokio::time::sleep(Duration::from_millis(2_500).saturating_sub(fetched.elapsed())).await;
+    tokio::time::sleep(Duration::from_millis(3_500).saturating_sub(fetched.elapsed())).await;
     assert_eq!(
         status(resource, "GET", "/whoami", &token).await,
         200,
         "stale, refetch failed, kept"
     );
-    tokio::time::sleep(Duration::from_millis(4_500).saturating_sub(fetched.elapsed())).await;
+    tokio::time::sleep(Duration::from_millis(6_500).saturating_sub(fetched.elapsed())).await;
     assert_eq!(status(resource, "GET", "/whoami", &token).await, 401, "past the bound: closed");
     // example-app's issuer is unaffected.
     assert_eq!(status(resource, "GET", "/whoami", &app_token(app).await).await, 200);
@@ -272,4 +272,55 @@ fn flags_without_jwt_issuer(app: SocketAddr) -> Vec<String> {
     let at = flags.iter().position(|flag| flag == "--jwt-issuer").expect("flag");
     flags.drain(at..at + 2);
     flags
+}
+
+/// A discovery document served from loopback, naming `issuer` and `jwks_uri`.
+async fn metadata_server(
+    issuer: impl Fn(SocketAddr) -> String,
+    jwks_uri: impl Fn(SocketAddr) -> String,
+) -> SocketAddr {
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let document = json!({ "issuer": issuer(address), "jwks_uri": jwks_uri(address) });
+    let jwks = Tokens::new(test_key("es256-b.pem")).jwks();
+    let router = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(move || async move { axum::Json(document) }),
+        )
+        .route("/keys", get(move || async move { axum::Json(jwks) }));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    address
+}
+
+#[tokio::test]
+async fn discovery_requires_the_exact_issuer_and_a_jwks_uri_it_may_fetch() {
+    let honest =
+        metadata_server(|at| format!("http://{at}"), |at| format!("http://{at}/keys")).await;
+    let jwks =
+        rbac_core::RemoteJwks::discover_loopback_http(&format!("http://{honest}")).expect("url");
+    assert_eq!(jwks.refresh().await.expect("discovered"), 1);
+
+    // The document must name the issuer asked about, exactly.
+    let impostor =
+        metadata_server(|_| "http://127.0.0.1:1".to_owned(), |at| format!("http://{at}/keys"))
+            .await;
+    let jwks =
+        rbac_core::RemoteJwks::discover_loopback_http(&format!("http://{impostor}")).expect("url");
+    let error = jwks.refresh().await.expect_err("another issuer").to_string();
+    assert!(error.contains("another issuer"), "{error}");
+    let slash =
+        metadata_server(|at| format!("http://{at}/"), |at| format!("http://{at}/keys")).await;
+    let jwks =
+        rbac_core::RemoteJwks::discover_loopback_http(&format!("http://{slash}")).expect("url");
+    assert!(jwks.refresh().await.is_err(), "a trailing slash is another issuer");
+
+    // A jwks_uri the transport may not fetch: plain HTTP off this host.
+    let elsewhere =
+        metadata_server(|at| format!("http://{at}"), |_| "http://idp.example.test/keys".to_owned())
+            .await;
+    let jwks =
+        rbac_core::RemoteJwks::discover_loopback_http(&format!("http://{elsewhere}")).expect("url");
+    assert!(jwks.refresh().await.is_err());
 }
