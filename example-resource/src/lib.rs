@@ -13,6 +13,10 @@
 //! | `GET /items` | scope `items:read` in the token |
 //! | `GET /health` | public |
 //!
+//! It can trust an external OpenID provider too ([`Config`]'s `--oidc-*`
+//! flags): the provider's groups, roles and scopes are mapped to this
+//! policy's, and `example-app`'s tokens keep working.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use rbac_core::{Auth, RemoteJwks, Tokens};
@@ -23,6 +27,10 @@
 //! axum::serve(listener, example_resource::app(auth)).await?;
 //! # Ok(()) }
 //! ```
+
+pub mod config;
+
+pub use config::{Config, auth_from};
 
 use axum::extract::Path;
 use axum::http::StatusCode;

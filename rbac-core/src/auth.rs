@@ -76,6 +76,9 @@ struct Inner {
     trusted_proxies: Arc<[IpAddr]>,
     cookies: Option<CookieTransport>,
     mode: Mode,
+    /// A resource server trusting several issuers verifies with these.
+    #[cfg(feature = "oidc")]
+    issuers: Option<crate::token::TrustedIssuers>,
 }
 
 /// What this `Auth` is: each holds only what it uses.
@@ -143,6 +146,8 @@ impl Auth {
             trusted_proxies: Arc::from([]),
             cookies: None,
             mode,
+            #[cfg(feature = "oidc")]
+            issuers: None,
         }))
     }
 
@@ -171,6 +176,36 @@ impl Auth {
     /// ```
     pub fn resource_server(tokens: Tokens) -> Self {
         Self::with_mode(tokens, Mode::ResourceServer)
+    }
+
+    /// A resource server trusting several issuers, such as your own
+    /// issuer and an OpenID provider: each token is verified by the issuer
+    /// its `iss` names, and its user's roles and scopes come from that
+    /// issuer's claims (see [`TrustedIssuers`](crate::TrustedIssuers)).
+    /// Otherwise as [`Auth::resource_server`]; [`Auth::tokens`] is an empty
+    /// verifier.
+    ///
+    /// ```no_run
+    /// use rbac_core::{Auth, ClaimMapping, RemoteJwks, Tokens, TrustedIssuer, TrustedIssuers};
+    ///
+    /// rbac_core::policy! { pub mod policy { role "viewer"; role "editor": "viewer"; } }
+    ///
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let own = RemoteJwks::http("http://127.0.0.1:8000/.well-known/jwks.json")?;
+    /// let idp = "https://idp.acme.example";
+    /// let issuers = TrustedIssuers::for_policy::<policy::Policy>([
+    ///     TrustedIssuer::own(Tokens::remote(own).with_issuer("http://127.0.0.1:8000")),
+    ///     TrustedIssuer::external(idp, RemoteJwks::discover(idp)?)
+    ///         .with_audience("https://reports.acme.example")
+    ///         .with_mapping(ClaimMapping::groups("groups").group("/acme/editors", "editor")),
+    /// ])?;
+    /// let auth = Auth::resource_server_trusting(issuers);
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "oidc")]
+    pub fn resource_server_trusting(issuers: crate::token::TrustedIssuers) -> Self {
+        Self::resource_server(Tokens::verifier([]))
+            .with_inner(|inner| inner.issuers = Some(issuers))
     }
 
     /// The issuer's parts; `None` on a resource server.

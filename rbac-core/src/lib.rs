@@ -108,6 +108,11 @@ pub use store::{
     DuplicateUser, MemoryUserStore, StoreError, UserDirectory, UserStore, UserWriteError,
     WritableUserStore,
 };
+#[cfg(feature = "oidc")]
+pub use token::{
+    AccessTokenProfile, ClaimMapping, IssuerConfigError, RoleName, ScopeClaim, ScopeName, TlsRoots,
+    TrustedIssuer, TrustedIssuers,
+};
 pub use token::{
     Audience, Claims, IssuedToken, JwksError, JwtSecret, KeyError, RemoteJwks, SigningAlgorithm,
     SigningKey, TokenError, TokenSubject, Tokens, VerificationKey, WeakSecret,

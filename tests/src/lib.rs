@@ -15,6 +15,7 @@ use serde_json::Value;
 use tower::ServiceExt as _;
 
 pub mod net;
+pub mod oidc_provider;
 
 /// Test-only signing key; production code never has a fixed secret.
 pub const TEST_SECRET: &[u8] = b"integration-tests-only-secret-0123456789";

@@ -3,9 +3,10 @@
 //! macro they exercise: `ui/<group>/fail/*.rs` and `ui/<group>/pass/*.rs`.
 
 /// One directory per macro; `attributes` holds the cases that combine them.
-const GROUPS: [&str; 9] = [
+const GROUPS: [&str; 10] = [
     "attributes",
     "authenticated",
+    "claim_mapping",
     "policy",
     "public",
     "requires",

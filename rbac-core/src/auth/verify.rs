@@ -77,6 +77,10 @@ impl Auth {
     /// limited) when stale or when the token names a key not yet known. The
     /// signature is checked once, or twice only after such a refetch.
     async fn verify_bearer(&self, token: &str) -> Result<Claims, AuthError> {
+        #[cfg(feature = "oidc")]
+        if let Some(issuers) = &self.0.issuers {
+            return self.accept(issuers.verify(token).await).await;
+        }
         let Some(remote) = self.0.tokens.remote_jwks() else {
             return self.verify_access(token).await;
         };

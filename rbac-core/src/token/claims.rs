@@ -314,6 +314,9 @@ pub enum TokenError {
     /// `exp − iat` is longer than the verifier's
     /// [`max_lifetime`](super::Tokens::with_max_lifetime).
     LifetimeTooLong,
+    /// Not an access token of the kind the issuer is configured for: the
+    /// wrong `typ`, or an ID token (a `nonce`, or addressed to a client).
+    WrongTokenType,
     /// Signing failed (never caused by client input).
     Signing,
 }
@@ -332,6 +335,7 @@ impl fmt::Display for TokenError {
             Self::WrongIssuer => "wrong issuer",
             Self::WrongAudience => "wrong audience",
             Self::LifetimeTooLong => "token lifetime too long",
+            Self::WrongTokenType => "not an access token",
             Self::Signing => "token signing failed",
         })
     }

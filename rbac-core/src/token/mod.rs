@@ -2,7 +2,13 @@
 //! EdDSA, ES256 or RS256, several keys at once, and remote JWKS.
 
 mod claims;
+#[cfg(feature = "oidc")]
+mod issuers;
 mod keys;
+#[cfg(feature = "oidc")]
+mod mapping;
+#[cfg(feature = "oidc")]
+mod oidc;
 mod remote;
 pub(crate) mod strict;
 
@@ -10,6 +16,12 @@ pub use claims::{Audience, Claims, IssuedToken, TokenError, TokenSubject};
 
 pub use keys::{JwtSecret, KeyError, SigningAlgorithm, SigningKey, VerificationKey, WeakSecret};
 pub use remote::{JwksError, RemoteJwks};
+#[cfg(feature = "oidc")]
+pub use {
+    issuers::{AccessTokenProfile, IssuerConfigError, TrustedIssuer, TrustedIssuers},
+    mapping::{ClaimMapping, RoleName, ScopeClaim, ScopeName},
+    oidc::TlsRoots,
+};
 
 use std::fmt;
 use std::sync::Arc;

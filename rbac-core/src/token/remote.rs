@@ -15,7 +15,7 @@ use jsonwebtoken::jwk::JwkSet;
 use super::VerificationKey;
 
 /// A JWKS document larger than this is refused (a few keys take ~2 KiB).
-const MAX_JWKS_BYTES: usize = 64 * 1024;
+pub(super) const MAX_JWKS_BYTES: usize = 64 * 1024;
 
 /// The longest any fetch may take, custom fetchers included.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -23,7 +23,7 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 /// The shortest refetch interval accepted, whatever is configured.
 const MIN_REFETCH_FLOOR: Duration = Duration::from_secs(1);
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Fetch =
     dyn Fn() -> Pin<Box<dyn Future<Output = Result<Bytes, BoxError>> + Send>> + Send + Sync;
 
@@ -48,8 +48,9 @@ type Fetch =
 /// The built-in fetcher speaks plain HTTP/1.1 and therefore only to an
 /// issuer on the same host (`localhost` or a loopback address): a JWKS read
 /// over an unauthenticated network would let anyone on the path supply the
-/// keys. Anywhere else, fetch over TLS with the HTTP client you already use
-/// and hand the bytes over with [`RemoteJwks::from_fetcher`].
+/// keys. Anywhere else, fetch over TLS: with the `oidc` feature,
+/// `RemoteJwks::https` or `RemoteJwks::discover`; or with the HTTP client
+/// you already use, handing the bytes over with [`RemoteJwks::from_fetcher`].
 ///
 /// ```no_run
 /// use rbac_core::{RemoteJwks, Tokens};
@@ -90,7 +91,7 @@ impl fmt::Debug for RemoteJwks {
 
 /// Why the JWKS could not be fetched or used. The last good keys stay in use.
 #[derive(Debug)]
-pub struct JwksError(String);
+pub struct JwksError(pub(super) String);
 
 impl fmt::Display for JwksError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -257,13 +258,13 @@ fn parse_jwks(bytes: &[u8]) -> Result<Vec<VerificationKey>, JwksError> {
 }
 
 /// `localhost`, or an IPv4/IPv6 loopback literal (brackets allowed).
-fn is_loopback(host: &str) -> bool {
+pub(super) fn is_loopback(host: &str) -> bool {
     let literal = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || literal.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-async fn http_get(
+pub(super) async fn http_get(
     uri: hyper::Uri,
     authority: hyper::http::uri::Authority,
 ) -> Result<Bytes, BoxError> {

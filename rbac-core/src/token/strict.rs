@@ -112,6 +112,16 @@ pub(crate) fn decode_claims(segment: &str) -> Result<super::Claims, TokenError> 
     Ok(claims)
 }
 
+/// Decodes a segment and parses it as `T`, refusing duplicate keys at any
+/// depth first (two passes: for tokens other than ours, whose claims have
+/// no one-pass parser).
+#[cfg(feature = "oidc")]
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Result<T, TokenError> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| TokenError::Malformed)?;
+    check_unique_keys(&bytes)?;
+    serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)
+}
+
 /// Fails if `json` is not JSON or repeats an object key: the
 /// duplicate-key check alone, for the step benchmark.
 pub(crate) fn check_unique_keys(json: &[u8]) -> Result<(), TokenError> {
