@@ -7,15 +7,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt as _, Empty, Limited};
 use hyper::body::Bytes;
-use hyper::rt::{Read, Write};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Deserialize;
 
-use super::remote::{BoxError, MAX_JWKS_BYTES, http_get, is_loopback};
+use super::remote::{BoxError, http_get, is_loopback};
 use super::{JwksError, RemoteJwks};
 
 /// How long one HTTP exchange may take.
@@ -119,35 +117,7 @@ async fn https_get(
     let server_name = ServerName::try_from(host)?;
     let tls =
         tokio_rustls::TlsConnector::from(Arc::clone(config)).connect(server_name, tcp).await?;
-    send_get(TokioIo::new(tls), &uri, &authority).await
-}
-
-async fn send_get<Io>(
-    io: Io,
-    uri: &hyper::Uri,
-    authority: &hyper::http::uri::Authority,
-) -> Result<Bytes, BoxError>
-where
-    Io: Read + Write + Unpin + Send + 'static,
-{
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await?;
-    tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            tracing::debug!(%error, "OIDC connection closed");
-        }
-    });
-    let path = uri.path_and_query().map_or("/", |path| path.as_str());
-    let request = hyper::Request::get(path)
-        .header(hyper::header::HOST, authority.as_str())
-        .header(hyper::header::ACCEPT, "application/json")
-        .body(Empty::<Bytes>::new())?;
-    let response = sender.send_request(request).await?;
-    // Redirects are not followed: the URL configured (or discovered) is the one trusted.
-    if response.status() != hyper::StatusCode::OK {
-        return Err(format!("HTTP {}", response.status()).into());
-    }
-    let body = Limited::new(response.into_body(), MAX_JWKS_BYTES).collect().await?;
-    Ok(body.to_bytes())
+    super::remote::send_get(TokioIo::new(tls), &uri, &authority).await
 }
 
 /// The fields of a provider's metadata that are used.

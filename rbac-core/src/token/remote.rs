@@ -271,8 +271,22 @@ pub(super) async fn http_get(
     let port = authority.port_u16().unwrap_or(80);
     let host = authority.host().trim_start_matches('[').trim_end_matches(']');
     let stream = tokio::net::TcpStream::connect((host, port)).await?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    send_get(TokioIo::new(stream), &uri, &authority).await
+}
+
+/// One `GET` over an open connection (plain, or TLS with the `oidc`
+/// feature); the body, at most [`MAX_JWKS_BYTES`], on a 200 only.
+/// Redirects are not followed: the URL configured (or discovered) is the
+/// one trusted.
+pub(super) async fn send_get<Io>(
+    io: Io,
+    uri: &hyper::Uri,
+    authority: &hyper::http::uri::Authority,
+) -> Result<Bytes, BoxError>
+where
+    Io: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await?;
     tokio::spawn(async move {
         if let Err(error) = connection.await {
             tracing::debug!(%error, "JWKS connection closed");
