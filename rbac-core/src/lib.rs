@@ -72,6 +72,7 @@ extern crate self as rbac_core;
 mod auth;
 mod boxed;
 pub mod browser;
+mod domain;
 mod error;
 mod extract;
 pub mod oauth2;
@@ -91,13 +92,16 @@ pub mod throttle;
 pub mod token;
 mod user;
 
-pub use auth::Auth;
+pub use auth::{Auth, Held, ScopeList};
+pub use domain::{
+    InvalidScopedRole, MAX_SCOPE_ID_LEN, ScopeId, ScopedRole, ScopedRoles, grants_in,
+};
 pub use error::AuthError;
 pub use extract::{ClientIp, CurrentUser};
 pub use password::{PasswordError, PasswordHash, PasswordHasher};
 pub use policy::{
-    AccessPolicy, Grants, HandlerRequirements, PermissionId, PolicyDescription, Requires,
-    RoleDescription, RoleId,
+    AccessPolicy, DomainDescription, Grants, HandlerRequirements, InScope, PermissionId,
+    PolicyDescription, Requires, RoleDescription, RoleId,
 };
 pub use rejection::AuthRejection;
 pub use scope::ScopePolicy;

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::boxed::BoxFuture;
+use crate::domain::{ScopedRole, ScopedRoles};
 use crate::user::{Role, User, UserRecord};
 
 mod write;
@@ -89,6 +90,20 @@ pub trait UserStore: Send + Sync + 'static {
         async move { Ok(self.find_user(username).await?.map(Arc::new)) }
     }
 
+    /// The roles `username` holds within scopes of the policy's domains
+    /// (`editor` in `org:acme`), in no particular order; read by every
+    /// scoped requirement (`#[requires_role("editor", in = org_id)]`), so a
+    /// store should cache them as it caches users. The default, for stores
+    /// that keep no such assignments, is none: scoped requirements then
+    /// pass only through global roles the policy counts in every scope.
+    fn find_scoped_roles(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<ScopedRoles, StoreError>> + Send {
+        let _ = username;
+        async { Ok(ScopedRoles::from([])) }
+    }
+
     /// The account `username` names here: two names with the same key are
     /// one user. The login throttle counts failures per key, so a store
     /// that matches names loosely (ignoring case, say) must override this,
@@ -116,6 +131,10 @@ pub(crate) trait DynUserStore: Send + Sync {
         username: &'a str,
     ) -> BoxFuture<'a, Result<Option<Arc<User>>, StoreError>>;
     fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str>;
+    fn find_scoped_roles<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<ScopedRoles, StoreError>>;
 }
 
 impl<T: UserStore> DynUserStore for T {
@@ -142,6 +161,12 @@ impl<T: UserStore> DynUserStore for T {
     }
     fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str> {
         UserStore::account_key(self, username)
+    }
+    fn find_scoped_roles<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<ScopedRoles, StoreError>> {
+        Box::pin(UserStore::find_scoped_roles(self, username))
     }
 }
 
@@ -171,6 +196,8 @@ pub struct MemoryUserStore {
 struct StoredUser {
     user: Arc<User>,
     password_hash: crate::password::PasswordHash,
+    /// Kept with the user, so removing one removes the other.
+    scoped_roles: ScopedRoles,
 }
 
 impl StoredUser {
@@ -221,7 +248,8 @@ impl MemoryUserStore {
             return Err(DuplicateUser(record.user.username));
         }
         let UserRecord { user, password_hash } = record;
-        users.insert(key, StoredUser { user: Arc::new(user), password_hash });
+        let scoped_roles = ScopedRoles::from([]);
+        users.insert(key, StoredUser { user: Arc::new(user), password_hash, scoped_roles });
         Ok(())
     }
 
@@ -233,6 +261,41 @@ impl MemoryUserStore {
     /// Replaces a user's roles; `false` if there is no such user.
     pub fn set_roles(&self, username: &str, roles: Vec<Role>) -> bool {
         self.update(username, |user| user.roles = roles)
+    }
+
+    /// Grants a role within a scope; `false` if there is no such user.
+    /// Granting what is already held changes nothing.
+    pub fn grant(&self, username: &str, grant: ScopedRole) -> bool {
+        self.change_scoped_roles(username, |roles| {
+            if !roles.contains(&grant) {
+                roles.push(grant);
+            }
+        })
+    }
+
+    /// Revokes a role within a scope; `false` if there is no such user or
+    /// the user did not hold it.
+    pub fn revoke(&self, username: &str, grant: &ScopedRole) -> bool {
+        let mut held = false;
+        self.change_scoped_roles(username, |roles| {
+            held = roles.contains(grant);
+            roles.retain(|role| role != grant);
+        }) && held
+    }
+
+    fn change_scoped_roles(
+        &self,
+        username: &str,
+        change: impl FnOnce(&mut Vec<ScopedRole>),
+    ) -> bool {
+        let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(stored) = users.get_mut(&self.key(username)) else { return false };
+        // A new list: requests holding the old one keep it unchanged.
+        let mut roles = stored.scoped_roles.to_vec();
+        change(&mut roles);
+        roles.sort();
+        stored.scoped_roles = ScopedRoles::from(roles);
+        true
     }
 
     /// Removes a user; `false` if there was no such user.
@@ -282,6 +345,16 @@ impl UserStore for MemoryUserStore {
 
     fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str> {
         account_key(username, self.case_insensitive)
+    }
+
+    async fn find_scoped_roles(&self, username: &str) -> Result<ScopedRoles, StoreError> {
+        let key = account_key(username, self.case_insensitive);
+        Ok(self.read(|users| {
+            users.get(key.as_ref()).map_or_else(
+                || ScopedRoles::from([]),
+                |stored| ScopedRoles::clone(&stored.scoped_roles),
+            )
+        }))
     }
 }
 

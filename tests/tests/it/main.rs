@@ -26,6 +26,7 @@ mod redis_throttle;
 mod refresh_retry;
 mod resource_server;
 mod route_surface;
+mod scoped_roles;
 mod scopes;
 mod sessions;
 mod store_conformance;
