@@ -266,36 +266,48 @@ impl MemoryUserStore {
     /// Grants a role within a scope; `false` if there is no such user.
     /// Granting what is already held changes nothing.
     pub fn grant(&self, username: &str, grant: ScopedRole) -> bool {
-        self.change_scoped_roles(username, |roles| {
-            if !roles.contains(&grant) {
-                roles.push(grant);
-            }
-        })
+        self.grant_new(username, grant).is_some()
     }
 
     /// Revokes a role within a scope; `false` if there is no such user or
     /// the user did not hold it.
     pub fn revoke(&self, username: &str, grant: &ScopedRole) -> bool {
-        let mut held = false;
-        self.change_scoped_roles(username, |roles| {
-            held = roles.contains(grant);
-            roles.retain(|role| role != grant);
-        }) && held
+        self.revoke_held(username, grant).unwrap_or(false)
     }
 
-    fn change_scoped_roles(
+    /// `None` without such a user, else whether the grant is new.
+    fn grant_new(&self, username: &str, grant: ScopedRole) -> Option<bool> {
+        self.change_scoped_roles(username, |roles| {
+            let new = !roles.contains(&grant);
+            if new {
+                roles.push(grant);
+            }
+            new
+        })
+    }
+
+    /// `None` without such a user, else whether the grant was held.
+    fn revoke_held(&self, username: &str, grant: &ScopedRole) -> Option<bool> {
+        self.change_scoped_roles(username, |roles| {
+            let held = roles.contains(grant);
+            roles.retain(|role| role != grant);
+            held
+        })
+    }
+
+    fn change_scoped_roles<R>(
         &self,
         username: &str,
-        change: impl FnOnce(&mut Vec<ScopedRole>),
-    ) -> bool {
+        change: impl FnOnce(&mut Vec<ScopedRole>) -> R,
+    ) -> Option<R> {
         let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
-        let Some(stored) = users.get_mut(&self.key(username)) else { return false };
+        let stored = users.get_mut(&self.key(username))?;
         // A new list: requests holding the old one keep it unchanged.
         let mut roles = stored.scoped_roles.to_vec();
-        change(&mut roles);
+        let result = change(&mut roles);
         roles.sort();
         stored.scoped_roles = ScopedRoles::from(roles);
-        true
+        Some(result)
     }
 
     /// Removes a user; `false` if there was no such user.
@@ -385,6 +397,24 @@ impl WritableUserStore for MemoryUserStore {
         } else {
             Err(UserWriteError::UnknownUser(username.to_owned()))
         }
+    }
+
+    async fn grant_scoped_role(
+        &self,
+        username: &str,
+        grant: ScopedRole,
+    ) -> Result<bool, UserWriteError> {
+        self.grant_new(username, grant)
+            .ok_or_else(|| UserWriteError::UnknownUser(username.to_owned()))
+    }
+
+    async fn revoke_scoped_role(
+        &self,
+        username: &str,
+        grant: &ScopedRole,
+    ) -> Result<bool, UserWriteError> {
+        self.revoke_held(username, grant)
+            .ok_or_else(|| UserWriteError::UnknownUser(username.to_owned()))
     }
 }
 
