@@ -15,6 +15,7 @@ mod deleted_users;
 mod denylist_growth;
 mod example_app;
 mod example_app_openapi;
+mod example_orgs;
 mod fuzz_router;
 mod hostile;
 mod key_config;
