@@ -191,3 +191,40 @@ pub fn grants_in<P: AccessPolicy>(
     }
     grants
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn editor() -> Role {
+        Role::new("editor").expect("role")
+    }
+
+    #[test]
+    fn grants_are_validated() {
+        assert!(ScopedRole::new("org", "acme", editor()).is_ok());
+        assert!(ScopedRole::new("org", &"x".repeat(MAX_SCOPE_ID_LEN), editor()).is_ok());
+        for (domain, scope) in [
+            ("org", ""),
+            ("org", "a b"),
+            ("org", "a\0"),
+            ("org", "a\u{1b}[2J"),
+            ("", "acme"),
+            ("o rg", "acme"),
+            ("org", &"x".repeat(MAX_SCOPE_ID_LEN + 1)),
+        ] {
+            assert!(ScopedRole::new(domain, scope, editor()).is_err(), "{domain:?} {scope:?}");
+        }
+        let parsed = ScopedRole::parse_target("org:a:b", editor()).expect("first colon splits");
+        assert_eq!((&*parsed.domain, &*parsed.scope), ("org", "a:b"));
+        assert!(ScopedRole::parse_target("acme", editor()).is_err());
+    }
+
+    #[test]
+    fn scope_ids_are_the_values_as_text() {
+        assert_eq!(42u64.scope_id(), "42");
+        assert_eq!((-7i32).scope_id(), "-7");
+        assert_eq!(String::from("Acme").scope_id(), "Acme");
+        assert_eq!("acme".scope_id(), "acme");
+    }
+}
