@@ -95,8 +95,8 @@ mod tests {
 
     #[test]
     fn grants_name_a_declared_domain_and_role_and_a_plain_id() {
-        let grant = grant("editor", "org:acme").expect("valid");
-        assert_eq!(grant.to_string(), "editor in org:acme");
+        let valid = grant("editor", "org:acme").expect("valid");
+        assert_eq!(valid.to_string(), "editor in org:acme");
         assert_eq!(&*grant("user", "org:a:b").expect("alias, id with a colon").scope, "a:b");
         for (role, target, wanted) in [
             ("editor", "orgs:acme", "unknown domain `orgs`"),

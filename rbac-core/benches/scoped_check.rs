@@ -54,6 +54,7 @@ async fn argument_only(Path(org): Path<String>) -> String {
     org
 }
 
+#[allow(clippy::ptr_arg, reason = "check(...) passes the argument as extracted: a &String")]
 async fn any_org(_user: &User, org: &String) -> bool {
     !org.is_empty()
 }

@@ -23,10 +23,13 @@ async fn statuses(router: &Router, token: &str, org: &str) -> [u16; 3] {
     [list, add, delete.await.status.as_u16()]
 }
 
+/// A demo user's login, their statuses in acme and beta (list, add,
+/// delete), and what `GET /orgs` lists for them.
+type Row = (&'static str, &'static str, [u16; 3], [u16; 3], &'static [&'static str]);
+
 #[tokio::test]
 async fn each_demo_user_gets_what_their_role_in_each_org_allows() {
-    // (user, password, [acme: list, add, delete], [beta: ...], GET /orgs)
-    let expected: [(&str, &str, [u16; 3], [u16; 3], &[&str]); 3] = [
+    let expected: [Row; 3] = [
         // editor of acme, viewer of beta; globally a viewer (`user`).
         ("johndoe", "secret", [200, 201, 403], [200, 403, 403], &["acme", "beta"]),
         // admin of beta only; globally an editor, which counts in no org.
