@@ -9,6 +9,8 @@
 #                                      extractor; its /health is plain axum::serve)
 #   rbac_core           GET /users/me  tests/src/bin/guard_rbac_core.rs (Auth::new +
 #                                      MemoryUserStore, #[requires_role("user")])
+#   org_global          GET /orgs/acme/global  guard_rbac_core, #[requires_role("user")]
+#   org_scoped          GET /orgs/acme/scoped  guard_rbac_core, #[requires_role("user", in = org)]
 #   health_plain        GET /health    guard_hand_written (plain axum::serve)
 #   health_example_app  GET /health    example-app (its timeouts and accept loop)
 #
@@ -54,7 +56,8 @@ TOKEN=$(head -n1 "$token_file")
 rm -f "$token_file"
 [ -n "$TOKEN" ] || { echo "no token from guard_rbac_core" >&2; exit 1; }
 echo "token: ${#TOKEN} bytes"
-for url in "http://127.0.0.1:$PORT_HAND/users/me" "http://127.0.0.1:$PORT_RBAC/users/me"; do
+for url in "http://127.0.0.1:$PORT_HAND/users/me" "http://127.0.0.1:$PORT_RBAC/users/me" \
+  "http://127.0.0.1:$PORT_RBAC/orgs/acme/global" "http://127.0.0.1:$PORT_RBAC/orgs/acme/scoped"; do
   [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$url")" = 200 ] \
     || { echo "$url refuses the token" >&2; exit 1; }
 done
@@ -62,6 +65,8 @@ done
 # name, pid, url
 variants=("hand_written $HAND http://127.0.0.1:$PORT_HAND/users/me"
   "rbac_core $RBAC http://127.0.0.1:$PORT_RBAC/users/me"
+  "org_global $RBAC http://127.0.0.1:$PORT_RBAC/orgs/acme/global"
+  "org_scoped $RBAC http://127.0.0.1:$PORT_RBAC/orgs/acme/scoped"
   "health_plain $HAND http://127.0.0.1:$PORT_HAND/health"
   "health_example_app $APP http://127.0.0.1:$PORT_APP/health")
 clk_tck=$(getconf CLK_TCK)
@@ -105,6 +110,8 @@ ratio_of() {
 echo
 printf 'rbac_core vs hand_written: %+.2f us CPU/req (median of per-round differences; target <= +1.0), req/s ratio %s\n' \
   "$(diff_of rbac_core hand_written 4)" "$(ratio_of rbac_core hand_written)"
+printf 'scoped vs global check (same server, same Path): %+.2f us CPU/req (target <= +0.2)\n' \
+  "$(diff_of org_scoped org_global 4)"
 printf 'example-app /health vs plain axum::serve: %+.2f us CPU/req\n' \
   "$(diff_of health_example_app health_plain 4)"
 rm -f "$results"

@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use rbac_core::routing::{SecureRouter, get, patch, post};
 use rbac_core::store::UserUpdate;
 use rbac_core::{
-    AUDIT_TARGET, Auth, AuthError, CurrentUser, User, UserDirectory, UserRecord, UserStore,
-    UserWriteError, WritableUserStore, requires,
+    AUDIT_TARGET, Auth, AuthError, CurrentUser, ScopedRole, User, UserDirectory, UserRecord,
+    UserStore, UserWriteError, WritableUserStore, requires,
 };
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
@@ -26,6 +26,7 @@ pub(crate) fn router() -> SecureRouter<AppState> {
         .route("/admin/users", get(list_users).post(create_user))
         .route("/admin/users/{username}", patch(update_account).delete(delete_user))
         .route("/admin/users/{username}/revoke-tokens", post(revoke_user_tokens))
+        .route("/admin/users/{username}/grants", get(list_grants).post(grant).delete(revoke_grant))
 }
 
 /// `POST /admin/users`.
@@ -261,4 +262,105 @@ async fn revoke_user_tokens(
             Err(unavailable())
         }
     }
+}
+
+/// `POST` and `DELETE /admin/users/{username}/grants`: a role within one
+/// scope, like the CLI's `--in org:acme`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Grant {
+    /// A role of the policy.
+    role: String,
+    /// `DOMAIN:SCOPE`, like `org:acme`.
+    #[serde(rename = "in")]
+    target: String,
+}
+
+/// The user's stored name, or 404.
+async fn stored_name(users: &UserDirectory, username: &str) -> Result<String, Refusal> {
+    validate::username(username).map_err(|_| user_not_found())?;
+    let user = users.find_user(username).await.map_err(|e| store_failed(e.into()))?;
+    Ok(user.ok_or_else(user_not_found)?.username)
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/users/{username}/grants",
+    tag = "admin",
+    params(("username" = String, Path, description = "The user's login name.")),
+    responses(
+        (status = 200, description = "The roles the user holds within scopes."),
+        (status = 404, description = "No such user."),
+    )
+)]
+/// The roles a user holds within scopes (their global roles are on the user).
+#[requires(all(role("admin"), scope("users:manage")))]
+async fn list_grants(
+    Path(username): Path<String>,
+    State(users): State<UserDirectory>,
+) -> Result<Json<Vec<ScopedRole>>, Refusal> {
+    let name = stored_name(&users, &username).await?;
+    let grants = users.find_scoped_roles(&name).await.map_err(|e| store_failed(e.into()))?;
+    Ok(Json(grants.to_vec()))
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/users/{username}/grants",
+    tag = "admin",
+    params(("username" = String, Path, description = "The user's login name.")),
+    request_body = Grant,
+    responses(
+        (status = 201, description = "Granted."),
+        (status = 200, description = "Already held: nothing changed."),
+        (status = 404, description = "No such user."),
+        (status = 422, description = "An unknown domain or role, or an invalid scope id."),
+    )
+)]
+/// Grants a role within a scope. It takes effect on the user's next request
+/// here, and within the cache bound on other instances.
+#[requires(all(role("admin"), scope("users:manage")))]
+async fn grant(
+    CurrentUser(admin): CurrentUser,
+    Path(username): Path<String>,
+    State(users): State<UserDirectory>,
+    grant: Result<Json<Grant>, JsonRejection>,
+) -> Result<(StatusCode, Json<ScopedRole>), Refusal> {
+    let grant = body(grant)?;
+    let grant = validate::grant(&grant.role, &grant.target).map_err(invalid)?;
+    let name = stored_name(&users, &username).await?;
+    let new = users.grant_scoped_role(&name, grant.clone()).await.map_err(store_failed)?;
+    tracing::info!(target: AUDIT_TARGET, admin = admin.username, username = name, grant = %grant, new, "scoped role granted");
+    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, Json(grant)))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/admin/users/{username}/grants",
+    tag = "admin",
+    params(("username" = String, Path, description = "The user's login name.")),
+    request_body = Grant,
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 404, description = "No such user, or the user does not hold it."),
+        (status = 422, description = "An unknown domain or role, or an invalid scope id."),
+    )
+)]
+/// Revokes a role within a scope: refused from the user's next request here,
+/// and within the cache bound on other instances.
+#[requires(all(role("admin"), scope("users:manage")))]
+async fn revoke_grant(
+    CurrentUser(admin): CurrentUser,
+    Path(username): Path<String>,
+    State(users): State<UserDirectory>,
+    grant: Result<Json<Grant>, JsonRejection>,
+) -> Result<StatusCode, Refusal> {
+    let grant = body(grant)?;
+    let grant = validate::grant(&grant.role, &grant.target).map_err(invalid)?;
+    let name = stored_name(&users, &username).await?;
+    if !users.revoke_scoped_role(&name, &grant).await.map_err(store_failed)? {
+        return Err((StatusCode::NOT_FOUND, Json(json!({ "detail": "Grant not found" }))));
+    }
+    tracing::info!(target: AUDIT_TARGET, admin = admin.username, username = name, grant = %grant, "scoped role revoked");
+    Ok(StatusCode::NO_CONTENT)
 }

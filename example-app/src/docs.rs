@@ -90,12 +90,20 @@ pub(crate) fn router() -> SecureRouter<AppState> {
         crate::posts::list_posts,
         crate::posts::create_post,
         crate::posts::delete_post,
+        crate::orgs::list_orgs,
+        crate::orgs::list_projects,
+        crate::orgs::create_project,
+        crate::orgs::delete_org,
+        crate::admin::list_grants,
+        crate::admin::grant,
+        crate::admin::revoke_grant,
     ),
     tags(
         (name = "oauth2", description = "Tokens: log in, refresh, revoke, introspect."),
         (name = "users", description = "The current user and profiles."),
         (name = "admin", description = "User management, for admins."),
         (name = "posts", description = "A small resource with owner checks."),
+        (name = "orgs", description = "Organizations, checked against roles held in each one."),
         (name = "health", description = "Liveness."),
     )
 )]

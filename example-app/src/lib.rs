@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod docs;
 mod feed;
+pub mod orgs;
 pub mod posts;
 mod refusals;
 mod routes;
@@ -26,22 +27,28 @@ use axum::extract::FromRef;
 use axum::http::StatusCode;
 use rbac_core::routing::SecureRouter;
 use rbac_core::{
-    AccessPolicy, Auth, MemoryUserStore, PasswordError, PasswordHasher, Role, User, UserDirectory,
-    UserRecord, UserStore, WritableUserStore,
+    AccessPolicy, Auth, MemoryUserStore, PasswordError, PasswordHasher, Role, ScopedRole, User,
+    UserDirectory, UserRecord, UserStore, WritableUserStore,
 };
 use tower_http::timeout::TimeoutLayer;
 
+pub use orgs::Orgs;
 pub use posts::{Post, Posts};
 pub use routes::Item;
 
 rbac_core::policy! {
     /// Who may do what: `admin` > `editor` > `viewer`; `user` is another
-    /// name for `viewer`, so the tutorial's users keep their role.
+    /// name for `viewer`, so the tutorial's users keep their role. Roles
+    /// can also be held within one organization (`editor` in `org:acme`),
+    /// with the same hierarchy there; a global `admin` counts as an admin
+    /// of every organization.
     pub mod policy {
         role "viewer" grants "items:read";
         role "editor": "viewer" grants "posts:write";
         role "admin": "editor" grants "users:manage", "tokens:introspect";
         alias "user" = "viewer";
+        domain "org";
+        global "admin" in "org";
     }
 }
 
@@ -62,20 +69,22 @@ pub struct AppState {
     pub users: UserDirectory,
     /// The posts resource.
     pub posts: Posts,
+    /// The organizations and their projects.
+    pub orgs: Orgs,
 }
 
 impl AppState {
     /// State over `users` (the store `auth` reads), with no posts yet.
     pub fn new(auth: Auth, users: impl WritableUserStore) -> Self {
         let users = auth.user_directory(users);
-        Self { auth, users, posts: Posts::default() }
+        Self { auth, users, posts: Posts::default(), orgs: Orgs::demo() }
     }
 
     /// Like [`AppState::new`] with a store already behind a [`UserDirectory`];
     /// its revocations go through `auth`'s sessions where the store keeps none.
     pub fn with_directory(auth: Auth, users: UserDirectory) -> Self {
         let users = users.revoking_with(&auth);
-        Self { auth, users, posts: Posts::default() }
+        Self { auth, users, posts: Posts::default(), orgs: Orgs::demo() }
     }
 }
 
@@ -88,6 +97,12 @@ impl FromRef<AppState> for Auth {
 impl FromRef<AppState> for Posts {
     fn from_ref(state: &AppState) -> Posts {
         state.posts.clone()
+    }
+}
+
+impl FromRef<AppState> for Orgs {
+    fn from_ref(state: &AppState) -> Orgs {
+        state.orgs.clone()
     }
 }
 
@@ -173,6 +188,26 @@ pub const DEMO_USERS: [DemoUser; 4] = [
     ("bob", "secret4", "editor", "bob@example.com", "Bob Editor", false),
 ];
 
+/// The demo users' roles within organizations (user, domain, scope id,
+/// role): `johndoe` edits `acme` and views `beta`; `bob` is an editor
+/// everywhere else but the admin of `beta` only. `janedoe`, a global admin,
+/// needs none: the policy counts her in every org.
+pub const DEMO_GRANTS: [(&str, &str, &str, &str); 3] = [
+    ("johndoe", "org", "acme", "editor"),
+    ("johndoe", "org", "beta", "viewer"),
+    ("bob", "org", "beta", "admin"),
+];
+
+fn demo_grants() -> Result<Vec<(&'static str, ScopedRole)>, SeedError> {
+    DEMO_GRANTS
+        .iter()
+        .map(|&(user, domain, scope, role)| {
+            let role = Role::new(role).map_err(|_| SeedError)?;
+            Ok((user, ScopedRole::new(domain, scope, role).map_err(|_| SeedError)?))
+        })
+        .collect()
+}
+
 /// A demo user's record and password.
 fn demo_user(
     (username, password, role, email, full_name, disabled): DemoUser,
@@ -195,6 +230,11 @@ pub fn seed_demo_users(store: &MemoryUserStore, hasher: &PasswordHasher) -> Resu
         let password_hash = hasher.hash_blocking(password).map_err(|_: PasswordError| SeedError)?;
         store.insert(UserRecord { user, password_hash }).map_err(|_| SeedError)?;
     }
+    for (user, grant) in demo_grants()? {
+        if !store.grant(user, grant) {
+            return Err(SeedError);
+        }
+    }
     Ok(())
 }
 
@@ -214,6 +254,9 @@ pub async fn seed_demo_users_if_empty(
         let (user, password) = demo_user(demo)?;
         let password_hash = hasher.hash(password.to_owned()).await.map_err(|_| SeedError)?;
         store.create_user(UserRecord { user, password_hash }).await.map_err(|_| SeedError)?;
+    }
+    for (user, grant) in demo_grants()? {
+        store.grant_scoped_role(user, grant).await.map_err(|_| SeedError)?;
     }
     Ok(true)
 }

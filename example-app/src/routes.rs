@@ -33,6 +33,7 @@ pub(crate) fn router() -> SecureRouter<AppState> {
         .merge(crate::ui::router())
         .merge(crate::admin::router())
         .merge(crate::posts::router())
+        .merge(crate::orgs::router())
 }
 
 #[utoipa::path(get, path = "/users/me", tag = "users", responses((status = 200, description = "The current user.", body = User)))]

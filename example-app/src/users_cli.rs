@@ -5,7 +5,8 @@
 //! command line, where `ps` and shell history would show them.
 //!
 //! Exit codes follow `sysexits.h`: 0 done, 2 bad command line (clap),
-//! 65 invalid data (bad name, password or unknown role), 67 unknown user,
+//! 65 invalid data (bad name, password, unknown role or domain, a revoked
+//! grant that was not held), 67 unknown user,
 //! 69 database unavailable, 73 user already exists, 74 password not read.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
@@ -14,7 +15,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use rbac_core::store::UserUpdate;
 use rbac_core::{
-    PasswordHasher, User, UserDirectory, UserRecord, UserStore, UserWriteError, WritableUserStore,
+    PasswordHasher, ScopedRole, User, UserDirectory, UserRecord, UserStore, UserWriteError,
+    WritableUserStore,
 };
 use zeroize::Zeroizing;
 
@@ -86,6 +88,31 @@ pub enum UsersCommand {
     },
     /// Delete a user (their tokens are revoked with it).
     Delete {
+        /// The username.
+        name: String,
+    },
+    /// Grant a role within one scope: `users grant bob editor --in org:acme`.
+    Grant {
+        /// The username.
+        name: String,
+        /// A role declared by the policy.
+        role: String,
+        /// `DOMAIN:SCOPE`, the domain declared by the policy.
+        #[arg(long = "in")]
+        target: String,
+    },
+    /// Revoke a role within one scope.
+    Revoke {
+        /// The username.
+        name: String,
+        /// The role.
+        role: String,
+        /// `DOMAIN:SCOPE`.
+        #[arg(long = "in")]
+        target: String,
+    },
+    /// Show a user: global roles, status, and roles held within scopes.
+    Show {
         /// The username.
         name: String,
     },
@@ -203,6 +230,31 @@ async fn run_users(
             users.delete_user(&user.username).await.map_err(write_failed)?;
             done(&mut out, format!("deleted user {}", user.username))
         }
+        UsersCommand::Grant { name, role, target } => {
+            let grant = validate::grant(&role, &target).map_err(|e| fail(EX_DATAERR, e))?;
+            let user = existing(&users, &name).await?;
+            let new = users.grant_scoped_role(&user.username, grant.clone()).await;
+            let what = if new.map_err(write_failed)? { "granted" } else { "already holds" };
+            done(&mut out, format!("{}: {what} {}", user.username, printable(&grant.to_string())))
+        }
+        UsersCommand::Revoke { name, role, target } => {
+            let grant = validate::grant(&role, &target).map_err(|e| fail(EX_DATAERR, e))?;
+            let user = existing(&users, &name).await?;
+            if !users.revoke_scoped_role(&user.username, &grant).await.map_err(write_failed)? {
+                let message =
+                    format!("{} does not hold {}", user.username, printable(&grant.to_string()));
+                return Err(fail(EX_DATAERR, message));
+            }
+            done(&mut out, format!("{}: revoked {}", user.username, printable(&grant.to_string())))
+        }
+        UsersCommand::Show { name } => {
+            let user = existing(&users, &name).await?;
+            let grants = users
+                .find_scoped_roles(&user.username)
+                .await
+                .map_err(|e| fail(EX_UNAVAILABLE, e.to_string()))?;
+            done(&mut out, show(&user, &grants))
+        }
     }
 }
 
@@ -256,6 +308,22 @@ fn read_password(from_stdin: bool) -> Result<Zeroizing<String>, Failure> {
         return Err(fail(EX_DATAERR, "the passwords differ"));
     }
     Ok(first)
+}
+
+/// `users show`: one line per fact, control characters escaped.
+fn show(user: &User, grants: &[ScopedRole]) -> String {
+    let mut lines = vec![
+        format!("user:   {}", printable(&user.username)),
+        format!("status: {}", if user.disabled { "disabled" } else { "active" }),
+        format!("roles:  {}", role_list(user)),
+    ];
+    if grants.is_empty() {
+        lines.push("scoped: (none)".to_owned());
+    }
+    for grant in grants {
+        lines.push(format!("scoped: {}", printable(&grant.to_string())));
+    }
+    lines.join("\n")
 }
 
 fn role_list(user: &User) -> String {

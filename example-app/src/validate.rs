@@ -1,6 +1,6 @@
 //! The rules for user fields, shared by the admin API and the `users` CLI.
 
-use rbac_core::Role;
+use rbac_core::{MAX_SCOPE_ID_LEN, Role, ScopedRole};
 
 /// The longest username, in bytes.
 pub const MAX_USERNAME_LEN: usize = 64;
@@ -45,6 +45,27 @@ pub fn roles(names: &[String]) -> Result<Vec<Role>, String> {
         .collect()
 }
 
+/// A role within a scope, as `ROLE` and `DOMAIN:SCOPE` (`editor`,
+/// `org:acme`): the domain and the role must be declared by the policy, and
+/// the scope id is 1 to 128 bytes without whitespace or control characters.
+pub fn grant(role: &str, target: &str) -> Result<ScopedRole, String> {
+    let policy = crate::policy::describe();
+    let [role] = roles(&[role.to_owned()])?.try_into().map_err(|_| "one role".to_owned())?;
+    let Some((domain, scope)) = target.split_once(':') else {
+        return Err("in: `DOMAIN:SCOPE`, like `org:acme`".to_owned());
+    };
+    if policy.domain(domain).is_none() {
+        let declared = policy.domains.iter().map(|d| d.name).collect::<Vec<_>>().join(", ");
+        return Err(format!("unknown domain `{}` (declared: {declared})", domain.escape_debug()));
+    }
+    ScopedRole::new(domain, scope, role).map_err(|_| {
+        format!(
+            "in: the scope id is 1 to {MAX_SCOPE_ID_LEN} bytes without whitespace or control \
+             characters"
+        )
+    })
+}
+
 /// An email or full name: at most 200 characters, no control characters.
 pub fn text(field: &str, value: &str) -> Result<(), String> {
     if value.chars().count() > MAX_TEXT_CHARS || value.chars().any(char::is_control) {
@@ -70,6 +91,24 @@ mod tests {
         assert!(password("1234567").is_err() && password("12345678").is_ok());
         assert!(password(&"x".repeat(128)).is_ok() && password(&"x".repeat(129)).is_err());
         assert!(password("ééé").is_err(), "bytes, not characters: 6 < 8");
+    }
+
+    #[test]
+    fn grants_name_a_declared_domain_and_role_and_a_plain_id() {
+        let valid = grant("editor", "org:acme").expect("valid");
+        assert_eq!(valid.to_string(), "editor in org:acme");
+        assert_eq!(&*grant("user", "org:a:b").expect("alias, id with a colon").scope, "a:b");
+        for (role, target, wanted) in [
+            ("editor", "orgs:acme", "unknown domain `orgs`"),
+            ("edtor", "org:acme", "unknown role `edtor`"),
+            ("editor", "acme", "DOMAIN:SCOPE"),
+            ("editor", "org:", "scope id"),
+            ("editor", "org:ac me", "scope id"),
+            ("editor", "org:\u{1b}[2J", "scope id"),
+        ] {
+            let error = grant(role, target).expect_err(target);
+            assert!(error.contains(wanted), "{role} {target}: {error}");
+        }
     }
 
     #[test]

@@ -220,6 +220,16 @@ where
     }
 }
 
+/// The user's scoped role assignments, for a scoped requirement, or the
+/// rendered rejection (503 when the store fails).
+pub async fn scoped_roles(
+    auth: &Auth,
+    parts: &Parts,
+    user: &User,
+) -> Result<crate::ScopedRoles, AuthRejection> {
+    auth.scoped_roles(&user.username).await.map_err(|error| auth.reject(error, parts))
+}
+
 /// The rejection for a failed requirement: insufficient scope when the
 /// requirement holds once scopes are ignored, plain 403 otherwise.
 pub fn refusal(holds_without_scopes: bool, scopes: &'static str) -> AuthError {

@@ -23,6 +23,8 @@ use crate::token::Tokens;
 pub(crate) use crate::password::MAX_USERNAME_BYTES;
 
 mod login;
+mod scoped;
+pub use scoped::{Held, ScopeList};
 mod sessions;
 #[cfg(test)]
 mod tests;

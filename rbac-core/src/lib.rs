@@ -72,6 +72,7 @@ extern crate self as rbac_core;
 mod auth;
 mod boxed;
 pub mod browser;
+mod domain;
 mod error;
 mod extract;
 pub mod oauth2;
@@ -91,13 +92,16 @@ pub mod throttle;
 pub mod token;
 mod user;
 
-pub use auth::Auth;
+pub use auth::{Auth, Held, ScopeList};
+pub use domain::{
+    InvalidScopedRole, MAX_SCOPE_ID_LEN, ScopeId, ScopedRole, ScopedRoles, grants_in,
+};
 pub use error::AuthError;
 pub use extract::{ClientIp, CurrentUser};
 pub use password::{PasswordError, PasswordHash, PasswordHasher};
 pub use policy::{
-    AccessPolicy, Grants, HandlerRequirements, PermissionId, PolicyDescription, Requires,
-    RoleDescription, RoleId,
+    AccessPolicy, DomainDescription, Grants, HandlerRequirements, InScope, PermissionId,
+    PolicyDescription, Requires, RoleDescription, RoleId,
 };
 pub use rejection::AuthRejection;
 pub use scope::ScopePolicy;
@@ -219,6 +223,41 @@ pub use rbac_macros::authenticated;
 /// # fn main() {}
 /// ```
 ///
+/// # Roles held within a scope
+///
+/// `in = org_id` checks the role *within* the scope a handler argument
+/// names, as `owner(...)` does: the argument is extracted from the request
+/// head before the body (a body extractor is a compile error), its type
+/// converts to the scope id through [`ScopeId`] (`String`, `&str`,
+/// integers), and the domain is the argument's name without `_id`; name it
+/// explicitly with `in = org(id)`. The policy must declare the domain
+/// (`domain "org";`). The user's assignments come from the store (cached as
+/// users are) on each such request; with the policy's `global "admin" in
+/// "org";`, a global admin counts as admin of every org.
+///
+/// ```
+/// use axum::extract::Path;
+/// use rbac_core::requires_role;
+///
+/// rbac_core::policy! {
+///     mod policy {
+///         role "viewer";
+///         role "admin": "viewer";
+///         domain "org";
+///         global "admin" in "org";
+///     }
+/// }
+///
+/// #[requires_role("viewer", in = org_id)]
+/// async fn projects(Path(org_id): Path<String>) -> String {
+///     org_id
+/// }
+///
+/// #[requires_role("admin", in = org(id))]
+/// async fn delete_org(Path(id): Path<u64>) {}
+/// # fn main() {}
+/// ```
+///
 /// The role must be a declared one, as a string literal or a constant:
 ///
 /// ```compile_fail
@@ -287,6 +326,11 @@ pub use rbac_macros::requires_scope;
 
 /// The general form: `role("...")`, `permission("...")`, `scope("...")`, `owner(arg)`,
 /// `check(function(args...))`, combined with `any`, `all` and `not`.
+///
+/// `role("editor", in = org_id)` and `permission("posts:write", in = org_id)`
+/// hold when the role (or a role granting the permission) is held within
+/// the scope the argument names; see [`requires_role`] for how the argument
+/// and the domain are read. They combine with the other terms.
 ///
 /// `owner(username)` holds when the handler argument `username` equals the
 /// current user's username. `check(is_author(id, posts))` awaits
@@ -401,6 +445,40 @@ pub use rbac_macros::handlers;
 ///     mod policy {
 ///         role "a": "b";
 ///         role "b": "a"; // error: cyclic role hierarchy
+///     }
+/// }
+/// ```
+///
+/// # Domains
+///
+/// `domain "org";` declares a kind of scope roles can be held in ("editor of
+/// org `acme`"): any role of the policy, with the same hierarchy inside the
+/// scope. The assignments are runtime data in the user store
+/// ([`WritableUserStore::grant_scoped_role`]), checked by `in = ...`
+/// requirements ([`requires_role`]). A global role counts in every scope of
+/// a domain only when the policy says so: `global "admin" in "org", "team";`,
+/// or `global "admin";` for every domain. Misspelled domains are compile
+/// errors with a suggestion, as roles are.
+///
+/// ```
+/// rbac_core::policy! {
+///     mod policy {
+///         role "viewer";
+///         role "admin": "viewer";
+///         domain "org";
+///         global "admin" in "org";
+///     }
+/// }
+///
+/// assert_eq!(policy::describe().domain("org").unwrap().global_roles, ["admin"]);
+/// ```
+///
+/// ```compile_fail
+/// rbac_core::policy! {
+///     mod policy {
+///         role "admin";
+///         domain "org";
+///         global "admin" in "ogr"; // error: unknown domain `ogr`: did you mean `org`?
 ///     }
 /// }
 /// ```

@@ -68,6 +68,22 @@ pub trait AccessPolicy: 'static {
 
     /// The whole policy, for audits.
     fn describe() -> &'static PolicyDescription;
+
+    /// What one role name grants: the role and everything it inherits.
+    /// Names the policy does not declare grant nothing (the default, for
+    /// policies written by hand, grants nothing for any name).
+    fn role_grants(name: &str) -> Grants {
+        let _ = name;
+        Grants::NONE
+    }
+
+    /// What the global grants `global` count for inside `domain`: the roles
+    /// the policy declares global there (`global "admin" in "org";`), when
+    /// `global` holds them. Nothing for an undeclared domain.
+    fn global_grants_in(domain: &str, global: Grants) -> Grants {
+        let _ = (domain, global);
+        Grants::NONE
+    }
 }
 
 /// A policy, listed for audits: each role with what it inherits and grants.
@@ -81,6 +97,17 @@ pub struct PolicyDescription {
     pub roles: &'static [RoleDescription],
     /// Every permission, in declaration order.
     pub permissions: &'static [&'static str],
+    /// Every domain (kind of scope roles can be granted in), in declaration order.
+    pub domains: &'static [DomainDescription],
+}
+
+/// One domain of a [`PolicyDescription`]: `domain "org";`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DomainDescription {
+    /// The domain's name.
+    pub name: &'static str,
+    /// The global roles that count in every scope of this domain.
+    pub global_roles: &'static [&'static str],
 }
 
 /// One role of a [`PolicyDescription`].
@@ -103,6 +130,11 @@ impl PolicyDescription {
     pub fn role(&self, name: &str) -> Option<&RoleDescription> {
         self.roles.iter().find(|role| role.name == name || role.aliases.contains(&name))
     }
+
+    /// The domain called `name`.
+    pub fn domain(&self, name: &str) -> Option<&DomainDescription> {
+        self.domains.iter().find(|domain| domain.name == name)
+    }
 }
 
 impl fmt::Display for PolicyDescription {
@@ -119,6 +151,10 @@ impl fmt::Display for PolicyDescription {
             writeln!(f)?;
             writeln!(f, "    effective roles: {}", role.effective_roles.join(", "))?;
             writeln!(f, "    effective permissions: {}", list_or_none(role.effective_permissions))?;
+        }
+        for domain in self.domains {
+            writeln!(f, "  domain {}", domain.name)?;
+            writeln!(f, "    global roles counted: {}", list_or_none(domain.global_roles))?;
         }
         Ok(())
     }
@@ -151,6 +187,10 @@ pub enum Requires {
     Not(&'static Requires),
     /// The named handler argument equals the user's username.
     Owner(&'static str),
+    /// A role held within the scope a handler argument names.
+    RoleIn(&'static str, InScope),
+    /// A permission granted by a role held within the scope a handler argument names.
+    PermissionIn(&'static str, InScope),
     /// A custom check, as written in the attribute.
     Check(&'static str),
 }
@@ -177,8 +217,26 @@ impl fmt::Display for Requires {
             Self::All(items) => list(f, "all", items),
             Self::Not(item) => write!(f, "not({item})"),
             Self::Owner(argument) => write!(f, "owner({argument})"),
+            Self::RoleIn(name, scope) => write!(f, "role({name:?}, in = {scope})"),
+            Self::PermissionIn(name, scope) => write!(f, "permission({name:?}, in = {scope})"),
             Self::Check(call) => write!(f, "check({call})"),
         }
+    }
+}
+
+/// Where a scoped requirement looks: a domain of the policy, and the
+/// handler argument whose value is the scope id. Displayed `org(org_id)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InScope {
+    /// The domain (`org`).
+    pub domain: &'static str,
+    /// The handler argument naming the scope (`org_id`).
+    pub argument: &'static str,
+}
+
+impl fmt::Display for InScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({})", self.domain, self.argument)
     }
 }
 

@@ -12,8 +12,9 @@
 //!
 //! Every guarded request looks up its user and checks its token for
 //! revocation. To keep that off the database most of the time, each store
-//! keeps two bounded caches ([`SqlOptions::cache_capacity`] entries each):
-//! users by name, and revocation answers by token id (`jti`). An entry is
+//! keeps three bounded caches ([`SqlOptions::cache_capacity`] entries each):
+//! users by name, their scoped role assignments by name, and revocation
+//! answers by token id (`jti`). An entry is
 //! served for at most [`SqlOptions::cache_ttl`] (default 1 s) after the query
 //! that read it *started*. So a change made elsewhere (another instance, the
 //! CLI) takes effect here within that bound; a change made through this
@@ -66,6 +67,16 @@ macro_rules! migrator {
                     "/migrations/",
                     $database,
                     "/0002_issue10_sessions.sql"
+                )),
+            ),
+            (
+                3,
+                "issue 16 scoped roles",
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/migrations/",
+                    $database,
+                    "/0003_scoped_roles.sql"
                 )),
             ),
         ])

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::boxed::BoxFuture;
+use crate::domain::{ScopedRole, ScopedRoles};
 use crate::user::{Role, User, UserRecord};
 
 mod write;
@@ -89,6 +90,20 @@ pub trait UserStore: Send + Sync + 'static {
         async move { Ok(self.find_user(username).await?.map(Arc::new)) }
     }
 
+    /// The roles `username` holds within scopes of the policy's domains
+    /// (`editor` in `org:acme`), in no particular order; read by every
+    /// scoped requirement (`#[requires_role("editor", in = org_id)]`), so a
+    /// store should cache them as it caches users. The default, for stores
+    /// that keep no such assignments, is none: scoped requirements then
+    /// pass only through global roles the policy counts in every scope.
+    fn find_scoped_roles(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<ScopedRoles, StoreError>> + Send {
+        let _ = username;
+        async { Ok(ScopedRoles::from([])) }
+    }
+
     /// The account `username` names here: two names with the same key are
     /// one user. The login throttle counts failures per key, so a store
     /// that matches names loosely (ignoring case, say) must override this,
@@ -116,6 +131,10 @@ pub(crate) trait DynUserStore: Send + Sync {
         username: &'a str,
     ) -> BoxFuture<'a, Result<Option<Arc<User>>, StoreError>>;
     fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str>;
+    fn find_scoped_roles<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<ScopedRoles, StoreError>>;
 }
 
 impl<T: UserStore> DynUserStore for T {
@@ -142,6 +161,12 @@ impl<T: UserStore> DynUserStore for T {
     }
     fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str> {
         UserStore::account_key(self, username)
+    }
+    fn find_scoped_roles<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<ScopedRoles, StoreError>> {
+        Box::pin(UserStore::find_scoped_roles(self, username))
     }
 }
 
@@ -171,6 +196,8 @@ pub struct MemoryUserStore {
 struct StoredUser {
     user: Arc<User>,
     password_hash: crate::password::PasswordHash,
+    /// Kept with the user, so removing one removes the other.
+    scoped_roles: ScopedRoles,
 }
 
 impl StoredUser {
@@ -221,7 +248,8 @@ impl MemoryUserStore {
             return Err(DuplicateUser(record.user.username));
         }
         let UserRecord { user, password_hash } = record;
-        users.insert(key, StoredUser { user: Arc::new(user), password_hash });
+        let scoped_roles = ScopedRoles::from([]);
+        users.insert(key, StoredUser { user: Arc::new(user), password_hash, scoped_roles });
         Ok(())
     }
 
@@ -233,6 +261,53 @@ impl MemoryUserStore {
     /// Replaces a user's roles; `false` if there is no such user.
     pub fn set_roles(&self, username: &str, roles: Vec<Role>) -> bool {
         self.update(username, |user| user.roles = roles)
+    }
+
+    /// Grants a role within a scope; `false` if there is no such user.
+    /// Granting what is already held changes nothing.
+    pub fn grant(&self, username: &str, grant: ScopedRole) -> bool {
+        self.grant_new(username, grant).is_some()
+    }
+
+    /// Revokes a role within a scope; `false` if there is no such user or
+    /// the user did not hold it.
+    pub fn revoke(&self, username: &str, grant: &ScopedRole) -> bool {
+        self.revoke_held(username, grant).unwrap_or(false)
+    }
+
+    /// `None` without such a user, else whether the grant is new.
+    fn grant_new(&self, username: &str, grant: ScopedRole) -> Option<bool> {
+        self.change_scoped_roles(username, |roles| {
+            let new = !roles.contains(&grant);
+            if new {
+                roles.push(grant);
+            }
+            new
+        })
+    }
+
+    /// `None` without such a user, else whether the grant was held.
+    fn revoke_held(&self, username: &str, grant: &ScopedRole) -> Option<bool> {
+        self.change_scoped_roles(username, |roles| {
+            let held = roles.contains(grant);
+            roles.retain(|role| role != grant);
+            held
+        })
+    }
+
+    fn change_scoped_roles<R>(
+        &self,
+        username: &str,
+        change: impl FnOnce(&mut Vec<ScopedRole>) -> R,
+    ) -> Option<R> {
+        let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
+        let stored = users.get_mut(&self.key(username))?;
+        // A new list: requests holding the old one keep it unchanged.
+        let mut roles = stored.scoped_roles.to_vec();
+        let result = change(&mut roles);
+        roles.sort();
+        stored.scoped_roles = ScopedRoles::from(roles);
+        Some(result)
     }
 
     /// Removes a user; `false` if there was no such user.
@@ -283,6 +358,16 @@ impl UserStore for MemoryUserStore {
     fn account_key<'a>(&self, username: &'a str) -> Cow<'a, str> {
         account_key(username, self.case_insensitive)
     }
+
+    async fn find_scoped_roles(&self, username: &str) -> Result<ScopedRoles, StoreError> {
+        let key = account_key(username, self.case_insensitive);
+        Ok(self.read(|users| {
+            users.get(key.as_ref()).map_or_else(
+                || ScopedRoles::from([]),
+                |stored| ScopedRoles::clone(&stored.scoped_roles),
+            )
+        }))
+    }
 }
 
 impl WritableUserStore for MemoryUserStore {
@@ -312,6 +397,24 @@ impl WritableUserStore for MemoryUserStore {
         } else {
             Err(UserWriteError::UnknownUser(username.to_owned()))
         }
+    }
+
+    async fn grant_scoped_role(
+        &self,
+        username: &str,
+        grant: ScopedRole,
+    ) -> Result<bool, UserWriteError> {
+        self.grant_new(username, grant)
+            .ok_or_else(|| UserWriteError::UnknownUser(username.to_owned()))
+    }
+
+    async fn revoke_scoped_role(
+        &self,
+        username: &str,
+        grant: &ScopedRole,
+    ) -> Result<bool, UserWriteError> {
+        self.revoke_held(username, grant)
+            .ok_or_else(|| UserWriteError::UnknownUser(username.to_owned()))
     }
 }
 

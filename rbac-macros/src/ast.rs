@@ -114,11 +114,24 @@ impl Name {
     }
 }
 
+/// `in = org_id` or `in = org(id)`: the domain a scoped requirement looks
+/// in, and the handler argument naming the scope.
+#[derive(Clone)]
+pub(crate) struct InScope {
+    /// The domain's name, spanned at where it was written (or inferred).
+    pub(crate) domain: LitStr,
+    pub(crate) argument: Ident,
+}
+
 /// A requirement, as written.
 #[derive(Clone)]
 pub(crate) enum Term {
     Role(Name),
     Permission(Name),
+    /// A role held within the scope `InScope` names.
+    RoleIn(Name, InScope),
+    /// A permission granted by a role held within the scope `InScope` names.
+    PermissionIn(Name, InScope),
     /// An OAuth2 scope the token must carry (a permission name of the policy).
     Scope(LitStr),
     Any(Vec<Term>),
@@ -134,6 +147,7 @@ impl Term {
     pub(crate) fn uses_policy(&self) -> bool {
         match self {
             Self::Role(_) | Self::Permission(_) | Self::Scope(_) => true,
+            Self::RoleIn(..) | Self::PermissionIn(..) => true,
             Self::Any(terms) | Self::All(terms) => terms.iter().any(Term::uses_policy),
             Self::Not(term) => term.uses_policy(),
             Self::Owner(_) | Self::Check(..) => false,
@@ -147,7 +161,17 @@ impl Term {
             Self::Role(_) | Self::Permission(_) | Self::Scope(_) => false,
             Self::Any(terms) | Self::All(terms) => terms.iter().any(Term::needs_request),
             Self::Not(term) => term.needs_request(),
-            Self::Owner(_) | Self::Check(..) => true,
+            Self::Owner(_) | Self::Check(..) | Self::RoleIn(..) | Self::PermissionIn(..) => true,
+        }
+    }
+
+    /// Whether it reads the user's scoped role assignments.
+    pub(crate) fn reads_assignments(&self) -> bool {
+        match self {
+            Self::RoleIn(..) | Self::PermissionIn(..) => true,
+            Self::Any(terms) | Self::All(terms) => terms.iter().any(Term::reads_assignments),
+            Self::Not(term) => term.reads_assignments(),
+            _ => false,
         }
     }
 
@@ -158,6 +182,7 @@ impl Term {
             Self::Any(terms) | Self::All(terms) => terms.iter().flat_map(Term::arguments).collect(),
             Self::Not(term) => term.arguments(),
             Self::Owner(argument) => vec![argument],
+            Self::RoleIn(_, scope) | Self::PermissionIn(_, scope) => vec![&scope.argument],
             Self::Check(_, arguments) => arguments.iter().collect(),
         }
     }
@@ -165,7 +190,10 @@ impl Term {
     /// The policies named by typed constants, with each constant.
     pub(crate) fn constant_policies(&self) -> Vec<(&Name, syn::Path)> {
         match self {
-            Self::Role(name) | Self::Permission(name) => {
+            Self::Role(name)
+            | Self::Permission(name)
+            | Self::RoleIn(name, _)
+            | Self::PermissionIn(name, _) => {
                 name.constant_policy().map(|policy| (name, policy)).into_iter().collect()
             }
             Self::Any(terms) | Self::All(terms) => {

@@ -5,7 +5,7 @@ use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
 use syn::{Expr, ExprCall, Ident, Lit, LitStr, Token, parenthesized};
 
-use crate::ast::{Attribute, Name, Term};
+use crate::ast::{Attribute, InScope, Name, Term};
 use crate::symbol::{Kind, PERMISSIONS, POLICY_ARGUMENT, ROLES, Word};
 
 /// One attribute's arguments.
@@ -99,12 +99,21 @@ fn parse_requirement(
     if input.peek(Ident) && input.peek2(Token![=]) {
         return Err(unknown_argument(attribute, input.parse()?));
     }
-    let term = parse_term(input, attribute, leaf)?;
+    let mut term = parse_term(input, attribute, leaf)?;
     let mut policy = None;
+    let mut in_scope = None;
     while !input.is_empty() {
         input.parse::<Token![,]>()?;
         if input.is_empty() {
             break;
+        }
+        if input.peek(Token![in]) {
+            if in_scope.is_some() {
+                let repeated: Token![in] = input.parse()?;
+                return Err(syn::Error::new(repeated.span, "`in = ...` is given twice"));
+            }
+            in_scope = Some(parse_in_scope(input)?);
+            continue;
         }
         if input.peek(Ident) && input.peek2(Token![=]) {
             let key: Ident = input.parse()?;
@@ -124,8 +133,70 @@ fn parse_requirement(
             ),
         ));
     }
+    if let Some(scope) = in_scope {
+        if attribute == Attribute::Requires {
+            return Err(syn::Error::new(
+                scope.argument.span(),
+                "in `#[requires(...)]`, scope each role or permission on its own: \
+                 `role(\"editor\", in = org_id)`",
+            ));
+        }
+        term = scoped(term, &scope)?;
+    }
     let policy = policy_of_constants(&term, policy)?;
     Ok(Args { term: Some(term), policy })
+}
+
+/// `in = org_id` (the domain is the argument's name without `_id`) or
+/// `in = org(id)` (the domain, then the argument), after the `in`.
+fn parse_in_scope(input: ParseStream<'_>) -> syn::Result<InScope> {
+    input.parse::<Token![in]>()?;
+    input.parse::<Token![=]>()?;
+    let first: Ident = input.parse().map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            "expected the handler argument naming the scope, like `in = org_id`, or the domain \
+             and the argument, like `in = org(id)`",
+        )
+    })?;
+    if input.peek(syn::token::Paren) {
+        let content;
+        parenthesized!(content in input);
+        let argument: Ident = content.parse()?;
+        let domain = LitStr::new(&first.to_string(), first.span());
+        return Ok(InScope { domain, argument });
+    }
+    let name = first.to_string();
+    let domain = name.strip_suffix("_id").filter(|d| !d.is_empty()).unwrap_or(&name);
+    Ok(InScope { domain: LitStr::new(domain, first.span()), argument: first })
+}
+
+/// `term` with every role and permission in it held within `scope`.
+fn scoped(term: Term, scope: &InScope) -> syn::Result<Term> {
+    let all = |terms: Vec<Term>| -> syn::Result<Vec<Term>> {
+        terms.into_iter().map(|t| scoped(t, scope)).collect()
+    };
+    Ok(match term {
+        Term::Role(name) => Term::RoleIn(name, scope.clone()),
+        Term::Permission(name) => Term::PermissionIn(name, scope.clone()),
+        Term::Any(terms) => Term::Any(all(terms)?),
+        Term::All(terms) => Term::All(all(terms)?),
+        Term::Not(term) => Term::Not(Box::new(scoped(*term, scope)?)),
+        Term::Scope(name) => {
+            return Err(syn::Error::new(
+                scope.argument.span(),
+                format!(
+                    "`in = ...` scopes roles and permissions; the OAuth2 scope `{}` is read \
+                     from the token, which is the same in every scope",
+                    name.value()
+                ),
+            ));
+        }
+        Term::RoleIn(..) | Term::PermissionIn(..) => {
+            return Err(syn::Error::new(scope.argument.span(), "`in = ...` is given twice"));
+        }
+        other @ (Term::Owner(_) | Term::Check(..)) => other,
+    })
 }
 
 /// A typed constant carries its policy: the attribute checks against that
@@ -243,11 +314,17 @@ fn parse_term(input: ParseStream<'_>, attribute: Attribute, leaf: Leaf) -> syn::
             }
         }
         Word::Leaf(kind) => {
-            if is_path(&content) {
-                constant_term(&content, kind)
+            let term = if is_path(&content) {
+                constant_term(&content, kind)?
             } else {
-                leaf_term(content.parse()?, kind)
+                leaf_term(content.parse()?, kind)?
+            };
+            if content.peek(Token![,]) && content.peek2(Token![in]) {
+                content.parse::<Token![,]>()?;
+                let scope = parse_in_scope(&content)?;
+                return scoped(term, &scope);
             }
+            Ok(term)
         }
         Word::Owner => Ok(Term::Owner(content.parse()?)),
         Word::Check => parse_check(&content),
@@ -304,6 +381,9 @@ fn leaf_term(literal: LitStr, kind: Kind) -> syn::Result<Term> {
         Kind::Role => Term::Role(Name::Literal(literal)),
         Kind::Permission => Term::Permission(Name::Literal(literal)),
         Kind::Scope => Term::Scope(literal),
+        Kind::Domain => {
+            return Err(syn::Error::new(literal.span(), "a domain is not a requirement"));
+        }
     })
 }
 
@@ -330,7 +410,7 @@ fn constant_term(input: ParseStream<'_>, kind: Kind) -> syn::Result<Term> {
             Kind::Permission => {
                 (Term::Permission, PERMISSIONS, Kind::Role, ROLES, Attribute::RequiresRole)
             }
-            Kind::Scope => {
+            Kind::Scope | Kind::Domain => {
                 return Err(syn::Error::new_spanned(
                     &path,
                     "a scope is named by a string literal, like `\"posts:write\"`: the \

@@ -4,7 +4,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{FnArg, LitStr};
 
-use crate::ast::{Argument, Attribute, Guarded, Handler, Name, Term};
+use crate::ast::{Argument, Attribute, Guarded, Handler, InScope, Name, Term};
 use crate::attr;
 use crate::ctxt::Ctxt;
 use crate::symbol::{Kind, default_policy};
@@ -94,6 +94,7 @@ fn expand(guarded: &Guarded, marker: syn::Ident) -> (TokenStream, Handler) {
         user: hidden("__rbac_user"),
         grants: hidden("__rbac_grants"),
         claims: hidden("__rbac_claims"),
+        assignments: hidden("__rbac_assignments"),
     };
     let (user, grants, claims) = (&names.user, &names.grants, &names.claims);
     let decision = term.as_ref().map_or_else(
@@ -117,6 +118,7 @@ fn expand(guarded: &Guarded, marker: syn::Ident) -> (TokenStream, Handler) {
         None => Vec::new(),
     };
     let dynamic = term.as_ref().is_some_and(Term::needs_request);
+    let reads_assignments = term.as_ref().is_some_and(Term::reads_assignments);
     let support = if !dynamic {
         quote! {
             #[doc(hidden)]
@@ -137,7 +139,8 @@ fn expand(guarded: &Guarded, marker: syn::Ident) -> (TokenStream, Handler) {
             }
         }
     } else {
-        dynamic_guard(&marker, vis, &annotated, &arguments, compute_grants, &decision)
+        let guard = DynamicGuard { arguments: &arguments, compute_grants, reads_assignments };
+        dynamic_guard(&marker, vis, &annotated, guard, &decision)
     };
     let guard_type = if !dynamic {
         quote!(::rbac_core::__private::Guard<#marker>)
@@ -177,22 +180,31 @@ fn public(function: &Handler, marker: &syn::Ident) -> (TokenStream, Handler) {
     (support, function)
 }
 
+/// What a [`dynamic_guard`] computes before deciding.
+struct DynamicGuard<'a> {
+    arguments: &'a [&'a Argument],
+    compute_grants: Option<TokenStream>,
+    /// The user's scoped role assignments are looked up (once).
+    reads_assignments: bool,
+}
+
 /// A guard that extracts the handler arguments its check names (from the
 /// request head only, so the body stays unread) and evaluates the check.
 fn dynamic_guard(
     marker: &syn::Ident,
     vis: &syn::Visibility,
     annotated: &TokenStream,
-    arguments: &[&Argument],
-    compute_grants: Option<TokenStream>,
+    guard: DynamicGuard<'_>,
     decision: &TokenStream,
 ) -> TokenStream {
-    let (parts, state, auth, user, claims) = (
+    let DynamicGuard { arguments, compute_grants, reads_assignments } = guard;
+    let (parts, state, auth, user, claims, assignments) = (
         hidden("__rbac_parts"),
         hidden("__rbac_state"),
         hidden("__rbac_auth"),
         hidden("__rbac_user"),
         hidden("__rbac_claims"),
+        hidden("__rbac_assignments"),
     );
     let private = quote!(::rbac_core::__private);
     let bounds = arguments.iter().map(|argument| {
@@ -204,6 +216,14 @@ fn dynamic_guard(
         quote_spanned! {ty_span(ty)=>
             #[allow(unused_variables)]
             let #pattern: #ty = <#ty as #private::CheckArgument<__RbacState>>::extract(#parts, #state)
+                .await
+                .map_err(#private::axum::response::IntoResponse::into_response)?;
+        }
+    });
+    // After the arguments, so a malformed one is refused before the store is asked.
+    let fetch_assignments = reads_assignments.then(|| {
+        quote! {
+            let #assignments = #private::scoped_roles(&#auth, #parts, #user)
                 .await
                 .map_err(#private::axum::response::IntoResponse::into_response)?;
         }
@@ -231,6 +251,7 @@ fn dynamic_guard(
                 let #claims: &::rbac_core::Claims = &#claims;
                 #compute_grants
                 #(#extractions)*
+                #fetch_assignments
                 let decision: ::core::result::Result<(), ::rbac_core::AuthError> = #decision;
                 decision.map_err(|error| {
                     #private::axum::response::IntoResponse::into_response(
@@ -251,6 +272,7 @@ struct Names {
     user: syn::Ident,
     grants: syn::Ident,
     claims: syn::Ident,
+    assignments: syn::Ident,
 }
 
 /// `Ok(())`, or the refusal: insufficient scope when the requirement would
@@ -295,7 +317,7 @@ enum Mode {
 /// so no parentheses end up where rustc's `unused_parens` would flag them in
 /// the user's crate (the `owner(...)` leaf carries the user's span).
 fn predicate(term: &Term, policy: Option<&TokenStream>, names: &Names, mode: Mode) -> TokenStream {
-    let Names { user, grants, claims } = names;
+    let Names { user, grants, claims, .. } = names;
     let recurse = |term: &Term| predicate(term, policy, names, mode);
     match term {
         Term::Role(Name::Literal(name)) => {
@@ -313,6 +335,16 @@ fn predicate(term: &Term, policy: Option<&TokenStream>, names: &Names, mode: Mod
         Term::Permission(Name::Constant(path)) => {
             let span = syn::spanned::Spanned::span(path);
             quote_spanned!(span=> #grants.permissions & ::rbac_core::__private::permission_bit(#path) != 0)
+        }
+        Term::RoleIn(name, scope) => {
+            let grants_in = grants_in(policy, names, scope);
+            let bit = bit_of(policy, Kind::Role, name);
+            quote!(#grants_in.roles & #bit != 0)
+        }
+        Term::PermissionIn(name, scope) => {
+            let grants_in = grants_in(policy, names, scope);
+            let bit = bit_of(policy, Kind::Permission, name);
+            quote!(#grants_in.permissions & #bit != 0)
         }
         Term::Scope(_) if matches!(mode, Mode::RequiredScopesHeld { positive: true }) => {
             quote!(true)
@@ -360,6 +392,37 @@ fn predicate(term: &Term, policy: Option<&TokenStream>, names: &Names, mode: Mod
     }
 }
 
+/// What the user holds in the scope `scope` names: `rbac_core::grants_in`
+/// over the assignments the guard looked up. The domain goes through the
+/// policy's `domain!` lookup, so an undeclared one is a compile error.
+fn grants_in(policy: Option<&TokenStream>, names: &Names, scope: &InScope) -> TokenStream {
+    let policy = policy.cloned().unwrap_or_else(|| default_policy().to_token_stream());
+    let Names { grants, assignments, .. } = names;
+    let InScope { domain, argument } = scope;
+    let lookup = Kind::Domain.lookup_macro(domain.span());
+    let domain = quote_spanned!(domain.span()=> #policy::#lookup!(#domain));
+    let scope_id = quote_spanned!(argument.span()=> &::rbac_core::ScopeId::scope_id(&#argument));
+    quote! {
+        ::rbac_core::grants_in::<#policy::Policy>(#grants, &#assignments, #domain, #scope_id)
+    }
+}
+
+/// A role's or permission's bit: through the policy's lookup for a name,
+/// from the typed constant otherwise.
+fn bit_of(policy: Option<&TokenStream>, kind: Kind, name: &Name) -> TokenStream {
+    match name {
+        Name::Literal(literal) => name_lookup(policy, kind, literal),
+        Name::Constant(path) => {
+            let span = syn::spanned::Spanned::span(path);
+            let function = match kind {
+                Kind::Role => quote!(role_bit),
+                _ => quote!(permission_bit),
+            };
+            quote_spanned!(span=> ::rbac_core::__private::#function(#path))
+        }
+    }
+}
+
 /// `policy::role!("name")`: expands to the name's bit, or to a compile error
 /// at the literal naming the closest declared name.
 fn name_lookup(policy: Option<&TokenStream>, kind: Kind, name: &LitStr) -> TokenStream {
@@ -383,6 +446,14 @@ fn data(term: &Term) -> TokenStream {
             quote!(#requires::Permission(::rbac_core::__private::permission_name(#path)))
         }
         Term::Scope(name) => quote!(#requires::Scope(#name)),
+        Term::RoleIn(name, scope) => {
+            let (name, scope) = (name_data(name, Kind::Role), in_scope_data(scope));
+            quote!(#requires::RoleIn(#name, #scope))
+        }
+        Term::PermissionIn(name, scope) => {
+            let (name, scope) = (name_data(name, Kind::Permission), in_scope_data(scope));
+            quote!(#requires::PermissionIn(#name, #scope))
+        }
         Term::Any(terms) => {
             let terms = terms.iter().map(data);
             quote!(#requires::Any(&[#(#terms),*]))
@@ -404,6 +475,21 @@ fn data(term: &Term) -> TokenStream {
             quote!(#requires::Check(#call))
         }
     }
+}
+
+/// A role's or permission's name, as `&'static str` data.
+fn name_data(name: &Name, kind: Kind) -> TokenStream {
+    match (name, kind) {
+        (Name::Literal(literal), _) => literal.to_token_stream(),
+        (Name::Constant(path), Kind::Role) => quote!(::rbac_core::__private::role_name(#path)),
+        (Name::Constant(path), _) => quote!(::rbac_core::__private::permission_name(#path)),
+    }
+}
+
+fn in_scope_data(scope: &InScope) -> TokenStream {
+    let domain = scope.domain.value();
+    let argument = scope.argument.to_string();
+    quote!(::rbac_core::InScope { domain: #domain, argument: #argument })
 }
 
 /// `requirements_of!(path::to::handler)`.

@@ -14,6 +14,10 @@ pub(crate) fn unknown_name_error(literal: &LitStr, kind: Kind, declared: &[Strin
     let name = literal.value();
     let list = declared.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ");
     let message = match closest(&name, declared) {
+        None if declared.is_empty() && kind == "domain" => format!(
+            "unknown domain `{name}`: the policy declares no domain; add `domain \"{name}\";` to it"
+        ),
+        None if declared.is_empty() => format!("unknown {kind} `{name}`: the policy declares none"),
         Some(close) => {
             format!("unknown {kind} `{name}`: did you mean `{close}`? (declared: {list})")
         }

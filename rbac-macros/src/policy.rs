@@ -27,6 +27,11 @@ pub(crate) enum Statement {
     Alias { name: LitStr, target: LitStr },
     /// `permission "posts:publish";`
     Permission { name: LitStr },
+    /// `domain "org";`: a kind of scope roles can be granted in.
+    Domain { name: LitStr },
+    /// `global "admin" in "org";`: the global role counts in every scope of
+    /// these domains; `global "admin";` counts in every domain.
+    Global { role: LitStr, domains: Vec<LitStr> },
 }
 
 impl Parse for PolicyInput {
@@ -74,6 +79,17 @@ impl Parse for Statement {
         } else if lookahead.peek(keyword::permission) {
             input.parse::<keyword::permission>()?;
             Statement::Permission { name: input.parse()? }
+        } else if lookahead.peek(keyword::domain) {
+            input.parse::<keyword::domain>()?;
+            Statement::Domain { name: input.parse()? }
+        } else if lookahead.peek(keyword::global) {
+            input.parse::<keyword::global>()?;
+            let role = input.parse()?;
+            let mut domains = Vec::new();
+            if input.parse::<Option<Token![in]>>()?.is_some() {
+                domains = names(input)?;
+            }
+            Statement::Global { role, domains }
         } else {
             return Err(lookahead.error());
         };

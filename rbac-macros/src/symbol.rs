@@ -13,6 +13,8 @@ pub(crate) mod kw {
     syn::custom_keyword!(alias);
     syn::custom_keyword!(permission);
     syn::custom_keyword!(grants);
+    syn::custom_keyword!(domain);
+    syn::custom_keyword!(global);
 }
 
 /// The crates our attributes are reached through, for recognising stacked
@@ -49,6 +51,8 @@ pub(crate) enum Kind {
     Permission,
     /// An OAuth2 scope: a permission name of the policy, read from the token.
     Scope,
+    /// A kind of scope roles are granted in (`domain "org";`).
+    Domain,
 }
 
 impl Kind {
@@ -59,6 +63,7 @@ impl Kind {
             Self::Role => "role",
             Self::Permission => "permission",
             Self::Scope => "scope",
+            Self::Domain => "domain",
         }
     }
 
@@ -68,7 +73,9 @@ impl Kind {
     }
 
     pub(crate) fn from_word(word: &str) -> Option<Self> {
-        [Self::Role, Self::Permission, Self::Scope].into_iter().find(|kind| kind.word() == word)
+        [Self::Role, Self::Permission, Self::Scope, Self::Domain]
+            .into_iter()
+            .find(|kind| kind.word() == word)
     }
 }
 
@@ -148,7 +155,7 @@ mod tests {
 
     #[test]
     fn kinds_round_trip_through_their_words() {
-        for kind in [Kind::Role, Kind::Permission, Kind::Scope] {
+        for kind in [Kind::Role, Kind::Permission, Kind::Scope, Kind::Domain] {
             assert_eq!(Kind::from_word(kind.word()), Some(kind));
         }
         assert_eq!(Kind::from_word("owner"), None);

@@ -7,8 +7,8 @@ use rbac_core::session::{
 };
 use rbac_core::store::UserUpdate;
 use rbac_core::{
-    PasswordHash, PasswordHasher, Role, SessionStore, User, UserRecord, UserStore, UserWriteError,
-    WritableUserStore,
+    PasswordHash, PasswordHasher, Role, ScopedRole, SessionStore, User, UserRecord, UserStore,
+    UserWriteError, WritableUserStore,
 };
 
 use crate::stores::Backend;
@@ -414,4 +414,95 @@ pub async fn access_token_denials_are_bounded_per_session<B: Backend>() {
     assert!(B::denials(&sessions).await <= 2 * cap, "bounded");
     assert!(!sessions.is_revoked("sam", "fresh-4", Some(&other), 0).await.expect("store"));
     assert!(sessions.generation("tess").await.expect("store") >= 1, "revoked the user");
+}
+
+fn scoped(domain: &str, scope: &str, role: &str) -> ScopedRole {
+    ScopedRole::new(domain, scope, Role::new(role).expect("role")).expect("grant")
+}
+
+async fn scoped_roles_of<S: UserStore>(users: &S, name: &str) -> Vec<ScopedRole> {
+    let mut roles = users.find_scoped_roles(name).await.expect("store").to_vec();
+    roles.sort();
+    roles
+}
+
+/// A grant is listed once however often it is made; a revocation removes
+/// exactly it; a user that does not exist can neither gain nor lose one.
+pub async fn scoped_roles_are_granted_listed_and_revoked<B: Backend>() {
+    let (users, _) = B::open(false).await;
+    users.create_user(record("gil", "viewer")).await.expect("create");
+    let acme_editor = scoped("org", "acme", "editor");
+    assert!(users.grant_scoped_role("gil", acme_editor.clone()).await.expect("grant"));
+    assert!(!users.grant_scoped_role("gil", acme_editor.clone()).await.expect("again"));
+    // Same id, other domain; same scope, other role; ids differing by case.
+    for other in [
+        scoped("team", "acme", "admin"),
+        scoped("org", "acme", "viewer"),
+        scoped("org", "ACME", "admin"),
+    ] {
+        assert!(users.grant_scoped_role("gil", other).await.expect("grant"));
+    }
+    let expected = vec![
+        scoped("org", "ACME", "admin"),
+        scoped("org", "acme", "editor"),
+        scoped("org", "acme", "viewer"),
+        scoped("team", "acme", "admin"),
+    ];
+    assert_eq!(scoped_roles_of(&users, "gil").await, expected);
+    assert!(users.revoke_scoped_role("gil", &acme_editor).await.expect("revoke"));
+    assert!(!users.revoke_scoped_role("gil", &acme_editor).await.expect("not held"));
+    let mut left = expected;
+    left.retain(|grant| *grant != acme_editor);
+    assert_eq!(scoped_roles_of(&users, "gil").await, left);
+    assert!(matches!(
+        users.grant_scoped_role("nobody", acme_editor.clone()).await,
+        Err(UserWriteError::UnknownUser(_))
+    ));
+    assert!(matches!(
+        users.revoke_scoped_role("nobody", &acme_editor).await,
+        Err(UserWriteError::UnknownUser(_))
+    ));
+    assert!(scoped_roles_of(&users, "nobody").await.is_empty(), "nothing written on refusal");
+    // The global roles are untouched by scoped grants.
+    assert_eq!(
+        users.find_user("gil").await.expect("store").expect("gil").roles,
+        record("gil", "viewer").user.roles
+    );
+}
+
+/// Deleting a user deletes their grants: one re-created under the name holds none.
+pub async fn scoped_roles_go_with_a_deleted_user<B: Backend>() {
+    let (users, _) = B::open(false).await;
+    users.create_user(record("hal", "viewer")).await.expect("create");
+    assert!(users.grant_scoped_role("hal", scoped("org", "acme", "admin")).await.expect("grant"));
+    assert_eq!(
+        scoped_roles_of(&users, "hal").await.len(),
+        1,
+        "read (and cached) before the delete"
+    );
+    users.delete_user("hal").await.expect("delete");
+    assert!(scoped_roles_of(&users, "hal").await.is_empty());
+    users.create_user(record("hal", "viewer")).await.expect("re-create");
+    assert!(scoped_roles_of(&users, "hal").await.is_empty(), "the new hal inherits nothing");
+}
+
+/// Grants follow the user whatever the case of the name, in a
+/// case-insensitive store; in an exact one `Ivy` is not `ivy`.
+pub async fn scoped_roles_follow_the_username_case<B: Backend>() {
+    let (users, _) = B::open(true).await;
+    users.create_user(record("Ivy", "viewer")).await.expect("create");
+    assert!(users.grant_scoped_role("ivy", scoped("org", "acme", "editor")).await.expect("grant"));
+    assert_eq!(scoped_roles_of(&users, "IVY").await, [scoped("org", "acme", "editor")]);
+    assert!(
+        users.revoke_scoped_role("IvY", &scoped("org", "acme", "editor")).await.expect("revoke")
+    );
+    assert!(scoped_roles_of(&users, "Ivy").await.is_empty());
+
+    let (users, _) = B::open(false).await;
+    users.create_user(record("Ivy", "viewer")).await.expect("create");
+    assert!(matches!(
+        users.grant_scoped_role("ivy", scoped("org", "acme", "editor")).await,
+        Err(UserWriteError::UnknownUser(_))
+    ));
+    assert!(scoped_roles_of(&users, "Ivy").await.is_empty());
 }

@@ -3,7 +3,7 @@
 //! macro they exercise: `ui/<group>/fail/*.rs` and `ui/<group>/pass/*.rs`.
 
 /// One directory per macro; `attributes` holds the cases that combine them.
-const GROUPS: [&str; 10] = [
+const GROUPS: [&str; 11] = [
     "attributes",
     "authenticated",
     "claim_mapping",
@@ -14,6 +14,7 @@ const GROUPS: [&str; 10] = [
     "requires_role",
     "requires_scope",
     "routing",
+    "scoped",
 ];
 
 /// `UI_GROUP=routing cargo test -p tests --test ui` runs one group, while

@@ -231,3 +231,52 @@ fn the_terminal_prompt_does_not_echo_the_password() {
         "mismatched passwords create nothing"
     );
 }
+
+#[test]
+fn grant_revoke_and_show_scoped_roles() {
+    let db = Db::new("scoped");
+    db.ok(&["users", "add", "dora", "--role", "user", "--password-stdin"], Some("long enough\n"));
+    let granted = db.ok(&["users", "grant", "dora", "editor", "--in", "org:acme"], None);
+    assert_eq!(granted, "dora: granted editor in org:acme\n");
+    let again = db.ok(&["users", "grant", "dora", "editor", "--in", "org:acme"], None);
+    assert_eq!(again, "dora: already holds editor in org:acme\n");
+    db.ok(&["users", "grant", "dora", "admin", "--in", "org:beta"], None);
+    let shown = db.ok(&["users", "show", "dora"], None);
+    assert_eq!(
+        shown,
+        "user:   dora\nstatus: active\nroles:  user\n\
+         scoped: editor in org:acme\nscoped: admin in org:beta\n"
+    );
+    let revoked = db.ok(&["users", "revoke", "dora", "admin", "--in", "org:beta"], None);
+    assert_eq!(revoked, "dora: revoked admin in org:beta\n");
+    let held = db.with_store(async |store| store.find_scoped_roles("dora").await.expect("store"));
+    assert_eq!(held.iter().map(ToString::to_string).collect::<Vec<_>>(), ["editor in org:acme"]);
+
+    // Refusals: 65 for bad data, 67 for an unknown user; nothing written.
+    db.fails(
+        &["users", "grant", "dora", "editor", "--in", "orgs:acme"],
+        None,
+        65,
+        "unknown domain `orgs`",
+    );
+    db.fails(
+        &["users", "grant", "dora", "edtor", "--in", "org:acme"],
+        None,
+        65,
+        "unknown role `edtor`",
+    );
+    db.fails(&["users", "grant", "dora", "editor", "--in", "acme"], None, 65, "DOMAIN:SCOPE");
+    db.fails(
+        &["users", "grant", "nobody", "editor", "--in", "org:acme"],
+        None,
+        67,
+        "no user `nobody`",
+    );
+    db.fails(&["users", "revoke", "dora", "viewer", "--in", "org:acme"], None, 65, "does not hold");
+    let held = db.with_store(async |store| store.find_scoped_roles("dora").await.expect("store"));
+    assert_eq!(held.len(), 1, "nothing written on refusal");
+    // Deleting the user deletes the grants: a new dora holds none.
+    db.ok(&["users", "delete", "dora"], None);
+    db.ok(&["users", "add", "dora", "--role", "user", "--password-stdin"], Some("long enough\n"));
+    assert!(db.ok(&["users", "show", "dora"], None).ends_with("scoped: (none)\n"));
+}

@@ -57,6 +57,8 @@ pub fn scope_alternatives(requires: &Requires) -> Vec<Vec<&'static str>> {
         | Requires::Permission(_)
         | Requires::Not(_)
         | Requires::Owner(_)
+        | Requires::RoleIn(..)
+        | Requires::PermissionIn(..)
         | Requires::Check(_) => vec![Vec::new()],
     };
     drop_supersets(&mut alternatives);
@@ -101,6 +103,8 @@ pub(super) fn can_forbid(requires: &Requires) -> bool {
         | Requires::Scope(_)
         | Requires::Not(_)
         | Requires::Owner(_)
+        | Requires::RoleIn(..)
+        | Requires::PermissionIn(..)
         | Requires::Check(_) => true,
     }
 }
@@ -148,6 +152,23 @@ pub fn describe_requirement(requires: &Requires, policy: &PolicyDescription) -> 
             format!("permission `{permission}` ({})", granted_to(permission, policy))
         }
         Requires::Scope(scope) => format!("scope `{scope}` in the token"),
+        Requires::RoleIn(role, scope) => {
+            format!(
+                "role `{role}` in the {} named by the `{}` parameter{}",
+                scope.domain,
+                scope.argument,
+                counted_globally(scope.domain, policy)
+            )
+        }
+        Requires::PermissionIn(permission, scope) => {
+            format!(
+                "permission `{permission}` through a role in the {} named by the `{}` \
+                 parameter{}",
+                scope.domain,
+                scope.argument,
+                counted_globally(scope.domain, policy)
+            )
+        }
         Requires::Owner(argument) => {
             format!("the user is the one named by the `{argument}` parameter")
         }
@@ -155,6 +176,19 @@ pub fn describe_requirement(requires: &Requires, policy: &PolicyDescription) -> 
         Requires::Not(item) => format!("not {}", nested(item)),
         Requires::Any(items) => items.iter().map(nested).collect::<Vec<_>>().join(" or "),
         Requires::All(items) => items.iter().map(nested).collect::<Vec<_>>().join(" and "),
+    }
+}
+
+/// `, or global role `admin``: the global roles that count in every scope
+/// of `domain`, if any.
+fn counted_globally(domain: &str, policy: &PolicyDescription) -> String {
+    match policy.domain(domain) {
+        Some(domain) if !domain.global_roles.is_empty() => format!(
+            ", or global role {} (counted in every {})",
+            quoted_list(domain.global_roles.iter().copied()),
+            domain.name
+        ),
+        _ => String::new(),
     }
 }
 
@@ -184,6 +218,13 @@ pub(super) fn requirement_json(requires: &Requires) -> Value {
         Requires::Permission(permission) => json!({ "permission": permission }),
         Requires::Scope(scope) => json!({ "scope": scope }),
         Requires::Owner(argument) => json!({ "owner": argument }),
+        Requires::RoleIn(role, scope) => {
+            json!({ "role": role, "in": { "domain": scope.domain, "argument": scope.argument } })
+        }
+        Requires::PermissionIn(permission, scope) => json!({
+            "permission": permission,
+            "in": { "domain": scope.domain, "argument": scope.argument }
+        }),
         Requires::Check(call) => json!({ "check": call }),
         Requires::Not(item) => json!({ "not": requirement_json(item) }),
         Requires::Any(items) => json!({ "any": list(items) }),

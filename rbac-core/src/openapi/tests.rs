@@ -24,6 +24,10 @@ static POLICY: PolicyDescription = PolicyDescription {
         },
     ],
     permissions: &["items:read", "users:manage"],
+    domains: &[
+        crate::policy::DomainDescription { name: "org", global_roles: &["admin"] },
+        crate::policy::DomainDescription { name: "team", global_roles: &[] },
+    ],
 };
 
 const A: Requires = Requires::Scope("a");
@@ -109,6 +113,27 @@ fn words_name_the_roles_that_hold_a_role_or_grant_a_permission() {
         describe_requirement(&Requires::Permission("nobody:has"), &POLICY),
         "permission `nobody:has` (granted to no role)"
     );
+}
+
+#[test]
+fn scoped_rules_name_the_domain_the_parameter_and_the_global_roles_counted() {
+    use crate::policy::InScope;
+    let org = InScope { domain: "org", argument: "org_id" };
+    assert_eq!(
+        describe_requirement(&Requires::RoleIn("viewer", org), &POLICY),
+        "role `viewer` in the org named by the `org_id` parameter, or global role `admin` \
+         (counted in every org)"
+    );
+    let team = InScope { domain: "team", argument: "team" };
+    assert_eq!(
+        describe_requirement(&Requires::PermissionIn("items:read", team), &POLICY),
+        "permission `items:read` through a role in the team named by the `team` parameter"
+    );
+    assert_eq!(
+        requirement_json(&Requires::RoleIn("viewer", org)),
+        json!({ "role": "viewer", "in": { "domain": "org", "argument": "org_id" } })
+    );
+    assert!(can_forbid(&Requires::RoleIn("viewer", org)));
 }
 
 #[test]

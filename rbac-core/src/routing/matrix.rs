@@ -30,6 +30,8 @@ pub struct Conditions {
     pub owner: bool,
     /// A custom `check(...)` decides.
     pub check: bool,
+    /// A role held within the scope a handler argument names (`in = ...`).
+    pub scoped_role: bool,
 }
 
 impl Conditions {
@@ -38,6 +40,7 @@ impl Conditions {
             scope: self.scope || other.scope,
             owner: self.owner || other.owner,
             check: self.check || other.check,
+            scoped_role: self.scoped_role || other.scoped_role,
         }
     }
 }
@@ -52,6 +55,7 @@ impl fmt::Display for Verdict {
                     (conditions.owner, "owner"),
                     (conditions.scope, "scope"),
                     (conditions.check, "check"),
+                    (conditions.scoped_role, "scoped-role"),
                 ];
                 let names: Vec<&str> =
                     names.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
@@ -85,6 +89,17 @@ impl Caller<'_> {
             Self::Role(_, role) => role.effective_permissions.contains(&name),
         }
     }
+
+    /// Whether a global role of the caller counts in every scope of
+    /// `domain` (`global "admin" in "org";`) and gives what `gives` asks.
+    fn holds_in_every_scope(&self, domain: &str, gives: impl Fn(&RoleDescription) -> bool) -> bool {
+        let Self::Role(policy, _) = self else { return false };
+        let Some(domain) = policy.domain(domain) else { return false };
+        domain
+            .global_roles
+            .iter()
+            .any(|global| self.holds_role(global) && policy.role(global).is_some_and(&gives))
+    }
 }
 
 /// Three-valued (Kleene) evaluation: a condition the table cannot see is
@@ -106,6 +121,19 @@ fn evaluate(requires: &Requires, caller: Caller<'_>) -> Verdict {
         Requires::Scope(_) => Verdict::Denied,
         Requires::Owner(_) => depends(Conditions { owner: true, ..Conditions::default() }),
         Requires::Check(_) => depends(Conditions { check: true, ..Conditions::default() }),
+        // A global role counting in the domain decides alone; otherwise the
+        // caller's assignments in the named scope do.
+        Requires::RoleIn(name, scope) => {
+            let wanted = caller_policy(caller).and_then(|policy| policy.role(name));
+            let gives = |role: &RoleDescription| {
+                wanted.is_some_and(|wanted| role.effective_roles.contains(&wanted.name))
+            };
+            scoped(caller.holds_in_every_scope(scope.domain, gives))
+        }
+        Requires::PermissionIn(name, scope) => {
+            let gives = |role: &RoleDescription| role.effective_permissions.contains(name);
+            scoped(caller.holds_in_every_scope(scope.domain, gives))
+        }
         Requires::Any(items) => {
             items.iter().fold(Verdict::Denied, |acc, item| match (acc, evaluate(item, caller)) {
                 (Verdict::Allowed, _) | (_, Verdict::Allowed) => Verdict::Allowed,
@@ -130,6 +158,21 @@ fn evaluate(requires: &Requires, caller: Caller<'_>) -> Verdict {
             Verdict::Denied => Verdict::Allowed,
             other => other,
         },
+    }
+}
+
+fn caller_policy<'a>(caller: Caller<'a>) -> Option<&'a PolicyDescription> {
+    match caller {
+        Caller::Anonymous => None,
+        Caller::Role(policy, _) => Some(policy),
+    }
+}
+
+fn scoped(held_everywhere: bool) -> Verdict {
+    if held_everywhere {
+        Verdict::Allowed
+    } else {
+        Verdict::Depends(Conditions { scoped_role: true, ..Conditions::default() })
     }
 }
 

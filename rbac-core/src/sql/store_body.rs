@@ -22,6 +22,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::domain::{ScopedRole, ScopedRoles};
 use crate::password::PasswordHash;
 use crate::random::random_id;
 use crate::session::{
@@ -36,7 +37,7 @@ use crate::sql::{
 use crate::store::{
     StoreError, UserStore, UserUpdate, UserWriteError, WritableUserStore, account_key, username_key,
 };
-use crate::user::{User, UserRecord};
+use crate::user::{Role, User, UserRecord};
 
 /// Users, password hashes, roles, sessions and revocations in one database;
 /// see [`sql`](crate::sql) for the cache and its staleness bound. Cheap to
@@ -46,6 +47,8 @@ pub struct Store {
     pool: DbPool,
     case_insensitive: bool,
     users: Arc<TtlCache<Option<Arc<User>>>>,
+    /// Scoped role assignments by user key: the same bound as `users`.
+    scoped_roles: Arc<TtlCache<ScopedRoles>>,
     revocations: Arc<TtlCache<Verdict>>,
     new_sessions: Arc<AtomicU32>,
     /// The absolute session lifetime, in seconds.
@@ -111,6 +114,7 @@ impl Store {
             pool,
             case_insensitive: options.case_insensitive_usernames,
             users: Arc::new(TtlCache::new(options.cache_ttl, options.cache_capacity)),
+            scoped_roles: Arc::new(TtlCache::new(options.cache_ttl, options.cache_capacity)),
             revocations: Arc::new(TtlCache::new(options.cache_ttl, options.cache_capacity)),
             new_sessions: Arc::new(AtomicU32::new(0)),
             max_lifetime: crate::session::MAX_SESSION_LIFETIME.as_secs(),
@@ -132,6 +136,38 @@ impl Store {
         let row: Option<UserRow> =
             sqlx::query_as(&sql).bind(key).fetch_optional(&self.pool).await.map_err(store_error)?;
         row.map(user_from_row).transpose()
+    }
+
+    async fn read_scoped_roles(&self, key: &str) -> Result<ScopedRoles, StoreError> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT domain, scope, role FROM scoped_roles WHERE username_key = $1 \
+             ORDER BY domain, scope, role",
+        )
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.into_iter()
+            .map(|(domain, scope, role)| {
+                let role = Role::new(&role).ok();
+                role.and_then(|role| ScopedRole::new(&domain, &scope, role).ok())
+                    .ok_or_else(|| StoreError::new("bad scoped role stored"))
+            })
+            .collect()
+    }
+
+    /// Whether the user with `key` exists, inside `tx`.
+    async fn user_exists_in(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT username_key FROM users WHERE username_key = $1")
+                .bind(key)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(store_error)?;
+        Ok(found.is_some())
     }
 
     /// Drops expired sessions and denials, every so often.
@@ -211,6 +247,20 @@ impl UserStore for Store {
     fn account_key<'a>(&self, username: &'a str) -> std::borrow::Cow<'a, str> {
         account_key(username, self.case_insensitive)
     }
+
+    async fn find_scoped_roles(&self, username: &str) -> Result<ScopedRoles, StoreError> {
+        if !storable(username) {
+            return Ok(ScopedRoles::from([]));
+        }
+        let key = account_key(username, self.case_insensitive);
+        if let Some(roles) = self.scoped_roles.get(&key) {
+            return Ok(roles);
+        }
+        let ticket = self.scoped_roles.ticket();
+        let roles = self.read_scoped_roles(&key).await?;
+        self.scoped_roles.fill(&key, ticket, ScopedRoles::clone(&roles));
+        Ok(roles)
+    }
 }
 
 /// "Log out everywhere" for the user with `key`, inside `tx`: bumps the
@@ -267,6 +317,7 @@ impl WritableUserStore for Store {
         .execute(&self.pool)
         .await;
         self.users.invalidate(&key);
+        self.scoped_roles.invalidate(&key);
         match inserted {
             Ok(_) => Ok(()),
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
@@ -338,12 +389,82 @@ impl WritableUserStore for Store {
         if deleted.rows_affected() == 0 {
             return Err(UserWriteError::UnknownUser(username.to_owned()));
         }
+        // The foreign key cascades too; explicit, so it holds whatever the
+        // connection's foreign-key setting.
+        sqlx::query("DELETE FROM scoped_roles WHERE username_key = $1")
+            .bind(&key)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
         // In the same transaction: no session or token of the deleted user
         // outlives it, and one re-created under the name inherits none.
         revoke_user_in(&mut tx, &key).await?;
         tx.commit().await.map_err(store_error)?;
         self.users.invalidate(&key);
+        self.scoped_roles.invalidate(&key);
         self.revocations.invalidate_where(|verdict| verdict.user_key == key);
         Ok(())
+    }
+
+    async fn grant_scoped_role(
+        &self,
+        username: &str,
+        grant: ScopedRole,
+    ) -> Result<bool, UserWriteError> {
+        if !storable(username) {
+            return Err(UserWriteError::UnknownUser(username.to_owned()));
+        }
+        let key = self.key(username);
+        let mut tx = begin_write(&self.pool).await.map_err(store_error)?;
+        // Through the user's row: no grant for a user that does not exist.
+        let inserted = sqlx::query(
+            "INSERT INTO scoped_roles (username_key, domain, scope, role) \
+             SELECT username_key, $2, $3, $4 FROM users WHERE username_key = $1 \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&key)
+        .bind(&*grant.domain)
+        .bind(&*grant.scope)
+        .bind(grant.role.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let new = inserted.rows_affected() > 0;
+        if !new && !Self::user_exists_in(&mut tx, &key).await? {
+            return Err(UserWriteError::UnknownUser(username.to_owned()));
+        }
+        tx.commit().await.map_err(store_error)?;
+        self.scoped_roles.invalidate(&key);
+        Ok(new)
+    }
+
+    async fn revoke_scoped_role(
+        &self,
+        username: &str,
+        grant: &ScopedRole,
+    ) -> Result<bool, UserWriteError> {
+        if !storable(username) {
+            return Err(UserWriteError::UnknownUser(username.to_owned()));
+        }
+        let key = self.key(username);
+        let mut tx = begin_write(&self.pool).await.map_err(store_error)?;
+        let deleted = sqlx::query(
+            "DELETE FROM scoped_roles \
+             WHERE username_key = $1 AND domain = $2 AND scope = $3 AND role = $4",
+        )
+        .bind(&key)
+        .bind(&*grant.domain)
+        .bind(&*grant.scope)
+        .bind(grant.role.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let held = deleted.rows_affected() > 0;
+        if !held && !Self::user_exists_in(&mut tx, &key).await? {
+            return Err(UserWriteError::UnknownUser(username.to_owned()));
+        }
+        tx.commit().await.map_err(store_error)?;
+        self.scoped_roles.invalidate(&key);
+        Ok(held)
     }
 }

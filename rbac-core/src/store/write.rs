@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::{DynUserStore, StoreError, UserStore};
 use crate::boxed::BoxFuture;
+use crate::domain::{ScopedRole, ScopedRoles};
 use crate::password::PasswordHash;
 use crate::session::DynSessionStore;
 use crate::user::{Role, User, UserRecord};
@@ -149,7 +150,32 @@ pub trait WritableUserStore: UserStore {
     fn keeps_sessions(&self) -> bool {
         false
     }
+
+    /// Grants `grant` (a role within one scope) to `username`: `true` if
+    /// newly granted, `false` if already held. The caller checks the domain
+    /// and role against its policy first. A store that keeps no scoped
+    /// roles refuses (the default), writing nothing.
+    fn grant_scoped_role(
+        &self,
+        username: &str,
+        grant: ScopedRole,
+    ) -> impl Future<Output = Result<bool, UserWriteError>> + Send {
+        let _ = (username, grant);
+        async { Err(UserWriteError::Store(StoreError::new(NO_SCOPED_ROLES))) }
+    }
+
+    /// Revokes `grant` from `username`: `true` if it was held.
+    fn revoke_scoped_role(
+        &self,
+        username: &str,
+        grant: &ScopedRole,
+    ) -> impl Future<Output = Result<bool, UserWriteError>> + Send {
+        let _ = (username, grant);
+        async { Err(UserWriteError::Store(StoreError::new(NO_SCOPED_ROLES))) }
+    }
 }
+
+const NO_SCOPED_ROLES: &str = "this user store keeps no scoped roles";
 
 /// [`WritableUserStore`] with boxed futures: the reads come from
 /// [`DynUserStore`], this adds the writes.
@@ -162,6 +188,16 @@ trait DynWritable: DynUserStore {
     ) -> BoxFuture<'a, Result<User, UserWriteError>>;
     fn delete_user<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), UserWriteError>>;
     fn keeps_sessions(&self) -> bool;
+    fn grant_scoped_role<'a>(
+        &'a self,
+        name: &'a str,
+        grant: ScopedRole,
+    ) -> BoxFuture<'a, Result<bool, UserWriteError>>;
+    fn revoke_scoped_role<'a>(
+        &'a self,
+        name: &'a str,
+        grant: &'a ScopedRole,
+    ) -> BoxFuture<'a, Result<bool, UserWriteError>>;
 }
 
 impl<T: WritableUserStore> DynWritable for T {
@@ -180,6 +216,20 @@ impl<T: WritableUserStore> DynWritable for T {
     }
     fn keeps_sessions(&self) -> bool {
         WritableUserStore::keeps_sessions(self)
+    }
+    fn grant_scoped_role<'a>(
+        &'a self,
+        name: &'a str,
+        grant: ScopedRole,
+    ) -> BoxFuture<'a, Result<bool, UserWriteError>> {
+        Box::pin(WritableUserStore::grant_scoped_role(self, name, grant))
+    }
+    fn revoke_scoped_role<'a>(
+        &'a self,
+        name: &'a str,
+        grant: &'a ScopedRole,
+    ) -> BoxFuture<'a, Result<bool, UserWriteError>> {
+        Box::pin(WritableUserStore::revoke_scoped_role(self, name, grant))
     }
 }
 
@@ -262,6 +312,9 @@ impl UserStore for UserDirectory {
     fn account_key<'a>(&self, username: &'a str) -> std::borrow::Cow<'a, str> {
         self.store.account_key(username)
     }
+    async fn find_scoped_roles(&self, username: &str) -> Result<ScopedRoles, StoreError> {
+        self.store.find_scoped_roles(username).await
+    }
 }
 
 impl WritableUserStore for UserDirectory {
@@ -295,6 +348,20 @@ impl WritableUserStore for UserDirectory {
     /// through its store.
     fn keeps_sessions(&self) -> bool {
         true
+    }
+    async fn grant_scoped_role(
+        &self,
+        username: &str,
+        grant: ScopedRole,
+    ) -> Result<bool, UserWriteError> {
+        self.store.grant_scoped_role(username, grant).await
+    }
+    async fn revoke_scoped_role(
+        &self,
+        username: &str,
+        grant: &ScopedRole,
+    ) -> Result<bool, UserWriteError> {
+        self.store.revoke_scoped_role(username, grant).await
     }
 }
 

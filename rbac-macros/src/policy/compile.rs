@@ -15,6 +15,13 @@ const MAX_NAMES: usize = 128;
 pub(crate) struct Compiled {
     pub(crate) roles: Vec<CompiledRole>,
     pub(crate) permissions: Vec<String>,
+    pub(crate) domains: Vec<CompiledDomain>,
+}
+
+pub(crate) struct CompiledDomain {
+    pub(crate) name: String,
+    /// The global roles that count in every scope of this domain (indices).
+    pub(crate) global_roles: Vec<usize>,
 }
 
 pub(crate) struct CompiledRole {
@@ -33,8 +40,21 @@ pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
     let mut permissions: Vec<String> = Vec::new();
     let mut declared_permissions: Vec<&LitStr> = Vec::new();
     let mut all_names: Vec<String> = Vec::new();
+    let mut domains: Vec<&LitStr> = Vec::new();
+    let mut globals: Vec<(&LitStr, &[LitStr])> = Vec::new();
     for statement in &input.statements {
         match statement {
+            Statement::Domain { name } => {
+                check_valid(&mut ctxt, name, Kind::Domain);
+                if domains.iter().any(|other| other.value() == name.value()) {
+                    ctxt.push(error_at(
+                        name,
+                        format!("duplicate domain `{}`: it is already declared", name.value()),
+                    ));
+                }
+                domains.push(name);
+            }
+            Statement::Global { role, domains } => globals.push((role, domains)),
             Statement::Role { name, grants, .. } => {
                 check_new(&mut ctxt, name, &mut all_names);
                 roles.push(name);
@@ -110,6 +130,38 @@ pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
             None => ctxt.push(unknown_name_error(target, Kind::Role, &role_names)),
         }
     }
+    let domain_names: Vec<String> = domains.iter().map(|d| d.value()).collect();
+    let mut global_roles: Vec<Vec<usize>> = vec![Vec::new(); domains.len()];
+    for (role, listed) in globals {
+        if domains.is_empty() {
+            ctxt.push(error_at(
+                role,
+                "`global` needs a domain to count in: declare one first, like `domain \"org\";`"
+                    .to_owned(),
+            ));
+            continue;
+        }
+        let Some(index) = role_names.iter().position(|name| *name == role.value()) else {
+            // An alias names the same role: resolve it.
+            match aliases.iter().find(|(alias, _)| alias.value() == role.value()) {
+                Some((_, target)) => {
+                    if let Some(index) = role_names.iter().position(|n| *n == target.value()) {
+                        add_global(
+                            &mut ctxt,
+                            &mut global_roles,
+                            index,
+                            role,
+                            listed,
+                            &domain_names,
+                        );
+                    }
+                }
+                None => ctxt.push(unknown_name_error(role, Kind::Role, &role_names)),
+            }
+            continue;
+        };
+        add_global(&mut ctxt, &mut global_roles, index, role, listed, &domain_names);
+    }
     ctxt.check()?;
     let effective = effective_roles(&parents).map_err(|cycle| {
         let (child, parent_slot) = cycle.closing_edge;
@@ -136,7 +188,46 @@ pub(crate) fn compile(input: &PolicyInput) -> syn::Result<Compiled> {
             permissions: effective_permissions[index],
         })
         .collect();
-    Ok(Compiled { roles, permissions })
+    let domains = domain_names
+        .into_iter()
+        .zip(global_roles)
+        .map(|(name, global_roles)| CompiledDomain { name, global_roles })
+        .collect();
+    Ok(Compiled { roles, permissions, domains })
+}
+
+/// Records `global "role" in "a", "b";` (every domain when none is listed),
+/// checking the domain names.
+fn add_global(
+    ctxt: &mut Ctxt,
+    global_roles: &mut [Vec<usize>],
+    role: usize,
+    literal: &LitStr,
+    listed: &[LitStr],
+    domain_names: &[String],
+) {
+    let mut targets = Vec::new();
+    if listed.is_empty() {
+        targets.extend(0..domain_names.len());
+    }
+    for domain in listed {
+        match domain_names.iter().position(|name| *name == domain.value()) {
+            Some(index) => targets.push(index),
+            None => ctxt.push(unknown_name_error(domain, Kind::Domain, domain_names)),
+        }
+    }
+    for target in targets {
+        if global_roles[target].contains(&role) {
+            let message = format!(
+                "`{}` already counts in `{}`: remove the repeated `global`",
+                literal.value(),
+                domain_names[target]
+            );
+            ctxt.push(error_at(literal, message));
+        } else {
+            global_roles[target].push(role);
+        }
+    }
 }
 
 pub(crate) fn bit(index: usize) -> u128 {

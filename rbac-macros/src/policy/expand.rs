@@ -17,7 +17,10 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         // A stand-in module that accepts every name, so the attributes that
         // use this policy do not each report it missing.
         Err(error) => {
-            let stand_in = module(&input, &Compiled { roles: Vec::new(), permissions: Vec::new() });
+            let stand_in = module(
+                &input,
+                &Compiled { roles: Vec::new(), permissions: Vec::new(), domains: Vec::new() },
+            );
             let error = error.to_compile_error();
             quote! { #stand_in #error }
         }
@@ -56,6 +59,34 @@ fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
         }
     });
     let permissions = &compiled.permissions;
+    let domain_descriptions = compiled.domains.iter().map(|domain| {
+        let name = &domain.name;
+        let global_roles = domain.global_roles.iter().map(|&index| &role_names[index]);
+        quote! {
+            ::rbac_core::DomainDescription { name: #name, global_roles: &[#(#global_roles),*] }
+        }
+    });
+    let global_arms = compiled.domains.iter().map(|domain| {
+        let name = &domain.name;
+        let counted = domain.global_roles.iter().map(|&index| {
+            let role = &compiled.roles[index];
+            let bit = u128_literal(bit(index));
+            let (roles, permissions) = (u128_literal(role.roles), u128_literal(role.permissions));
+            quote! {
+                if global.roles & #bit != 0 {
+                    grants = grants.union(::rbac_core::Grants { roles: #roles, permissions: #permissions });
+                }
+            }
+        });
+        quote! {
+            #name => {
+                #[allow(unused_mut)]
+                let mut grants = ::rbac_core::Grants::NONE;
+                #(#counted)*
+                grants
+            }
+        }
+    });
 
     let role_constants = compiled.roles.iter().enumerate().flat_map(|(index, role)| {
         let bit = u128_literal(bit(index));
@@ -114,6 +145,14 @@ fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
     let permission_lookup =
         lookups.define(Kind::Permission, permission_arms.iter().cloned(), &permission_fallback);
     let scope_lookup = lookups.define(Kind::Scope, permission_arms.into_iter(), &scope_fallback);
+    let domain_names: Vec<&String> = compiled.domains.iter().map(|d| &d.name).collect();
+    let domain_arms = domain_names.iter().map(|name| quote! { (#name) => { #name }; });
+    let domain_fallback = if valid {
+        quote! { ($other:literal) => { ::rbac_core::__private::unknown_name!(domain, $other, [#(#domain_names),*]) }; }
+    } else {
+        quote! { ($other:literal) => { $other }; }
+    };
+    let domain_lookup = lookups.define(Kind::Domain, domain_arms, &domain_fallback);
     let (roles_module, permissions_module) =
         (format_ident!("{ROLES}"), format_ident!("{PERMISSIONS}"));
 
@@ -132,6 +171,16 @@ fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
 
                 fn describe() -> &'static ::rbac_core::PolicyDescription {
                     &DESCRIPTION
+                }
+
+                #[inline]
+                fn role_grants(name: &str) -> ::rbac_core::Grants {
+                    role_grants(name)
+                }
+
+                #[inline]
+                fn global_grants_in(domain: &str, global: ::rbac_core::Grants) -> ::rbac_core::Grants {
+                    global_grants_in(domain, global)
                 }
             }
 
@@ -155,6 +204,17 @@ fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
                 }
             }
 
+            /// What the global grants `global` count for in every scope of
+            /// `domain`: the roles declared `global` there, when held.
+            #[inline]
+            #[allow(unused_variables)]
+            pub fn global_grants_in(domain: &str, global: ::rbac_core::Grants) -> ::rbac_core::Grants {
+                match domain {
+                    #(#global_arms)*
+                    _ => ::rbac_core::Grants::NONE,
+                }
+            }
+
             /// The policy, for audits: roles, inheritance, effective permissions.
             pub fn describe() -> &'static ::rbac_core::PolicyDescription {
                 &DESCRIPTION
@@ -165,6 +225,7 @@ fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
                 name: #policy_name,
                 roles: &[#(#descriptions),*],
                 permissions: &[#(#permissions),*],
+                domains: &[#(#domain_descriptions),*],
             };
 
             /// The roles as typed values.
@@ -180,6 +241,7 @@ fn module(input: &PolicyInput, compiled: &Compiled) -> TokenStream {
             #role_lookup
             #permission_lookup
             #scope_lookup
+            #domain_lookup
         }
     }
 }
@@ -209,6 +271,9 @@ impl Lookups {
         for role in &compiled.roles {
             role.name.hash(&mut hasher);
             role.aliases.hash(&mut hasher);
+        }
+        for domain in &compiled.domains {
+            domain.name.hash(&mut hasher);
         }
         compiled.permissions.hash(&mut hasher);
         Self {

@@ -3,6 +3,11 @@
 //! policy's scopes, and `#[requires_role("user")]` on `/users/me`. No
 //! middleware: the same `axum::serve` as `guard_hand_written`.
 //!
+//! `/orgs/{org}/global` and `/orgs/{org}/scoped` compare the global check
+//! (`#[requires_role("user")]`) with the scoped one
+//! (`#[requires_role("user", in = org)]`, johndoe holding `user` in `acme`
+//! and roles in two other orgs), both reading the same `Path`.
+//!
 //! At start it logs `johndoe` in (after one "log out everywhere", so the
 //! token carries a generation as well as `jti`, `sid`, `scope`, `roles` and
 //! `kid`) and prints the access token on stdout, for both servers to verify.
@@ -17,11 +22,12 @@
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
 
+use axum::extract::Path;
 use axum::routing::get;
 use axum::{Json, Router};
 use rbac_core::{
-    Auth, CurrentUser, JwtSecret, MemoryUserStore, PasswordHasher, Role, ScopePolicy, Tokens, User,
-    UserRecord, requires_role,
+    Auth, CurrentUser, JwtSecret, MemoryUserStore, PasswordHasher, Role, ScopePolicy, ScopedRole,
+    Tokens, User, UserRecord, requires_role,
 };
 
 rbac_core::policy! {
@@ -29,7 +35,18 @@ rbac_core::policy! {
     mod policy {
         role "user" grants "items:read";
         role "admin": "user" grants "users:manage";
+        domain "org";
     }
+}
+
+#[requires_role("user")]
+async fn org_global(Path(org): Path<String>) -> String {
+    org
+}
+
+#[requires_role("user", in = org)]
+async fn org_scoped(Path(org): Path<String>) -> String {
+    org
 }
 
 #[requires_role("user")]
@@ -50,6 +67,11 @@ async fn main() -> std::io::Result<()> {
     john.roles.push(Role::new("user").map_err(std::io::Error::other)?);
     let password_hash = hasher.hash_blocking("secret").map_err(std::io::Error::other)?;
     store.insert(UserRecord { user: john, password_hash }).map_err(std::io::Error::other)?;
+    for (org, role) in [("acme", "user"), ("beta", "admin"), ("gamma", "user")] {
+        let role = Role::new(role).map_err(std::io::Error::other)?;
+        let grant = ScopedRole::new("org", org, role).map_err(std::io::Error::other)?;
+        store.grant("johndoe", grant);
+    }
     let auth = Auth::with_hasher(Tokens::hs256(secret), store, hasher)
         .with_scopes(ScopePolicy::from_policy::<policy::Policy>());
     auth.revoke_all_tokens("johndoe").await.map_err(std::io::Error::other)?;
@@ -60,7 +82,11 @@ async fn main() -> std::io::Result<()> {
     let mut stdout = std::io::stdout();
     writeln!(stdout, "{}", issued.access_token)?;
     stdout.flush()?;
-    let app = Router::new().route("/users/me", get(me)).with_state(auth);
+    let app = Router::new()
+        .route("/users/me", get(me))
+        .route("/orgs/{org}/global", get(org_global))
+        .route("/orgs/{org}/scoped", get(org_scoped))
+        .with_state(auth);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, app).await
 }

@@ -43,10 +43,17 @@ POST    /admin/users                           create_user         all(role("adm
 PATCH   /admin/users/{username}                update_account      all(role("admin"), scope("users:manage")) (policy crate::policy)
 DELETE  /admin/users/{username}                delete_user         all(role("admin"), scope("users:manage")) (policy crate::policy)
 POST    /admin/users/{username}/revoke-tokens  revoke_user_tokens  all(role("admin"), scope("users:manage")) (policy crate::policy)
+GET     /admin/users/{username}/grants         list_grants         all(role("admin"), scope("users:manage")) (policy crate::policy)
+POST    /admin/users/{username}/grants         grant               all(role("admin"), scope("users:manage")) (policy crate::policy)
+DELETE  /admin/users/{username}/grants         revoke_grant        all(role("admin"), scope("users:manage")) (policy crate::policy)
 GET     /posts                                 list_posts          role("viewer") (policy crate::policy)
 POST    /posts                                 create_post         permission("posts:write") (policy crate::policy)
 DELETE  /posts/{id}                            delete_post         any(role("admin"), check(is_author(id, posts))) (policy crate::policy)
 GET     /posts/feed                            feed                role("viewer") (policy crate::policy)
+GET     /orgs                                  list_orgs           authenticated
+DELETE  /orgs/{org}                            delete_org          role("admin", in = org(org)) (policy crate::policy)
+GET     /orgs/{org}/projects                   list_projects       role("viewer", in = org(org)) (policy crate::policy)
+POST    /orgs/{org}/projects                   create_project      role("editor", in = org(org)) (policy crate::policy)
 GET     /openapi.json                          openapi_json        public
 GET     /docs                                  docs_redirect       public
 GET     /docs/                                 docs_index          public
@@ -81,6 +88,10 @@ fn the_json_form_joins_requirements_and_verdicts() {
     assert_eq!(delete["access"]["admin"], "allow");
     assert_eq!(delete["access"]["editor"], "depends(check)");
     assert_eq!(delete["access"]["anonymous"], "deny");
+    let projects =
+        routes.iter().find(|route| route["path"] == "/orgs/{org}/projects").expect("projects");
+    assert_eq!(projects["access"]["viewer"], "depends(scoped-role)", "an org grant decides");
+    assert_eq!(projects["access"]["admin"], "allow", "a global admin counts in every org");
 }
 
 #[tokio::test]
@@ -151,10 +162,17 @@ async fn example_app_grants_exactly_this_access_matrix() {
         PATCH  /admin/users/{username}               deny      deny   deny   allow
         DELETE /admin/users/{username}               deny      deny   deny   allow
         POST   /admin/users/{username}/revoke-tokens deny      deny   deny   allow
+        GET    /admin/users/{username}/grants        deny      deny   deny   allow
+        POST   /admin/users/{username}/grants        deny      deny   deny   allow
+        DELETE /admin/users/{username}/grants        deny      deny   deny   allow
         GET    /posts                                deny      allow  allow  allow
         POST   /posts                                deny      deny   allow  allow
         DELETE /posts/{id}                           deny      deny   deny   allow
         GET    /posts/feed                           deny      allow  allow  allow
+        GET    /orgs                                 deny      allow  allow  allow
+        DELETE /orgs/{org}                           deny      deny   deny   allow
+        GET    /orgs/{org}/projects                  deny      deny   deny   allow
+        POST   /orgs/{org}/projects                  deny      deny   deny   allow
         GET    /openapi.json                         allow     allow  allow  allow
         GET    /docs                                 allow     allow  allow  allow
         GET    /docs/                                allow     allow  allow  allow

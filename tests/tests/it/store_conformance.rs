@@ -27,7 +27,10 @@ macro_rules! suite {
             sessions_per_user_are_capped,
             reuse_is_detected_for_the_whole_session,
             sessions_end_at_their_absolute_lifetime,
-            access_token_denials_are_bounded_per_session
+            access_token_denials_are_bounded_per_session,
+            scoped_roles_are_granted_listed_and_revoked,
+            scoped_roles_go_with_a_deleted_user,
+            scoped_roles_follow_the_username_case
         );
     };
     (@cases $backend:ty, $attrs:tt, $($case:ident),*) => {
@@ -147,6 +150,29 @@ mod sqlite_between_processes {
             !a.is_revoked("olga", "jti-2", Some(&second), 0).await.expect("store"),
             "another session's answer stays cached"
         );
+    }
+
+    /// Scoped grants are cached like users: a grant elsewhere is seen
+    /// within the bound; one made through this object at once.
+    #[tokio::test]
+    async fn a_scoped_grant_is_seen_within_the_bound_and_at_once_by_its_writer() {
+        use rbac_core::{Role, ScopedRole};
+        let ttl = Duration::from_millis(300);
+        let (a, b) = pair(ttl).await;
+        let grant = ScopedRole::new("org", "acme", Role::new("editor").expect("role")).expect("ok");
+        assert!(a.find_scoped_roles("olga").await.expect("store").is_empty(), "cached empty");
+        let changed = Instant::now();
+        assert!(b.grant_scoped_role("olga", grant.clone()).await.expect("grant"));
+        assert_eq!(b.find_scoped_roles("olga").await.expect("store").len(), 1, "writer: at once");
+        while a.find_scoped_roles("olga").await.expect("store").is_empty() {
+            assert!(
+                changed.elapsed() < ttl + Duration::from_millis(200),
+                "not seen within the bound"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(a.revoke_scoped_role("olga", &grant).await.expect("revoke"));
+        assert!(a.find_scoped_roles("olga").await.expect("store").is_empty(), "revoker: at once");
     }
 
     #[tokio::test]

@@ -21,6 +21,10 @@ static POLICY: PolicyDescription = PolicyDescription {
         },
     ],
     permissions: &["items:read", "users:manage"],
+    domains: &[
+        crate::policy::DomainDescription { name: "org", global_roles: &["admin"] },
+        crate::policy::DomainDescription { name: "team", global_roles: &[] },
+    ],
 };
 
 fn row(requires: Requires) -> Vec<String> {
@@ -63,6 +67,25 @@ fn any_and_all_keep_what_is_certain() {
     assert_eq!(row(owner_with_check), ["deny", "depends(owner+check)", "depends(owner+check)"]);
     let denied_either_way = Requires::All(&[Requires::Role("admin"), Requires::Owner("name")]);
     assert_eq!(row(denied_either_way), ["deny", "deny", "depends(owner)"]);
+}
+
+#[test]
+fn scoped_roles_depend_on_assignments_unless_a_global_role_counts_in_the_domain() {
+    use crate::policy::InScope;
+    const ORG: InScope = InScope { domain: "org", argument: "org_id" };
+    const TEAM: InScope = InScope { domain: "team", argument: "team_id" };
+    assert_eq!(row(Requires::RoleIn("viewer", ORG)), ["deny", "depends(scoped-role)", "allow"]);
+    assert_eq!(
+        row(Requires::PermissionIn("users:manage", ORG)),
+        ["deny", "depends(scoped-role)", "allow"]
+    );
+    // No global role counts in `team`: even the global admin needs a grant there.
+    assert_eq!(
+        row(Requires::RoleIn("viewer", TEAM)),
+        ["deny", "depends(scoped-role)", "depends(scoped-role)"]
+    );
+    let either = Requires::Any(&[Requires::Role("admin"), Requires::RoleIn("admin", TEAM)]);
+    assert_eq!(row(either), ["deny", "depends(scoped-role)", "allow"]);
 }
 
 #[test]
