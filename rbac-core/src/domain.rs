@@ -151,6 +151,15 @@ macro_rules! integer_scope_ids {
 
 integer_scope_ids!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
 
+/// The hyphenated lowercase form, whatever case the request used
+/// (`Path<Uuid>` parses both), so one scope has one id.
+#[cfg(feature = "uuid")]
+impl ScopeId for uuid::Uuid {
+    fn scope_id(&self) -> Cow<'_, str> {
+        Cow::Owned(self.hyphenated().to_string())
+    }
+}
+
 /// What `user` holds in scope `scope` of `domain` under policy `P`: the
 /// roles assigned there, each with everything it inherits, plus the global
 /// roles the policy declares to count in `domain` (`global "admin" in "org";`),
@@ -195,6 +204,15 @@ pub fn grants_in<P: AccessPolicy>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "uuid")]
+    #[test]
+    fn a_uuid_is_one_scope_id_whatever_its_case() {
+        let lower: uuid::Uuid = "67e55044-10b1-426f-9247-bb680e5fe0c8".parse().expect("uuid");
+        let upper: uuid::Uuid = "67E55044-10B1-426F-9247-BB680E5FE0C8".parse().expect("uuid");
+        assert_eq!(lower.scope_id(), "67e55044-10b1-426f-9247-bb680e5fe0c8");
+        assert_eq!(upper.scope_id(), lower.scope_id());
+    }
 
     fn editor() -> Role {
         Role::new("editor").expect("role")
