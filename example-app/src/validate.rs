@@ -50,7 +50,10 @@ pub fn roles(names: &[String]) -> Result<Vec<Role>, String> {
 /// the scope id is 1 to 128 bytes without whitespace or control characters.
 pub fn grant(role: &str, target: &str) -> Result<ScopedRole, String> {
     let policy = crate::policy::describe();
-    let [role] = roles(&[role.to_owned()])?.try_into().map_err(|_| "one role".to_owned())?;
+    // Stored under the role's own name, not an alias: `user` and `viewer`
+    // are one grant, revoked as either.
+    let canonical = policy.role(role).map_or(role, |declared| declared.name);
+    let [role] = roles(&[canonical.to_owned()])?.try_into().map_err(|_| "one role".to_owned())?;
     let Some((domain, scope)) = target.split_once(':') else {
         return Err("in: `DOMAIN:SCOPE`, like `org:acme`".to_owned());
     };

@@ -63,8 +63,21 @@ impl ScopeClaim {
 /// One claim holding role-like values, and what its values map to.
 #[derive(Debug, Clone)]
 struct RoleSource {
+    kind: SourceKind,
     path: Vec<String>,
     map: Vec<(String, String)>,
+}
+
+/// Which preset added a source, so that a preset's mapper (`realm_role`,
+/// `client_role`, `group`, `app_role`) maps values of its own claim only,
+/// whatever else was added around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SourceKind {
+    KeycloakRealm,
+    KeycloakClient,
+    Groups,
+    EntraAppRoles,
+    Custom,
 }
 
 /// Turns an external issuer's claims into the policy's roles and scopes.
@@ -115,11 +128,9 @@ impl ClaimMapping {
     /// from `resource_access.<client>.roles` ([`client_role`](Self::client_role));
     /// other clients' roles are never read. Scopes from `scope`.
     pub fn keycloak(client: &str) -> Self {
-        Self::new().roles_at(["realm_access", "roles"]).roles_at([
-            "resource_access",
-            client,
-            "roles",
-        ])
+        Self::new()
+            .source(SourceKind::KeycloakRealm, ["realm_access", "roles"])
+            .source(SourceKind::KeycloakClient, ["resource_access", client, "roles"])
     }
 
     /// Auth0 or Okta: role-like values from one top-level claim, such as
@@ -127,23 +138,21 @@ impl ClaimMapping {
     /// ([`group`](Self::group)). Scopes from `scope`; Okta lists them in
     /// `scp` ([`scopes_from`](Self::scopes_from)).
     pub fn groups(claim: &str) -> Self {
-        Self::new().roles_at([claim])
+        Self::new().source(SourceKind::Groups, [claim])
     }
 
     /// Entra ID: app roles from `roles` ([`app_role`](Self::app_role)),
     /// delegated scopes from `scp`.
     pub fn entra() -> Self {
-        Self::new().roles_at(["roles"]).scopes_from(ScopeClaim::Scp)
+        Self::new().source(SourceKind::EntraAppRoles, ["roles"]).scopes_from(ScopeClaim::Scp)
     }
 
     /// Adds a claim to read role-like values from: the path of object keys
     /// to a string or an array of strings. [`role`](Self::role) maps the
     /// values of the claim added last.
     #[must_use]
-    pub fn roles_at<'a>(mut self, path: impl IntoIterator<Item = &'a str>) -> Self {
-        let path = path.into_iter().map(str::to_owned).collect();
-        self.role_sources.push(RoleSource { path, map: Vec::new() });
-        self
+    pub fn roles_at<'a>(self, path: impl IntoIterator<Item = &'a str>) -> Self {
+        self.source(SourceKind::Custom, path)
     }
 
     /// Maps `external`, found in the claim added last, to the policy's
@@ -158,26 +167,42 @@ impl ClaimMapping {
     /// Keycloak: maps a realm role (`realm_access.roles`).
     #[must_use]
     pub fn realm_role(self, external: &str, role: impl Into<RoleName>) -> Self {
-        self.map_in(Some(0), external, role.into())
+        let source = self.source_of(SourceKind::KeycloakRealm);
+        self.map_in(source, external, role.into())
     }
 
     /// Keycloak: maps a role of the configured client
     /// (`resource_access.<client>.roles`).
     #[must_use]
     pub fn client_role(self, external: &str, role: impl Into<RoleName>) -> Self {
-        self.map_in(Some(1), external, role.into())
+        let source = self.source_of(SourceKind::KeycloakClient);
+        self.map_in(source, external, role.into())
     }
 
     /// Auth0 or Okta: maps a group (`"/acme/editors"`) to a role.
     #[must_use]
     pub fn group(self, external: &str, role: impl Into<RoleName>) -> Self {
-        self.map_in(Some(0), external, role.into())
+        let source = self.source_of(SourceKind::Groups);
+        self.map_in(source, external, role.into())
     }
 
     /// Entra ID: maps an app role (`roles`).
     #[must_use]
     pub fn app_role(self, external: &str, role: impl Into<RoleName>) -> Self {
-        self.map_in(Some(0), external, role.into())
+        let source = self.source_of(SourceKind::EntraAppRoles);
+        self.map_in(source, external, role.into())
+    }
+
+    /// The source a preset added: a preset's mapper on a mapping built
+    /// another way finds none and maps nothing.
+    fn source_of(&self, kind: SourceKind) -> Option<usize> {
+        self.role_sources.iter().position(|source| source.kind == kind)
+    }
+
+    fn source<'a>(mut self, kind: SourceKind, path: impl IntoIterator<Item = &'a str>) -> Self {
+        let path = path.into_iter().map(str::to_owned).collect();
+        self.role_sources.push(RoleSource { kind, path, map: Vec::new() });
+        self
     }
 
     fn map_in(mut self, source: Option<usize>, external: &str, RoleName(role): RoleName) -> Self {
@@ -356,6 +381,21 @@ mod tests {
         let mapping = ClaimMapping::entra().app_role("Reports.Admin", "admin");
         let token = claims(json!({"roles": ["Reports.Admin", "Reports.Other"], "groups": ["x"]}));
         assert_eq!(mapping.apply(&token).0, ["admin"]);
+    }
+
+    #[test]
+    fn a_presets_mapper_reads_its_own_claim_whatever_was_added_before_it() {
+        // `roles_at` before `group` must not make `group` map the `roles` claim.
+        let mapping = ClaimMapping::entra().roles_at(["groups"]).group("admins", "admin");
+        let token = claims(json!({"roles": ["admins"], "groups": ["admins"]}));
+        assert!(mapping.apply(&token).0.is_empty(), "no groups preset: nothing mapped");
+        // An app role on a Keycloak mapping is not read from the realm roles.
+        let mapping = ClaimMapping::keycloak("api").app_role("admin", "admin");
+        let token = claims(json!({"realm_access": {"roles": ["admin"]}}));
+        assert!(mapping.apply(&token).0.is_empty());
+        let mapping = ClaimMapping::groups("groups").roles_at(["roles"]).group("g", "editor");
+        let token = claims(json!({"groups": ["g"], "roles": ["g"]}));
+        assert_eq!(mapping.apply(&token).0, ["editor"], "only from `groups`");
     }
 
     #[test]

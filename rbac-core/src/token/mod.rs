@@ -329,7 +329,13 @@ impl Tokens {
         if claims.sub.is_empty() {
             return Err(TokenError::Malformed);
         }
-        let max_lifetime = self.max_lifetime.max(self.lifetime).as_secs();
+        // Our own tokens always pass (the bound is at least what we issue);
+        // a verifier issues nothing, so its configured bound stands alone.
+        let max_lifetime = match self.signing {
+            Some(_) => self.max_lifetime.max(self.lifetime),
+            None => self.max_lifetime,
+        }
+        .as_secs();
         if claims.exp.saturating_sub(claims.iat) > max_lifetime {
             return Err(TokenError::LifetimeTooLong);
         }
@@ -376,7 +382,10 @@ fn select_key<'k>(
     Ok(key)
 }
 
-fn verify_signature(key: &VerificationKey, parts: &strict::Compact<'_>) -> Result<(), TokenError> {
+pub(crate) fn verify_signature(
+    key: &VerificationKey,
+    parts: &strict::Compact<'_>,
+) -> Result<(), TokenError> {
     if let Some(hmac) = &key.hmac {
         return verify_hmac(hmac.clone(), parts);
     }

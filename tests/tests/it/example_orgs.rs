@@ -185,3 +185,28 @@ async fn the_admin_api_refuses_unknown_domains_roles_and_users_writing_nothing()
             .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_grant_made_under_an_alias_is_one_grant_revoked_as_either_name() {
+    let app = demo_app();
+    let admin = admin_token(&app.router).await;
+    let path = "/admin/users/bob/grants";
+    let added =
+        send(&app.router, request("POST", path, Some(&admin), Some(&grant("user", "org:gamma"))))
+            .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.json);
+    assert_eq!(added.json["role"], "viewer", "stored under the role's own name");
+    let same =
+        send(&app.router, request("POST", path, Some(&admin), Some(&grant("viewer", "org:gamma"))))
+            .await;
+    assert_eq!(same.status, StatusCode::OK, "already held under its own name");
+    let revoked = send(
+        &app.router,
+        request("DELETE", path, Some(&admin), Some(&grant("viewer", "org:gamma"))),
+    )
+    .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    let bob = login(&app.router, "bob", "secret4").await;
+    let list = send(&app.router, request("GET", "/orgs/gamma/projects", Some(&bob), None)).await;
+    assert_eq!(list.status, StatusCode::FORBIDDEN, "no grant left behind under the alias");
+}

@@ -93,14 +93,7 @@ impl External {
         if header.alg != key.algorithm.as_str() || !allowed {
             return Err(TokenError::AlgorithmNotAllowed);
         }
-        let signature_ok = jsonwebtoken::crypto::verify(
-            parts.signature,
-            parts.signing_input.as_bytes(),
-            &key.decoding,
-            key.algorithm.jose(),
-        )
-        .map_err(|_| TokenError::Malformed)?;
-        if signature_ok { Ok(()) } else { Err(TokenError::BadSignature) }
+        crate::token::verify_signature(key, parts)
     }
 
     fn check_claims(&self, claims: &Map<String, Value>, now: u64) -> Result<Checked, TokenError> {
@@ -119,7 +112,9 @@ impl External {
         if nbf.unwrap_or(0).max(iat) > now.saturating_add(leeway) {
             return Err(TokenError::NotYetValid);
         }
-        let max_lifetime = self.tokens.max_lifetime.max(self.tokens.lifetime).as_secs();
+        // An external issuer's lifetimes are its own: only the configured
+        // maximum bounds them (our own issuing lifetime does not widen it).
+        let max_lifetime = self.tokens.max_lifetime.as_secs();
         if exp.saturating_sub(iat) > max_lifetime {
             return Err(TokenError::LifetimeTooLong);
         }
